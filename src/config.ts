@@ -1,0 +1,269 @@
+/**
+ * The one place the environment is read. Every variable of the contract is
+ * parsed and validated here once, at startup; the rest of the code receives a
+ * typed, frozen Config. In production a missing or malformed value stops the
+ * start with a message that names the variable.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+export const PICKER_SCOPE = 'https://www.googleapis.com/auth/photospicker.mediaitems.readonly';
+
+const DEFAULTS = {
+  GOOGLE_AUTH_URL: 'https://accounts.google.com/o/oauth2/v2/auth',
+  GOOGLE_TOKEN_URL: 'https://oauth2.googleapis.com/token',
+  GOOGLE_REVOKE_URL: 'https://oauth2.googleapis.com/revoke',
+  GOOGLE_API_ROOT_URL: 'https://www.googleapis.com/',
+  PICKER_API_URL: 'https://photospicker.googleapis.com',
+  MEDIA_HOSTS: 'googleusercontent.com',
+} as const;
+
+/** The picker page lives here; browsers pass through it after the form POST to /sessions. */
+const GOOGLE_PICKER_ORIGINS = ['https://photos.google.com'];
+
+/** Client id the built-in emulator registers for the gateway when no Google client is configured. */
+export const EMULATOR_CLIENT = { clientId: 'picker-gateway-emulator', clientSecret: 'emulator-secret' } as const;
+
+const blankToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+const optionalString = z.preprocess(blankToUndefined, z.string().optional());
+const url = z.preprocess(
+  blankToUndefined,
+  z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+);
+const integer = (min: number, max: number) =>
+  z.preprocess(blankToUndefined, z.coerce.number().int().min(min).max(max).optional());
+const port = integer(0, 65535);
+
+const envSchema = z.object({
+  NODE_ENV: z.preprocess(blankToUndefined, z.enum(['development', 'production', 'test']).default('development')),
+  PORT: port,
+  HOST: optionalString,
+  PUBLIC_URL: url,
+  GOOGLE_CLIENT_ID: optionalString,
+  GOOGLE_CLIENT_SECRET: optionalString,
+  SESSION_SECRET: optionalString,
+  SESSION_STORE: z.preprocess(blankToUndefined, z.enum(['memory', 'redis']).default('memory')),
+  REDIS_URL: z.preprocess(
+    blankToUndefined,
+    z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).default('redis://127.0.0.1:6379'),
+  ),
+  TOKEN_ENCRYPTION_KEY: optionalString,
+  TRUST_PROXY: optionalString,
+  LOG_LEVEL: z.preprocess(
+    blankToUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
+  GOOGLE_AUTH_URL: url,
+  GOOGLE_TOKEN_URL: url,
+  GOOGLE_REVOKE_URL: url,
+  GOOGLE_API_ROOT_URL: url,
+  PICKER_API_URL: url,
+  MEDIA_HOSTS: optionalString,
+  EMULATOR_PORT: port,
+  UPSTREAM_TIMEOUT_MS: integer(100, 600_000),
+  RATE_LIMIT_SIGNIN: integer(1, 1_000_000),
+  RATE_LIMIT_SESSIONS: integer(1, 1_000_000),
+  SHUTDOWN_GRACE_MS: integer(0, 600_000),
+  SESSION_IDLE_TIMEOUT_MS: integer(60_000, 90 * 86_400_000),
+  SESSION_ABSOLUTE_TIMEOUT_MS: integer(60_000, 365 * 86_400_000),
+  BODY_LIMIT_BYTES: integer(1024, 10 * 1024 * 1024),
+  REAPER_INTERVAL_MS: integer(1_000, 86_400_000),
+  PICKER_COMPLETED_GRACE_MS: integer(0, 7 * 86_400_000),
+});
+
+export type Env = Record<string, string | undefined>;
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly isProduction: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly publicUrl: URL;
+  readonly publicOrigin: string;
+  readonly secureCookies: boolean;
+  readonly redirectUri: string;
+  readonly google: {
+    readonly clientId: string;
+    readonly clientSecret: string;
+    readonly authUrl: string;
+    readonly tokenUrl: string;
+    readonly revokeUrl: string;
+    readonly apiRootUrl: string;
+    readonly pickerApiUrl: string;
+    /** Origins a browser visits after POST /sessions redirects it to the pickerUri (for CSP form-action). */
+    readonly browserOrigins: readonly string[];
+  };
+  readonly mediaHosts: readonly string[];
+  /** Set when the built-in emulator stands in for Google (no client configured, outside production). */
+  readonly emulator: { readonly port: number; readonly url: string } | null;
+  readonly session: {
+    readonly secrets: readonly string[];
+    readonly store: 'memory' | 'redis';
+    readonly redisUrl: string;
+    readonly cookieName: string;
+    readonly idleTimeoutMs: number;
+    readonly absoluteTimeoutMs: number;
+  };
+  /** AES-256-GCM keys; the first encrypts, all decrypt. */
+  readonly tokenKeys: readonly Buffer[];
+  readonly trustProxy: boolean | number | string;
+  readonly logLevel: string;
+  readonly upstreamTimeoutMs: number;
+  readonly rateLimits: { readonly signInPer15Min: number; readonly sessionsPerMinute: number };
+  readonly shutdownGraceMs: number;
+  readonly bodyLimitBytes: number;
+  /** The reaper: how often it runs, and how long a finished session's results stay before it is deleted at Google. */
+  readonly reaper: { readonly intervalMs: number; readonly completedGraceMs: number };
+  /** Things an operator should know about, logged once at startup. */
+  readonly warnings: readonly string[];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function issuesToMessage(issues: readonly z.core.$ZodIssue[]): string {
+  return issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`).join('; ');
+}
+
+function parseTrustProxy(raw: string | undefined): boolean | number | string {
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw; // a subnet list or express keyword such as 'loopback'
+}
+
+function parseKeys(raw: string, problems: string[]): Buffer[] {
+  return raw.split(',').map((part, index) => {
+    const key = Buffer.from(part.trim(), 'base64');
+    if (key.length !== 32) problems.push(`TOKEN_ENCRYPTION_KEY: key ${index + 1} must be 32 bytes, base64-encoded`);
+    return key;
+  });
+}
+
+function hostSuffixes(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((host) => host.trim().toLowerCase().replace(/^\.+/, ''))
+    .filter(Boolean);
+}
+
+function withTrailingSlash(value: string): string {
+  return value.endsWith('/') ? value : `${value}/`;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(`Invalid configuration: ${issuesToMessage(parsed.error.issues)}`);
+  const e = parsed.data;
+  const isProduction = e.NODE_ENV === 'production';
+  const problems: string[] = [];
+  const warnings: string[] = [];
+
+  const port = e.PORT ?? 3000;
+  const publicUrl = new URL(e.PUBLIC_URL ?? `http://localhost:${port}`);
+  const publicOrigin = publicUrl.origin;
+  const secureCookies = publicUrl.protocol === 'https:';
+  if (isProduction && !secureCookies) {
+    warnings.push('PUBLIC_URL is http: cookies are not Secure. Use https outside private networks and local trials.');
+  }
+
+  const useEmulator = !e.GOOGLE_CLIENT_ID && !isProduction;
+  if (isProduction) {
+    if (!e.GOOGLE_CLIENT_ID) problems.push('GOOGLE_CLIENT_ID is required in production');
+    if (!e.GOOGLE_CLIENT_SECRET) problems.push('GOOGLE_CLIENT_SECRET is required in production');
+    if (!e.SESSION_SECRET) problems.push('SESSION_SECRET is required in production');
+    if (e.SESSION_STORE === 'redis' && !e.TOKEN_ENCRYPTION_KEY) {
+      problems.push('TOKEN_ENCRYPTION_KEY is required in production with SESSION_STORE=redis');
+    }
+  } else if (e.GOOGLE_CLIENT_ID && !e.GOOGLE_CLIENT_SECRET) {
+    problems.push('GOOGLE_CLIENT_SECRET is required when GOOGLE_CLIENT_ID is set');
+  }
+
+  let secrets: string[];
+  if (e.SESSION_SECRET) {
+    secrets = e.SESSION_SECRET.split(',').map((s) => s.trim());
+    secrets.forEach((secret, index) => {
+      if (secret.length < 32) problems.push(`SESSION_SECRET: secret ${index + 1} must be at least 32 characters`);
+    });
+  } else {
+    secrets = [randomBytes(32).toString('base64url')];
+    if (!isProduction) warnings.push('SESSION_SECRET is not set: using a random secret, so sessions end when the process stops.');
+  }
+
+  let tokenKeys: Buffer[];
+  if (e.TOKEN_ENCRYPTION_KEY) {
+    tokenKeys = parseKeys(e.TOKEN_ENCRYPTION_KEY, problems);
+  } else {
+    tokenKeys = [randomBytes(32)];
+    if (e.SESSION_STORE === 'redis' && !isProduction) {
+      warnings.push('TOKEN_ENCRYPTION_KEY is not set: using a random key, so stored Google tokens are unreadable after a restart.');
+    }
+  }
+
+  const emulatorPort = e.EMULATOR_PORT ?? port + 1;
+  const emulatorUrl = `${publicUrl.protocol === 'https:' ? 'http:' : publicUrl.protocol}//${publicUrl.hostname}:${emulatorPort}`;
+
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+
+  const googleEndpoints = useEmulator
+    ? {
+        authUrl: e.GOOGLE_AUTH_URL ?? `${emulatorUrl}/o/oauth2/v2/auth`,
+        tokenUrl: e.GOOGLE_TOKEN_URL ?? `${emulatorUrl}/token`,
+        revokeUrl: e.GOOGLE_REVOKE_URL ?? `${emulatorUrl}/revoke`,
+        apiRootUrl: withTrailingSlash(e.GOOGLE_API_ROOT_URL ?? `${emulatorUrl}/`),
+        pickerApiUrl: e.PICKER_API_URL ?? emulatorUrl,
+      }
+    : {
+        authUrl: e.GOOGLE_AUTH_URL ?? DEFAULTS.GOOGLE_AUTH_URL,
+        tokenUrl: e.GOOGLE_TOKEN_URL ?? DEFAULTS.GOOGLE_TOKEN_URL,
+        revokeUrl: e.GOOGLE_REVOKE_URL ?? DEFAULTS.GOOGLE_REVOKE_URL,
+        apiRootUrl: withTrailingSlash(e.GOOGLE_API_ROOT_URL ?? DEFAULTS.GOOGLE_API_ROOT_URL),
+        pickerApiUrl: e.PICKER_API_URL ?? DEFAULTS.PICKER_API_URL,
+      };
+  const pickerApiUrl = googleEndpoints.pickerApiUrl.replace(/\/+$/, '');
+  const browserOrigins = useEmulator
+    ? [new URL(googleEndpoints.authUrl).origin, new URL(pickerApiUrl).origin]
+    : [...GOOGLE_PICKER_ORIGINS, new URL(googleEndpoints.authUrl).origin];
+
+  const config: Config = {
+    env: e.NODE_ENV,
+    isProduction,
+    port,
+    host: e.HOST ?? '0.0.0.0',
+    publicUrl,
+    publicOrigin,
+    secureCookies,
+    redirectUri: new URL('/auth/google/callback', publicUrl).href,
+    google: {
+      clientId: e.GOOGLE_CLIENT_ID ?? EMULATOR_CLIENT.clientId,
+      clientSecret: e.GOOGLE_CLIENT_SECRET ?? EMULATOR_CLIENT.clientSecret,
+      ...googleEndpoints,
+      pickerApiUrl,
+      browserOrigins: [...new Set(browserOrigins)],
+    },
+    mediaHosts: hostSuffixes(e.MEDIA_HOSTS ?? (useEmulator ? publicUrl.hostname : DEFAULTS.MEDIA_HOSTS)),
+    emulator: useEmulator ? { port: emulatorPort, url: emulatorUrl } : null,
+    session: {
+      secrets,
+      store: e.SESSION_STORE,
+      redisUrl: e.REDIS_URL,
+      cookieName: secureCookies ? '__Host-sid' : 'sid',
+      idleTimeoutMs: e.SESSION_IDLE_TIMEOUT_MS ?? 86_400_000,
+      absoluteTimeoutMs: e.SESSION_ABSOLUTE_TIMEOUT_MS ?? 7 * 86_400_000,
+    },
+    tokenKeys,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    logLevel: e.LOG_LEVEL,
+    upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS ?? 30_000,
+    rateLimits: {
+      signInPer15Min: e.RATE_LIMIT_SIGNIN ?? 100,
+      sessionsPerMinute: e.RATE_LIMIT_SESSIONS ?? 30,
+    },
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS ?? 10_000,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES ?? 64 * 1024,
+    reaper: { intervalMs: e.REAPER_INTERVAL_MS ?? 60_000, completedGraceMs: e.PICKER_COMPLETED_GRACE_MS ?? 30 * 60_000 },
+    warnings,
+  };
+  return Object.freeze(config);
+}

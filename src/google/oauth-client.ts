@@ -1,0 +1,31 @@
+/**
+ * Builds google-auth-library clients. One client per request and user, never
+ * a shared client with setCredentials(), so concurrent requests cannot mix
+ * users' tokens. The transport is Node's own fetch (connection reuse through
+ * undici's pool) with an explicit timeout on every call.
+ */
+import { OAuth2Client, type Credentials } from 'google-auth-library';
+import type { Config } from '../config.ts';
+
+export function createOAuthClient(config: Config, credentials?: Credentials): OAuth2Client {
+  const client = new OAuth2Client({
+    clientId: config.google.clientId,
+    clientSecret: config.google.clientSecret,
+    redirectUri: config.redirectUri,
+    endpoints: {
+      oauth2AuthBaseUrl: config.google.authUrl,
+      oauth2TokenUrl: config.google.tokenUrl,
+      oauth2RevokeUrl: config.google.revokeUrl,
+    },
+    // Refreshing is the gateway's job (merged into the session, once per user); the
+    // library must not refresh behind our back and lose the result.
+    eagerRefreshThresholdMillis: 0,
+    forceRefreshOnFailure: false,
+    transporterOptions: {
+      fetchImplementation: globalThis.fetch,
+      timeout: config.upstreamTimeoutMs,
+    },
+  });
+  if (credentials) client.setCredentials(credentials);
+  return client;
+}

@@ -1,0 +1,137 @@
+/**
+ * The Photos Picker REST API (photospicker.googleapis.com/v1), called through
+ * OAuth2Client.request() with the user's access token. Answers are normalised
+ * defensively: Google may omit default-valued fields (mediaItemsSet false, an
+ * empty mediaItems list), and int64 values arrive as strings.
+ */
+import type { OAuth2Client } from 'google-auth-library';
+import type { Config } from '../config.ts';
+import { createOAuthClient } from './oauth-client.ts';
+import { toGoogleAppError } from './google-error.ts';
+
+export interface PollingConfig {
+  pollInterval?: string;
+  timeoutIn?: string;
+}
+
+export interface PickingSession {
+  id: string;
+  pickerUri: string;
+  pollingConfig?: PollingConfig;
+  expireTime: string;
+  pickingConfig?: { maxItemCount?: string };
+  mediaItemsSet: boolean;
+}
+
+export interface PickedMediaItem {
+  id: string;
+  createTime?: string;
+  type: 'PHOTO' | 'VIDEO' | 'TYPE_UNSPECIFIED';
+  mediaFile: {
+    baseUrl: string;
+    mimeType?: string;
+    filename?: string;
+    mediaFileMetadata?: {
+      width?: number;
+      height?: number;
+      cameraMake?: string;
+      cameraModel?: string;
+      photoMetadata?: Record<string, unknown>;
+      videoMetadata?: { fps?: number; processingStatus?: string };
+    };
+  };
+}
+
+export interface MediaItemsPage {
+  mediaItems: PickedMediaItem[];
+  nextPageToken?: string;
+}
+
+/** Parses Google's Duration strings ("5s", "3.5s") into milliseconds. */
+export function durationMs(duration: string | undefined): number | undefined {
+  const match = duration?.match(/^(\d+(?:\.\d+)?)s$/);
+  return match ? Math.round(Number(match[1]) * 1000) : undefined;
+}
+
+function normaliseSession(data: Partial<PickingSession>): PickingSession {
+  if (!data.id || !data.pickerUri) throw new Error('Picker session without id or pickerUri');
+  return {
+    id: data.id,
+    pickerUri: data.pickerUri,
+    ...(data.pollingConfig ? { pollingConfig: data.pollingConfig } : {}),
+    expireTime: data.expireTime ?? '',
+    ...(data.pickingConfig ? { pickingConfig: data.pickingConfig } : {}),
+    mediaItemsSet: data.mediaItemsSet === true,
+  };
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** Picker calls on behalf of one user, identified by their current access token. */
+export class PickerApi {
+  readonly #client: OAuth2Client;
+  readonly #root: string;
+
+  constructor(config: Config, accessToken: string) {
+    this.#client = createOAuthClient(config, { access_token: accessToken });
+    this.#root = `${config.google.pickerApiUrl}/v1`;
+  }
+
+  async #call<T>(what: string, request: Parameters<OAuth2Client['request']>[0]): Promise<T> {
+    try {
+      const response = await this.#client.request<T>({ responseType: 'json', ...request });
+      return response.data;
+    } catch (error) {
+      throw toGoogleAppError(error, what);
+    }
+  }
+
+  async createSession(input: { requestId?: string; maxItemCount?: number }, options: CallOptions = {}) {
+    const data = await this.#call<Partial<PickingSession>>('sessions.create', {
+      url: `${this.#root}/sessions`,
+      method: 'POST',
+      ...(input.requestId ? { params: { requestId: input.requestId } } : {}),
+      data: input.maxItemCount ? { pickingConfig: { maxItemCount: String(input.maxItemCount) } } : {},
+      // Creating is not idempotent without a requestId: never retried automatically.
+      retry: false,
+      ...options,
+    });
+    return normaliseSession(data);
+  }
+
+  async getSession(id: string, options: CallOptions = {}) {
+    const data = await this.#call<Partial<PickingSession>>('sessions.get', {
+      url: `${this.#root}/sessions/${encodeURIComponent(id)}`,
+      method: 'GET',
+      ...options,
+    });
+    return normaliseSession(data);
+  }
+
+  async deleteSession(id: string, options: CallOptions = {}): Promise<void> {
+    await this.#call<unknown>('sessions.delete', {
+      url: `${this.#root}/sessions/${encodeURIComponent(id)}`,
+      method: 'DELETE',
+      ...options,
+    });
+  }
+
+  async listMediaItems(sessionId: string, page: { pageSize?: number; pageToken?: string } = {}, options: CallOptions = {}) {
+    const data = await this.#call<Partial<MediaItemsPage>>('mediaItems.list', {
+      url: `${this.#root}/mediaItems`,
+      method: 'GET',
+      params: {
+        sessionId,
+        ...(page.pageSize ? { pageSize: page.pageSize } : {}),
+        ...(page.pageToken ? { pageToken: page.pageToken } : {}),
+      },
+      ...options,
+    });
+    return {
+      mediaItems: Array.isArray(data.mediaItems) ? data.mediaItems : [],
+      ...(data.nextPageToken ? { nextPageToken: data.nextPageToken } : {}),
+    } satisfies MediaItemsPage;
+  }
+}

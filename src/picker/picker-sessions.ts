@@ -1,0 +1,259 @@
+/**
+ * The Picker sessions a user creates here: creating them (recovering once
+ * from RESOURCE_EXHAUSTED by deleting the user's stale sessions), following
+ * them with coalesced polls, and deleting them. A user's session remembers
+ * the ids they created; any other id is 404 without a Google call.
+ */
+import type { Request } from 'express';
+import type { GoogleAccounts } from '../auth/google-account.ts';
+import type { OwnedPickerSession } from '../auth/session-data.ts';
+import { AppError, notFound } from '../errors.ts';
+import { durationMs, type PickingSession, type PollingConfig } from '../google/picker-api.ts';
+import type { SharedCache } from '../store/shared-cache.ts';
+
+export type PickerStatus = 'pending' | 'complete' | 'expired';
+
+export interface SessionView {
+  id: string;
+  status: PickerStatus;
+  mediaItemsSet: boolean;
+  pollingConfig?: PollingConfig;
+  expireTime: string;
+  pickerUri: string;
+}
+
+/** What the gateway last heard from Google about a session, shared by every poller. */
+interface Observation {
+  session: PickingSession;
+  observedAt: number;
+  /** Google answered PERMISSION_DENIED: access to the session has ended for good. */
+  gone?: boolean;
+}
+
+const DEFAULT_POLL_INTERVAL_MS = 5_000;
+/** Never hammer Google even if it suggests a very short interval. */
+const MIN_POLL_INTERVAL_MS = 1_000;
+const WAIT_FOR_OTHER_POLLER_MS = 2_000;
+
+/** The reaper's queue: members are JSON {sid, id} (express session id and Picker session id). */
+export const REAP_QUEUE = 'picker-reap';
+export const reapMember = (sid: string, id: string) => JSON.stringify({ sid, id });
+
+export interface PickerEvents {
+  (event: 'created' | 'completed' | 'expired' | 'deleted'): void;
+}
+
+function isPast(timestamp: string | undefined, now = Date.now()): boolean {
+  const at = timestamp ? Date.parse(timestamp) : Number.NaN;
+  return Number.isFinite(at) && at <= now;
+}
+
+export function statusOf(session: PickingSession, now = Date.now()): PickerStatus {
+  if (session.mediaItemsSet) return isPast(session.expireTime, now) ? 'expired' : 'complete';
+  if (isPast(session.expireTime, now)) return 'expired';
+  if (session.pollingConfig?.timeoutIn !== undefined && durationMs(session.pollingConfig.timeoutIn) === 0) return 'expired';
+  return 'pending';
+}
+
+export class PickerSessions {
+  readonly #accounts: GoogleAccounts;
+  readonly #cache: SharedCache;
+  readonly #onEvent: PickerEvents;
+  /** One in-flight Google poll per Picker session in this process. */
+  readonly #inflight = new Map<string, Promise<Observation>>();
+
+  readonly #completedGraceMs: number;
+
+  /** completedGraceMs: how long a finished session stays at Google for its results before the reaper deletes it. */
+  constructor(accounts: GoogleAccounts, cache: SharedCache, options: { completedGraceMs: number; onEvent?: PickerEvents }) {
+    this.#accounts = accounts;
+    this.#cache = cache;
+    this.#completedGraceMs = options.completedGraceMs;
+    this.#onEvent = options.onEvent ?? (() => {});
+  }
+
+  async #scheduleReap(req: Request, id: string, dueAt: number): Promise<void> {
+    await this.#cache.schedule(REAP_QUEUE, reapMember(req.sessionID, id), dueAt);
+  }
+
+  owned(req: Request): OwnedPickerSession[] {
+    return Object.values(req.session.pickerSessions ?? {}).sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  ownedOrNotFound(req: Request, id: string): OwnedPickerSession {
+    const owned = req.session.pickerSessions?.[id];
+    if (!owned) throw notFound('No picking session with this id was created here by you.');
+    return owned;
+  }
+
+  async create(req: Request, input: { requestId?: string; maxItemCount?: number }): Promise<PickingSession> {
+    let session: PickingSession;
+    try {
+      session = await this.#accounts.withPicker(req, (api) => api.createSession(input));
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code !== 'RESOURCE_EXHAUSTED') throw this.#explainCreateError(error);
+      // Google limits open sessions per user: free the ones that are no longer useful, then try once more.
+      const freed = await this.#deleteStale(req);
+      req.log.warn({ event: 'picker_sessions_exhausted', freed }, 'Picker session limit reached; deleted stale sessions');
+      try {
+        session = await this.#accounts.withPicker(req, (api) => api.createSession(input));
+      } catch (retryError) {
+        throw this.#explainCreateError(retryError);
+      }
+    }
+    req.session.pickerSessions = {
+      ...req.session.pickerSessions,
+      [session.id]: { id: session.id, pickerUri: session.pickerUri, createdAt: Date.now(), expireTime: session.expireTime },
+    };
+    await this.#observe(session.id, { session, observedAt: Date.now() });
+    const expiresAt = Date.parse(session.expireTime);
+    await this.#scheduleReap(req, session.id, Number.isFinite(expiresAt) ? expiresAt : Date.now() + 86_400_000);
+    this.#onEvent('created');
+    return session;
+  }
+
+  #explainCreateError(error: unknown): unknown {
+    if (error instanceof AppError && error.code === 'FAILED_PRECONDITION') {
+      return new AppError({
+        status: 409,
+        code: error.code,
+        detail: 'This Google account has no Google Photos library yet.',
+        messageKey: 'error.noPhotosAccount',
+        cause: error,
+      });
+    }
+    return error;
+  }
+
+  /** Deletes the user's sessions that are finished, expired or timed out (best effort). */
+  async #deleteStale(req: Request): Promise<number> {
+    let freed = 0;
+    for (const owned of this.owned(req)) {
+      const seen = await this.#cache.get<Observation>(this.#key(owned.id));
+      const status = seen ? (seen.gone ? 'expired' : statusOf(seen.session)) : isPast(owned.expireTime) ? 'expired' : 'pending';
+      if (status === 'pending') continue;
+      await this.delete(req, owned.id).then(() => freed++, () => undefined);
+    }
+    return freed;
+  }
+
+  #key(id: string) {
+    return `picker:observation:${id}`;
+  }
+
+  async #observe(id: string, observation: Observation): Promise<void> {
+    const ttl = Math.max(60_000, Date.parse(observation.session.expireTime) - Date.now() + 60_000 || 0);
+    await this.#cache.set(this.#key(id), observation, Math.min(ttl, 7 * 86_400_000));
+  }
+
+  #interval(observation: Observation | undefined): number {
+    const suggested = durationMs(observation?.session.pollingConfig?.pollInterval) ?? DEFAULT_POLL_INTERVAL_MS;
+    return Math.max(MIN_POLL_INTERVAL_MS, suggested);
+  }
+
+  /**
+   * The session's state as Google last told it, asking Google again at most
+   * once per pollInterval per Picker session, however many browsers, tabs or
+   * replicas ask.
+   */
+  async status(req: Request, id: string): Promise<SessionView> {
+    const owned = this.ownedOrNotFound(req, id);
+    let observation = await this.#cache.get<Observation>(this.#key(id));
+    const fresh = (o: Observation | undefined) =>
+      o !== undefined && (o.gone || o.session.mediaItemsSet || Date.now() - o.observedAt < this.#interval(o));
+
+    if (!fresh(observation) && !isPast(owned.expireTime)) {
+      observation = await this.#poll(req, id, observation);
+    }
+    const session = observation?.session ?? { id, pickerUri: owned.pickerUri, expireTime: owned.expireTime, mediaItemsSet: false };
+    const status = observation?.gone ? 'expired' : statusOf(session);
+    return {
+      id,
+      status,
+      mediaItemsSet: session.mediaItemsSet,
+      ...(status === 'pending' && session.pollingConfig ? { pollingConfig: session.pollingConfig } : {}),
+      expireTime: session.expireTime,
+      pickerUri: session.pickerUri,
+    };
+  }
+
+  async #poll(req: Request, id: string, previous: Observation | undefined): Promise<Observation | undefined> {
+    const running = this.#inflight.get(id);
+    if (running) return running;
+    // Across replicas: whoever takes the lock asks Google; the others wait for its answer.
+    const gotLock = await this.#cache.acquire(`picker:poll-lock:${id}`, this.#interval(previous));
+    if (!gotLock) return this.#awaitOtherPoller(id, previous);
+    const poll = this.#askGoogle(req, id, previous).finally(() => this.#inflight.delete(id));
+    this.#inflight.set(id, poll);
+    return poll;
+  }
+
+  async #awaitOtherPoller(id: string, previous: Observation | undefined): Promise<Observation | undefined> {
+    const deadline = Date.now() + WAIT_FOR_OTHER_POLLER_MS;
+    while (Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const seen = await this.#cache.get<Observation>(this.#key(id));
+      if (seen && seen.observedAt !== previous?.observedAt) return seen;
+    }
+    return previous;
+  }
+
+  async #askGoogle(req: Request, id: string, previous: Observation | undefined): Promise<Observation> {
+    try {
+      const session = await this.#accounts.withPicker(req, (api) => api.getSession(id));
+      const observation: Observation = { session, observedAt: Date.now() };
+      await this.#observe(id, observation);
+      if (session.mediaItemsSet && !previous?.session.mediaItemsSet) {
+        this.#onEvent('completed');
+        await this.#scheduleReap(req, id, Math.min(Date.now() + this.#completedGraceMs, Date.parse(session.expireTime) || Infinity));
+      } else if (statusOf(session) === 'expired') {
+        await this.#scheduleReap(req, id, Date.now()); // timed out: nothing more will come of it
+      }
+      return observation;
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'PERMISSION_DENIED') {
+        // Google says access to this session has ended: that is its answer from now on.
+        const gone: Observation = {
+          session: previous?.session ?? { id, pickerUri: '', expireTime: new Date().toISOString(), mediaItemsSet: false },
+          observedAt: Date.now(),
+          gone: true,
+        };
+        await this.#observe(id, gone);
+        await this.#scheduleReap(req, id, Date.now());
+        this.#onEvent('expired');
+        return gone;
+      }
+      if (error instanceof AppError && error.code === 'NOT_FOUND') this.forget(req, id);
+      throw error;
+    }
+  }
+
+  forget(req: Request, id: string): void {
+    if (!req.session.pickerSessions?.[id]) return;
+    const { [id]: _removed, ...rest } = req.session.pickerSessions;
+    req.session.pickerSessions = rest;
+  }
+
+  /** Deletes the session at Google and forgets it; a session Google no longer knows counts as deleted. */
+  async delete(req: Request, id: string): Promise<void> {
+    this.ownedOrNotFound(req, id);
+    try {
+      await this.#accounts.withPicker(req, (api) => api.deleteSession(id));
+    } catch (error) {
+      const alreadyGone = error instanceof AppError && (error.code === 'NOT_FOUND' || error.code === 'PERMISSION_DENIED');
+      if (!alreadyGone) throw error;
+    }
+    this.forget(req, id);
+    await Promise.all([
+      this.#cache.delete(this.#key(id)),
+      this.#cache.delete(`picker:items:${id}`),
+      this.#cache.unschedule(REAP_QUEUE, reapMember(req.sessionID, id)),
+    ]);
+    this.#onEvent('deleted');
+  }
+
+  /** At logout: delete everything this user has open, in parallel, best effort. */
+  async deleteAll(req: Request): Promise<void> {
+    await Promise.allSettled(this.owned(req).map((owned) => this.delete(req, owned.id)));
+  }
+}

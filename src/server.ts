@@ -1,0 +1,115 @@
+/**
+ * The process: reads the configuration, opens the stores, starts the Google
+ * emulator when no Google client is configured (outside production), serves
+ * the app, and shuts down gracefully on SIGTERM/SIGINT.
+ */
+import { createServer, type Server } from 'node:http';
+import { createApp } from './app.ts';
+import { ConfigError, EMULATOR_CLIENT, loadConfig, type Config } from './config.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createStores, type Stores } from './store/stores.ts';
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  shutdown(signal?: string): Promise<void>;
+}
+
+async function startEmulator(config: Config, logger: Logger) {
+  if (!config.emulator) return undefined;
+  // Loaded only here, so a production process never even imports the emulator.
+  const { createEmulator } = await import('./emulator/index.ts');
+  const emulator = createEmulator({
+    publicUrl: config.emulator.url,
+    clients: [{ ...EMULATOR_CLIENT, redirectUris: [config.redirectUri] }],
+  });
+  await emulator.listen(config.emulator.port, config.host);
+  logger.info(`No GOOGLE_CLIENT_ID set: using the built-in Google emulator at ${emulator.url} (sign in as a demo account; nothing leaves this machine)`);
+  return emulator;
+}
+
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  for (const warning of config.warnings) logger.warn(warning);
+  const emulator = await startEmulator(config, logger);
+  const stores: Stores = await createStores(config, logger);
+  let shuttingDown = false;
+
+  const { app, services } = createApp({
+    config,
+    logger,
+    sessionStore: stores.sessionStore,
+    sharedCache: stores.sharedCache,
+    ...(stores.rateLimitStore ? { rateLimitStore: stores.rateLimitStore } : {}),
+    readiness: { isReady: async () => !shuttingDown && (await stores.ping()) },
+  });
+
+  services.reaper.start(config.reaper.intervalMs);
+  const server = createServer(app);
+  // Explicit timeouts: keep-alive above a typical 60 s load-balancer idle timeout.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 120_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ port, publicUrl: config.publicUrl.href }, `Photos Picker Gateway listening on ${config.publicUrl.href}`);
+
+  let closing: Promise<void> | undefined;
+  const shutdown = (signal = 'shutdown') =>
+    (closing ??= (async () => {
+      shuttingDown = true;
+      logger.info({ signal }, 'shutting down: readiness is now 503, finishing in-flight requests');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.shutdownGraceMs).unref());
+      if ((await Promise.race([closed, grace])) === 'timeout') {
+        logger.warn('grace period over: closing remaining connections');
+        server.closeAllConnections();
+        await closed;
+      }
+      await services.reaper.stop();
+      await stores.close();
+      await emulator?.close();
+      logger.info('shutdown complete');
+    })());
+
+  return { server, url: `http://127.0.0.1:${port}`, shutdown };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const running = await startServer(config, logger);
+  const stop = (signal: string) => {
+    running.shutdown(signal).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+}
+
+if (import.meta.main) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

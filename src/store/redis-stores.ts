@@ -1,0 +1,102 @@
+/**
+ * Redis for replicas: sessions (connect-redis), the shared cache (coalesced
+ * polls, listed items, locks) and rate-limit counters all live in one Redis.
+ * Commands fail fast while Redis is away (no offline queue), so requests get a
+ * clear 503 instead of hanging; the client reconnects on its own.
+ */
+import { RedisStore as RedisSessionStore } from 'connect-redis';
+import { RedisStore as RedisRateLimitStore } from 'rate-limit-redis';
+import { createClient } from 'redis';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { SharedCache } from './shared-cache.ts';
+import type { Stores } from './stores.ts';
+
+const PREFIX = 'ppg:';
+const PING_TIMEOUT_MS = 1_000;
+
+type Client = ReturnType<typeof createClient>;
+
+export class RedisSharedCache implements SharedCache {
+  readonly #client: Client;
+
+  constructor(client: Client) {
+    this.#client = client;
+  }
+
+  async get<T>(key: string): Promise<T | undefined> {
+    const raw = await this.#client.get(`${PREFIX}cache:${key}`);
+    return raw ? (JSON.parse(String(raw)) as T) : undefined;
+  }
+
+  async set(key: string, value: unknown, ttlMs: number): Promise<void> {
+    await this.#client.set(`${PREFIX}cache:${key}`, JSON.stringify(value), { expiration: { type: 'PX', value: Math.max(1, Math.round(ttlMs)) } });
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#client.del(`${PREFIX}cache:${key}`);
+  }
+
+  async acquire(key: string, ttlMs: number): Promise<boolean> {
+    const result = await this.#client.set(`${PREFIX}lock:${key}`, '1', {
+      condition: 'NX',
+      expiration: { type: 'PX', value: Math.max(1, Math.round(ttlMs)) },
+    });
+    return result === 'OK';
+  }
+
+  async schedule(queue: string, member: string, dueAt: number): Promise<void> {
+    await this.#client.zAdd(`${PREFIX}queue:${queue}`, { score: dueAt, value: member });
+  }
+
+  async due(queue: string, now: number, limit: number): Promise<string[]> {
+    const members = await this.#client.zRangeByScore(`${PREFIX}queue:${queue}`, 0, now, { LIMIT: { offset: 0, count: limit } });
+    return members.map(String);
+  }
+
+  async unschedule(queue: string, member: string): Promise<void> {
+    await this.#client.zRem(`${PREFIX}queue:${queue}`, member);
+  }
+}
+
+export async function createRedisStores(config: Config, logger: Logger): Promise<Stores> {
+  const client: Client = createClient({
+    url: config.session.redisUrl,
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: 2_000,
+      reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 5), 3_000),
+    },
+  });
+  let lastError = '';
+  client.on('error', (error: Error) => {
+    // Log each distinct failure once per outage, not once per reconnect attempt.
+    if (error.message !== lastError) logger.error({ err: error }, 'Redis connection error');
+    lastError = error.message;
+  });
+  client.on('ready', () => {
+    if (lastError) logger.info('Redis connection restored');
+    lastError = '';
+  });
+  await client.connect();
+
+  const sessionStore = new RedisSessionStore({ client, prefix: `${PREFIX}sess:` });
+  const sharedCache = new RedisSharedCache(client);
+  return {
+    sessionStore,
+    sharedCache,
+    rateLimitStore: (name) =>
+      new RedisRateLimitStore({
+        prefix: `${PREFIX}rl:${name}:`,
+        sendCommand: (...args: string[]) => client.sendCommand(args) as never,
+      }),
+    ping: async () => {
+      if (!client.isReady) return false;
+      const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), PING_TIMEOUT_MS).unref());
+      return Promise.race([client.ping().then((answer) => answer === 'PONG', () => false), timeout]);
+    },
+    close: async () => {
+      if (client.isOpen) await client.close();
+    },
+  };
+}

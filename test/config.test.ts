@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+const productionBase = {
+  NODE_ENV: 'production',
+  GOOGLE_CLIENT_ID: 'client.apps.googleusercontent.com',
+  GOOGLE_CLIENT_SECRET: 'secret',
+  SESSION_SECRET: 'a'.repeat(32),
+  PUBLIC_URL: 'https://photos.example.com',
+};
+
+describe('config', () => {
+  it('when nothing is set outside production, then it points at the emulator on PORT + 1', () => {
+    const config = loadConfig({ PORT: '4000' });
+    assert.equal(config.emulator?.port, 4001);
+    assert.equal(config.google.authUrl, 'http://localhost:4001/o/oauth2/v2/auth');
+    assert.equal(config.google.pickerApiUrl, 'http://localhost:4001');
+    assert.equal(config.redirectUri, 'http://localhost:4000/auth/google/callback');
+    assert.deepEqual(config.mediaHosts, ['localhost']);
+    assert.ok(config.warnings.some((w) => w.includes('SESSION_SECRET')));
+  });
+
+  it('when a Google client is configured, then Google defaults apply and no emulator starts', () => {
+    const config = loadConfig({ GOOGLE_CLIENT_ID: 'id', GOOGLE_CLIENT_SECRET: 'secret' });
+    assert.equal(config.emulator, null);
+    assert.equal(config.google.tokenUrl, 'https://oauth2.googleapis.com/token');
+    assert.equal(config.google.pickerApiUrl, 'https://photospicker.googleapis.com');
+    assert.deepEqual(config.mediaHosts, ['googleusercontent.com']);
+    assert.ok(config.google.browserOrigins.includes('https://photos.google.com'));
+    assert.ok(config.google.browserOrigins.includes('https://accounts.google.com'));
+  });
+
+  for (const variable of ['GOOGLE_CLIENT_ID', 'GOOGLE_CLIENT_SECRET', 'SESSION_SECRET']) {
+    it(`when ${variable} is missing in production, then startup fails naming it`, () => {
+      const env: Record<string, string> = { ...productionBase };
+      delete env[variable];
+      assert.throws(() => loadConfig(env), (error: Error) => error instanceof ConfigError && error.message.includes(variable));
+    });
+  }
+
+  it('when a value is malformed, then the error names the variable', () => {
+    assert.throws(() => loadConfig({ PORT: 'eighty' }), /PORT/);
+    assert.throws(() => loadConfig({ PUBLIC_URL: 'not a url' }), /PUBLIC_URL/);
+    assert.throws(() => loadConfig({ SESSION_STORE: 'mongo' }), /SESSION_STORE/);
+    assert.throws(() => loadConfig({ SESSION_SECRET: 'short' }), /SESSION_SECRET/);
+    assert.throws(() => loadConfig({ TOKEN_ENCRYPTION_KEY: 'dG9vIHNob3J0' }), /TOKEN_ENCRYPTION_KEY/);
+    assert.throws(() => loadConfig({ UPSTREAM_TIMEOUT_MS: '-5' }), /UPSTREAM_TIMEOUT_MS/);
+  });
+
+  it('when production uses Redis without TOKEN_ENCRYPTION_KEY, then startup fails naming it', () => {
+    assert.throws(() => loadConfig({ ...productionBase, SESSION_STORE: 'redis' }), /TOKEN_ENCRYPTION_KEY/);
+  });
+
+  it('when PUBLIC_URL is https, then cookies are Secure with the __Host- prefix', () => {
+    const config = loadConfig(productionBase);
+    assert.equal(config.secureCookies, true);
+    assert.equal(config.session.cookieName, '__Host-sid');
+    assert.equal(config.warnings.length, 0);
+  });
+
+  it('when production runs on an http PUBLIC_URL, then it starts with a warning', () => {
+    const config = loadConfig({ ...productionBase, PUBLIC_URL: 'http://10.0.0.5:3000' });
+    assert.equal(config.secureCookies, false);
+    assert.equal(config.session.cookieName, 'sid');
+    assert.ok(config.warnings.some((w) => w.includes('http')));
+  });
+
+  it('when SESSION_SECRET and TOKEN_ENCRYPTION_KEY hold several values, then all are kept in order (rotation)', () => {
+    const key1 = Buffer.alloc(32, 1).toString('base64');
+    const key2 = Buffer.alloc(32, 2).toString('base64');
+    const config = loadConfig({ SESSION_SECRET: `${'n'.repeat(32)},${'o'.repeat(32)}`, TOKEN_ENCRYPTION_KEY: `${key1},${key2}` });
+    assert.deepEqual(config.session.secrets, ['n'.repeat(32), 'o'.repeat(32)]);
+    assert.equal(config.tokenKeys.length, 2);
+    assert.equal(config.tokenKeys[0]![0], 1);
+  });
+
+  it('when TRUST_PROXY and MEDIA_HOSTS are set, then they are parsed', () => {
+    const config = loadConfig({ TRUST_PROXY: '2', MEDIA_HOSTS: 'googleusercontent.com, .example.org' });
+    assert.equal(config.trustProxy, 2);
+    assert.deepEqual(config.mediaHosts, ['googleusercontent.com', 'example.org']);
+  });
+});

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { launchBrowser, watchPage } from '../helpers/browser.ts';
+import { startHarness, type Harness } from '../helpers/harness.ts';
+
+describe('in a real browser', () => {
+  let h: Harness;
+  let browser: Browser;
+  before(async () => {
+    h = await startHarness({ emulator: { knobs: { pollIntervalSeconds: 1 } } });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await h?.close();
+  });
+
+  it('when a user without JavaScript signs in and presses Pick photos, then the form POST lands on the picker under the CSP and two items can be picked', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    const { problems } = await watchPage(page);
+    await page.goto(`${h.url}/`);
+    await page.getByRole('link', { name: 'Connect Google Photos' }).click();
+    await page.waitForURL(`${h.emulator.url}/**`);
+    await page.getByLabel(/alice@example\.com/).check();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL(`${h.url}/`);
+    assert.match(await page.textContent('main') ?? '', /alice@example\.com/);
+
+    await page.getByRole('button', { name: 'Pick photos' }).click();
+    await page.waitForURL(`${h.emulator.url}/picker/**`);
+    const sessionId = new URL(page.url()).pathname.split('/')[2]!;
+    const boxes = page.locator('input[type="checkbox"]');
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.waitForLoadState();
+    const session = h.emulator.sessionsOf('alice@example.com').find((s) => s.id === sessionId);
+    assert.equal(session?.mediaItemsSet, true);
+    assert.deepEqual(problems.filter((p) => /Content Security Policy|Refused/.test(p)), []);
+    await context.close();
+  });
+
+  it('when a user with JavaScript picks three items in the popup, then the progress page turns into the results, which download and delete', async () => {
+    const context = await browser.newContext({ acceptDownloads: true });
+    const page = await context.newPage();
+    const { problems } = await watchPage(page);
+    await page.goto(`${h.url}/`);
+    await page.getByRole('link', { name: 'Connect Google Photos' }).click();
+    await page.getByLabel(/alice@example\.com/).check();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL(`${h.url}/`);
+
+    const popupPromise = context.waitForEvent('page');
+    await page.getByRole('button', { name: 'Pick photos' }).click();
+    const popup = await popupPromise;
+    await popup.waitForURL(`${h.emulator.url}/picker/**/autoclose`);
+    await page.waitForURL(`${h.url}/sessions/**`);
+    assert.match(await page.textContent('main') ?? '', /Pick your photos in Google Photos/);
+
+    const boxes = popup.locator('input[type="checkbox"]');
+    for (const index of [0, 1, 2]) await boxes.nth(index).check();
+    const closed = popup.waitForEvent('close');
+    await popup.getByRole('button', { name: 'Done' }).click();
+    await closed;
+
+    await page.getByRole('heading', { name: '3 items picked' }).waitFor({ timeout: 15_000 });
+    const images = page.locator('.grid img');
+    assert.equal(await images.count(), 3);
+    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.grid img')].every((img) => img.complete && img.naturalWidth > 0));
+    assert.match(await page.locator('#live').textContent() ?? '', /3 items picked/);
+
+    const downloadPromise = page.waitForEvent('download');
+    await page.getByRole('link', { name: /^Download/ }).first().click();
+    const download = await downloadPromise;
+    assert.ok(download.suggestedFilename().length > 0);
+    assert.equal(await download.failure(), null);
+
+    const sessionId = new URL(page.url()).pathname.split('/')[2]!;
+    await page.getByRole('button', { name: 'Delete this session' }).click();
+    await page.waitForURL(`${h.url}/`);
+    assert.equal(h.emulator.sessionsOf('alice@example.com').find((s) => s.id === sessionId)?.deleted, true);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+});

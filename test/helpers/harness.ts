@@ -1,0 +1,272 @@
+/**
+ * The one test helper: starts the Google emulator and the gateway on
+ * ephemeral loopback ports, captures the gateway's log lines, and gives tests
+ * HTTP clients with a cookie jar and a programmatic Google sign-in that goes
+ * through the emulator's real consent form.
+ */
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp, type App } from '../../src/app.ts';
+import { loadConfig, PICKER_SCOPE, type Config, type Env } from '../../src/config.ts';
+import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createStores, type Stores } from '../../src/store/stores.ts';
+
+export const TEST_CLIENT = { clientId: 'test-client.apps.example', clientSecret: 'test-client-secret' };
+
+export interface HarnessOptions {
+  env?: Env;
+  emulator?: EmulatorOptions;
+  /** Start no emulator of its own but use this one (two gateways on one Google). */
+  sharedEmulator?: Emulator;
+}
+
+export interface Harness {
+  emulator: Emulator;
+  config: Config;
+  url: string;
+  app: App;
+  stores: Stores;
+  server: Server;
+  /** Every log line the gateway wrote, as raw JSON text. */
+  logs: string[];
+  client(): Client;
+  /** A client already signed in as `account` (default alice@example.com). */
+  signedInClient(options?: SignInOptions): Promise<Client>;
+  close(): Promise<void>;
+}
+
+export interface SignInOptions {
+  account?: string;
+  /** Scopes ticked on the consent page; default: all requested. */
+  grant?: 'all' | 'without-picker';
+  decision?: 'allow' | 'deny';
+  returnTo?: string;
+}
+
+export interface RequestOptions {
+  headers?: Record<string, string>;
+  json?: unknown;
+  form?: Record<string, string | string[]>;
+  /** Send the page's CSRF token (default true for unsafe methods). */
+  csrf?: boolean;
+  /** Origin header for unsafe methods (default: the gateway's own origin; null sends none). */
+  origin?: string | null;
+  accept?: 'json' | 'html';
+  signal?: AbortSignal;
+}
+
+export class Client {
+  readonly #base: string;
+  readonly #jar = new Map<string, string>();
+  csrfToken: string | undefined;
+
+  constructor(base: string) {
+    this.#base = base;
+  }
+
+  get cookies(): ReadonlyMap<string, string> {
+    return this.#jar;
+  }
+
+  setCookie(name: string, value: string) {
+    this.#jar.set(name, value);
+  }
+
+  #remember(response: Response) {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';');
+      const index = pair.indexOf('=');
+      const name = pair.slice(0, index).trim();
+      const value = pair.slice(index + 1).trim();
+      if (/expires=Thu, 01 Jan 1970/i.test(line) || value === '') this.#jar.delete(name);
+      else this.#jar.set(name, value);
+    }
+  }
+
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+    const url = path.startsWith('http') ? path : `${this.#base}${path}`;
+    const headers: Record<string, string> = { ...options.headers };
+    if (this.#jar.size > 0 && url.startsWith(this.#base)) headers.cookie = [...this.#jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    if (options.accept === 'json') headers.accept = 'application/json';
+    if (options.accept === 'html') headers.accept = 'text/html';
+    const unsafe = !['GET', 'HEAD', 'OPTIONS'].includes(method);
+    if (unsafe && options.origin !== null) headers.origin = options.origin ?? new URL(this.#base).origin;
+    let body: string | undefined;
+    if (unsafe && options.csrf !== false && !this.csrfToken) await this.refreshCsrf();
+    if (options.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.json);
+      if (unsafe && options.csrf !== false && this.csrfToken) headers['x-csrf-token'] = this.csrfToken;
+    } else if (options.form !== undefined || unsafe) {
+      const form = new URLSearchParams();
+      for (const [key, value] of Object.entries(options.form ?? {})) {
+        for (const v of Array.isArray(value) ? value : [value]) form.append(key, v);
+      }
+      if (unsafe && options.csrf !== false && this.csrfToken) form.set('_csrf', this.csrfToken);
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = form.toString();
+    }
+    const response = await fetch(url, { method, headers, body, redirect: 'manual', ...(options.signal ? { signal: options.signal } : {}) });
+    this.#remember(response);
+    return response;
+  }
+
+  get(path: string, options?: RequestOptions) {
+    return this.request('GET', path, options);
+  }
+
+  post(path: string, options?: RequestOptions) {
+    return this.request('POST', path, options);
+  }
+
+  delete(path: string, options?: RequestOptions) {
+    return this.request('DELETE', path, options);
+  }
+
+  /** Loads a page and keeps the CSRF token it exposes in <meta name="csrf-token">. */
+  async refreshCsrf(): Promise<string> {
+    const response = await this.get('/', { accept: 'html' });
+    const html = await response.text();
+    const token = html.match(/<meta name="csrf-token" content="([^"]*)"/)?.[1];
+    if (!token) throw new Error('no CSRF token on the home page');
+    this.csrfToken = token;
+    return token;
+  }
+}
+
+/** Follows GET /auth/google through the emulator's consent form; returns the callback response. */
+export async function signIn(client: Client, emulator: Emulator, options: SignInOptions = {}): Promise<Response> {
+  const start = await client.get(`/auth/google${options.returnTo ? `?return_to=${encodeURIComponent(options.returnTo)}` : ''}`);
+  if (start.status !== 302) throw new Error(`GET /auth/google answered ${start.status}`);
+  const authUrl = new URL(start.headers.get('location')!);
+  const consent = await fetch(authUrl, { headers: { accept: 'text/html' } });
+  const html = await consent.text();
+  const transaction = html.match(/name="transaction" value="([^"]+)"/)?.[1];
+  if (!transaction) throw new Error(`no consent transaction in the emulator page (${consent.status})`);
+  const requested = (authUrl.searchParams.get('scope') ?? '').split(' ');
+  const scopes = options.grant === 'without-picker' ? requested.filter((s) => s !== PICKER_SCOPE) : requested;
+  const form = new URLSearchParams({ transaction, account: options.account ?? 'alice@example.com', decision: options.decision ?? 'allow' });
+  for (const scope of scopes) form.append('scope', scope);
+  const decision = await fetch(new URL('/o/oauth2/v2/auth/decision', authUrl), {
+    method: 'POST',
+    body: form,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    redirect: 'manual',
+  });
+  const callback = decision.headers.get('location');
+  if (decision.status !== 302 || !callback) throw new Error(`consent decision answered ${decision.status}`);
+  const response = await client.get(callback);
+  client.csrfToken = undefined; // the session id changed at sign-in; the token goes with it
+  return response;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const emulator = options.sharedEmulator ?? createEmulator(options.emulator);
+  if (!options.sharedEmulator) await emulator.listen(0, '127.0.0.1');
+
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PUBLIC_URL: url,
+    GOOGLE_CLIENT_ID: TEST_CLIENT.clientId,
+    GOOGLE_CLIENT_SECRET: TEST_CLIENT.clientSecret,
+    SESSION_SECRET: 'test-session-secret-that-is-long-enough-0123456789',
+    GOOGLE_AUTH_URL: `${emulator.url}/o/oauth2/v2/auth`,
+    GOOGLE_TOKEN_URL: `${emulator.url}/token`,
+    GOOGLE_REVOKE_URL: `${emulator.url}/revoke`,
+    GOOGLE_API_ROOT_URL: `${emulator.url}/`,
+    PICKER_API_URL: emulator.url,
+    MEDIA_HOSTS: '127.0.0.1',
+    LOG_LEVEL: 'debug',
+    UPSTREAM_TIMEOUT_MS: '5000',
+    ...options.env,
+  });
+  emulator.registerClient({ ...TEST_CLIENT, redirectUris: [config.redirectUri] });
+
+  const logs: string[] = [];
+  const logger = createLogger(config.logLevel, { write: (line: string) => void logs.push(line) });
+  const stores = await createStores(config, logger);
+  const app = createApp({
+    config,
+    logger,
+    sessionStore: stores.sessionStore,
+    sharedCache: stores.sharedCache,
+    ...(stores.rateLimitStore ? { rateLimitStore: stores.rateLimitStore } : {}),
+    readiness: { isReady: () => stores.ping() },
+  });
+  server.on('request', app.app);
+
+  const harness: Harness = {
+    emulator,
+    config,
+    url,
+    app,
+    stores,
+    server,
+    logs,
+    client: () => new Client(url),
+    async signedInClient(signInOptions) {
+      const client = new Client(url);
+      const response = await signIn(client, emulator, signInOptions);
+      if (response.status !== 303) throw new Error(`sign-in callback answered ${response.status}: ${await response.text()}`);
+      return client;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.services.reaper.stop();
+      await stores.close();
+      if (!options.sharedEmulator) await emulator.close();
+    },
+  };
+  return harness;
+}
+
+/** An access token for `account` obtained straight from the emulator, to compare the gateway with Google itself. */
+export async function directAccessToken(emulator: Emulator, account = 'alice@example.com'): Promise<string> {
+  const client = { clientId: 'direct-test-client', clientSecret: 'direct-secret', redirectUris: ['http://127.0.0.1/direct-callback'] };
+  emulator.registerClient(client);
+  const auth = new URL(`${emulator.url}/o/oauth2/v2/auth`);
+  auth.search = new URLSearchParams({
+    client_id: client.clientId, redirect_uri: client.redirectUris[0]!, response_type: 'code', scope: PICKER_SCOPE, state: 'direct',
+  }).toString();
+  const html = await (await fetch(auth)).text();
+  const transaction = html.match(/name="transaction" value="([^"]+)"/)![1]!;
+  const decision = await fetch(`${emulator.url}/o/oauth2/v2/auth/decision`, {
+    method: 'POST', redirect: 'manual',
+    body: new URLSearchParams({ transaction, account, decision: 'allow', scope: PICKER_SCOPE }),
+  });
+  const code = new URL(decision.headers.get('location')!).searchParams.get('code')!;
+  const token = await fetch(`${emulator.url}/token`, {
+    method: 'POST',
+    body: new URLSearchParams({
+      grant_type: 'authorization_code', code, redirect_uri: client.redirectUris[0]!, client_id: client.clientId, client_secret: client.clientSecret,
+    }),
+  });
+  return ((await token.json()) as { access_token: string }).access_token;
+}
+
+/** Creates a Picker session through the gateway's JSON API and returns its id. */
+export async function createPickerSession(client: Client, body: Record<string, unknown> = {}): Promise<string> {
+  const response = await client.post('/sessions', { accept: 'json', json: body });
+  if (response.status !== 201) throw new Error(`POST /sessions answered ${response.status}: ${await response.text()}`);
+  return ((await response.json()) as { id: string }).id;
+}
+
+/** Polls GET /sessions/{id} until it reports `status` (the gateway honours pollInterval, so this may take a moment). */
+export async function waitForStatus(client: Client, id: string, status: string, timeoutMs = 15_000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const body = (await (await client.get(`/sessions/${id}`, { accept: 'json' })).json()) as Record<string, unknown>;
+    if (body.status === status) return body;
+    if (Date.now() > deadline) throw new Error(`session ${id} stayed ${String(body.status)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

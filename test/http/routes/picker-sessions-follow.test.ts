@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { createPickerSession, startHarness, waitForStatus, type Client, type Harness } from '../../helpers/harness.ts';
+
+describe('following a Picker session', () => {
+  let h: Harness;
+  let alice: Client;
+  before(async () => {
+    h = await startHarness({ emulator: { knobs: { pollIntervalSeconds: 1 } } });
+    alice = await h.signedInClient();
+  });
+  after(() => h.close());
+  beforeEach(() => h.emulator.clearRequests());
+
+  const getCalls = (id: string) => h.emulator.requests.filter((r) => r.method === 'GET' && r.path === `/v1/sessions/${id}`);
+
+  it('when the user is still picking, then JSON says pending with the polling config and the page shows how to pick', async () => {
+    const id = await createPickerSession(alice);
+    const json = await (await alice.get(`/sessions/${id}`, { accept: 'json' })).json();
+    assert.equal(json.id, id);
+    assert.equal(json.status, 'pending');
+    assert.equal(json.mediaItemsSet, false);
+    assert.equal(json.pollingConfig.pollInterval, '1s');
+    assert.ok(Date.parse(json.expireTime) > Date.now());
+
+    const page = await alice.get(`/sessions/${id}`);
+    assert.equal(page.status, 200);
+    const html = await page.text();
+    assert.match(html, /Pick your photos in Google Photos/);
+    assert.ok(html.includes(`href="${h.emulator.url}/picker/${id}"`), 'pickerUri as a link');
+    assert.match(html, /<img class="qr" src="data:image\/svg\+xml;base64,/);
+    assert.match(html, /Time left: \d+ minutes?/);
+    assert.match(html, /data-status="pending"/);
+  });
+
+  it('when the user pressed Done, then it turns complete and the page lists the items', async () => {
+    const id = await createPickerSession(alice);
+    h.emulator.pick(id, { count: 3 });
+    const json = await waitForStatus(alice, id, 'complete');
+    assert.equal(json.mediaItemsSet, true);
+    assert.equal(json.pollingConfig, null);
+    const html = await (await alice.get(`/sessions/${id}`)).text();
+    assert.match(html, /3 items picked/);
+    assert.equal((html.match(/<li class="item">/g) ?? []).length, 3);
+    assert.match(html, /media-items\/[^"]+\/content\?w=256&amp;h=256&amp;crop=1/);
+  });
+
+  it('when many tabs poll at once, then Google is asked at most once per pollInterval', async () => {
+    const id = await createPickerSession(alice);
+    h.emulator.clearRequests();
+    const started = Date.now();
+    const tabs = Array.from({ length: 5 }, async () => {
+      while (Date.now() - started < 3_000) {
+        const response = await alice.get(`/sessions/${id}`, { accept: 'json' });
+        assert.equal(response.status, 200);
+        await response.arrayBuffer();
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    });
+    await Promise.all(tabs);
+    const calls = getCalls(id);
+    // 3 s of polling with a 1 s interval (and the create answer counting as the first look).
+    assert.ok(calls.length >= 1 && calls.length <= 3, `Google saw ${calls.length} sessions.get`);
+    for (let i = 1; i < calls.length; i++) assert.ok(calls[i]!.at - calls[i - 1]!.at >= 950, 'calls are an interval apart');
+  });
+
+  it('when the session is expired at Google, then it answers 200 expired and the page offers a new pick', async () => {
+    const id = await createPickerSession(alice);
+    h.emulator.expireSession(id);
+    const json = await waitForStatus(alice, id, 'expired');
+    assert.equal(json.status, 'expired');
+    const page = await alice.get(`/sessions/${id}`);
+    assert.equal(page.status, 200);
+    const html = await page.text();
+    assert.match(html, /This picking session has ended/);
+    assert.match(html, /action="\/sessions"/);
+    // PERMISSION_DENIED is final: no more Google calls for it.
+    h.emulator.clearRequests();
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await alice.get(`/sessions/${id}`, { accept: 'json' });
+    assert.equal(getCalls(id).length, 0);
+  });
+
+  it('when an id was not created here by this user, then 404 without asking Google', async () => {
+    const bob = await h.signedInClient({ account: 'bob@example.com' });
+    const bobsSession = await createPickerSession(bob);
+    h.emulator.clearRequests();
+    for (const path of [`/sessions/${bobsSession}`, '/sessions/unknown-id', `/sessions/${bobsSession}/media-items`, `/sessions/${bobsSession}/media-items/x/content`]) {
+      const response = await alice.get(path, { accept: 'json' });
+      assert.equal(response.status, 404, path);
+      assert.equal((await response.json()).code, 'NOT_FOUND');
+    }
+    assert.equal((await alice.get(`/sessions/${bobsSession}`)).status, 404);
+    assert.equal((await alice.delete(`/sessions/${bobsSession}`, { accept: 'json' })).status, 404);
+    assert.equal(h.emulator.requests.length, 0);
+  });
+
+  it('when items are listed before Done, then 409 FAILED_PRECONDITION', async () => {
+    const id = await createPickerSession(alice);
+    const response = await alice.get(`/sessions/${id}/media-items`, { accept: 'json' });
+    assert.equal(response.status, 409);
+    assert.equal((await response.json()).code, 'FAILED_PRECONDITION');
+  });
+
+  it('when items are listed after Done, then each has the contract fields and links through the gateway', async () => {
+    const id = await createPickerSession(alice);
+    h.emulator.pick(id, { count: 4 });
+    await waitForStatus(alice, id, 'complete');
+    const body = await (await alice.get(`/sessions/${id}/media-items`, { accept: 'json' })).json();
+    assert.equal(body.mediaItems.length, 4);
+    assert.equal(body.nextPageToken, null);
+    for (const item of body.mediaItems) {
+      for (const field of ['id', 'type', 'createTime', 'mimeType', 'filename', 'width', 'height', 'contentUrl', 'thumbnailUrl']) {
+        assert.ok(field in item, field);
+      }
+      assert.equal(item.contentUrl, `/sessions/${id}/media-items/${encodeURIComponent(item.id)}/content`);
+      assert.doesNotMatch(JSON.stringify(item), /\/lh\//, 'no Google baseUrl leaks to the client');
+    }
+    const bad = await alice.get(`/sessions/${id}/media-items?pageSize=500`, { accept: 'json' });
+    assert.equal(bad.status, 400);
+    const badToken = await alice.get(`/sessions/${id}/media-items?pageToken=forged`, { accept: 'json' });
+    assert.equal(badToken.status, 400);
+  });
+
+  it('when the user deletes a session, then it is deleted at Google and gone here (DELETE 204, form 303)', async () => {
+    const first = await createPickerSession(alice);
+    const response = await alice.delete(`/sessions/${first}`, { accept: 'json' });
+    assert.equal(response.status, 204);
+    assert.equal(h.emulator.sessionsOf('alice@example.com').find((s) => s.id === first)?.deleted, true);
+    assert.equal((await alice.get(`/sessions/${first}`, { accept: 'json' })).status, 404);
+
+    const second = await createPickerSession(alice);
+    const form = await alice.post(`/sessions/${second}/delete`);
+    assert.equal(form.status, 303);
+    assert.equal(form.headers.get('location'), '/');
+    assert.equal(h.emulator.sessionsOf('alice@example.com').find((s) => s.id === second)?.deleted, true);
+  });
+
+  it('when the per-user session limit is hit, then stale sessions are deleted and creation is retried once', async () => {
+    const carolless = await h.signedInClient({ account: 'bob@example.com' });
+    h.emulator.knobs.maxOpenSessionsPerUser = 2;
+    try {
+      const done = await createPickerSession(carolless);
+      h.emulator.pick(done, { count: 1 });
+      await waitForStatus(carolless, done, 'complete');
+      await createPickerSession(carolless);
+      h.emulator.clearRequests();
+      const third = await carolless.post('/sessions', { accept: 'json', json: {} });
+      assert.equal(third.status, 201);
+      const calls = h.emulator.requests.map((r) => `${r.method} ${r.path} ${r.status}`);
+      assert.deepEqual(calls, ['POST /v1/sessions 429', `DELETE /v1/sessions/${done} 200`, 'POST /v1/sessions 200']);
+    } finally {
+      h.emulator.knobs.maxOpenSessionsPerUser = 10;
+    }
+  });
+});
