@@ -28,6 +28,8 @@ import { MediaProxy } from './picker/media-proxy.ts';
 import { PickerSessions } from './picker/picker-sessions.ts';
 import { Reaper } from './picker/reaper.ts';
 import { createSessionPage } from './http/session-page.ts';
+import { Metrics } from './observability/metrics.ts';
+import type { GoogleInstrumentation } from './google/instrumentation.ts';
 import type { SharedCache } from './store/shared-cache.ts';
 import './auth/session-data.ts';
 
@@ -43,7 +45,7 @@ export interface AppDependencies {
 
 export interface App {
   app: Express;
-  services: { accounts: GoogleAccounts; pickerSessions: PickerSessions; oauth: GoogleOAuth; reaper: Reaper };
+  services: { accounts: GoogleAccounts; pickerSessions: PickerSessions; oauth: GoogleOAuth; reaper: Reaper; metrics: Metrics };
 }
 
 const STATIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
@@ -55,18 +57,29 @@ export function createApp(deps: AppDependencies): App {
   app.set('trust proxy', config.trustProxy);
   app.set('query parser', 'simple');
 
-  const oauth = new GoogleOAuth(config);
-  const accounts = new GoogleAccounts(config, oauth, new TokenVault(config.tokenKeys));
-  const pickerSessions = new PickerSessions(accounts, deps.sharedCache, { completedGraceMs: config.reaper.completedGraceMs });
+  const metrics = new Metrics();
+  const instrumentation: GoogleInstrumentation = {
+    onCall: (method, outcome, seconds) => metrics.observeGoogleCall(method, outcome, seconds),
+    onRetry: (method) => metrics.googleRetries.inc({ method }),
+  };
+  const onPickerEvent = (event: string) => metrics.pickerSessions.inc({ event });
+  const oauth = new GoogleOAuth(config, instrumentation);
+  const accounts = new GoogleAccounts(config, oauth, new TokenVault(config.tokenKeys), {
+    instrumentation,
+    onRefresh: (outcome) => metrics.tokenRefreshes.inc({ outcome }),
+  });
+  const pickerSessions = new PickerSessions(accounts, deps.sharedCache, { completedGraceMs: config.reaper.completedGraceMs, onEvent: onPickerEvent });
   const mediaItems = new MediaItems(accounts, pickerSessions, deps.sharedCache);
   const mediaProxy = new MediaProxy(config, accounts, mediaItems);
-  const reaper = new Reaper({ store: deps.sessionStore, cache: deps.sharedCache, accounts, logger: deps.logger });
+  const reaper = new Reaper({ store: deps.sessionStore, cache: deps.sharedCache, accounts, logger: deps.logger, onEvent: onPickerEvent });
   const csrf = createCsrf(config);
   const views = createViews({ cache: config.isProduction, csrfToken: csrf.tokenFor });
   const sessionPage = createSessionPage(views, mediaItems);
 
   app.use(createHttpLogger(deps.logger));
+  app.use(metrics.middleware());
   app.use(healthRoutes(deps.readiness));
+  app.get('/metrics', metrics.handler());
   app.use('/static', express.static(STATIC_DIR, { index: false, maxAge: config.isProduction ? '1h' : 0 }));
   app.use(securityHeaders(config));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimitBytes, parameterLimit: 50 }));
@@ -90,5 +103,5 @@ export function createApp(deps: AppDependencies): App {
 
   app.use(notFoundHandler);
   app.use(errorHandler(views));
-  return { app, services: { accounts, pickerSessions, oauth, reaper } };
+  return { app, services: { accounts, pickerSessions, oauth, reaper, metrics } };
 }

@@ -47,6 +47,7 @@ const envSchema = z.object({
     blankToUndefined,
     z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).default('redis://127.0.0.1:6379'),
   ),
+  REDIS_KEY_PREFIX: z.preprocess(blankToUndefined, z.string().regex(/^[\w:.-]{1,64}$/, 'letters, digits and : . - _ only').default('ppg:')),
   TOKEN_ENCRYPTION_KEY: optionalString,
   TRUST_PROXY: optionalString,
   LOG_LEVEL: z.preprocess(
@@ -100,6 +101,8 @@ export interface Config {
     readonly secrets: readonly string[];
     readonly store: 'memory' | 'redis';
     readonly redisUrl: string;
+    /** Prefix of every Redis key the gateway writes, so one Redis can serve several deployments. */
+    readonly redisKeyPrefix: string;
     readonly cookieName: string;
     readonly idleTimeoutMs: number;
     readonly absoluteTimeoutMs: number;
@@ -248,6 +251,7 @@ export function loadConfig(env: Env = process.env): Config {
       secrets,
       store: e.SESSION_STORE,
       redisUrl: e.REDIS_URL,
+      redisKeyPrefix: e.REDIS_KEY_PREFIX,
       cookieName: secureCookies ? '__Host-sid' : 'sid',
       idleTimeoutMs: e.SESSION_IDLE_TIMEOUT_MS ?? 86_400_000,
       absoluteTimeoutMs: e.SESSION_ABSOLUTE_TIMEOUT_MS ?? 7 * 86_400_000,

@@ -11,6 +11,7 @@ import { AppError } from '../errors.ts';
 import type { GoogleOAuth } from '../google/oauth.ts';
 import { isInvalidGrant, toGoogleAppError } from '../google/google-error.ts';
 import { PickerApi } from '../google/picker-api.ts';
+import { noInstrumentation, type GoogleInstrumentation } from '../google/instrumentation.ts';
 import type { Config } from '../config.ts';
 import type { GoogleTokens, TokenVault } from './token-vault.ts';
 
@@ -47,12 +48,19 @@ export class GoogleAccounts {
   readonly #vault: TokenVault;
   readonly #inflightRefresh = new Map<string, Promise<GoogleTokens>>();
   readonly #onRefresh: RefreshObserver | undefined;
+  readonly #instrumentation: GoogleInstrumentation;
 
-  constructor(config: Config, oauth: GoogleOAuth, vault: TokenVault, onRefresh?: RefreshObserver) {
+  constructor(
+    config: Config,
+    oauth: GoogleOAuth,
+    vault: TokenVault,
+    hooks: { onRefresh?: RefreshObserver; instrumentation?: GoogleInstrumentation } = {},
+  ) {
     this.#config = config;
     this.#oauth = oauth;
     this.#vault = vault;
-    this.#onRefresh = onRefresh;
+    this.#onRefresh = hooks.onRefresh;
+    this.#instrumentation = hooks.instrumentation ?? noInstrumentation;
   }
 
   tokens(session: UserSession): GoogleTokens | undefined {
@@ -123,10 +131,10 @@ export class GoogleAccounts {
   async withPicker<T>(ctx: UserContext, work: (api: PickerApi) => Promise<T>): Promise<T> {
     const token = await this.accessToken(ctx);
     try {
-      return await work(new PickerApi(this.#config, token));
+      return await work(new PickerApi(this.#config, token, this.#instrumentation));
     } catch (error) {
       if (!(error instanceof AppError) || error.code !== 'UNAUTHENTICATED') throw error;
-      return work(new PickerApi(this.#config, await this.refreshNow(ctx)));
+      return work(new PickerApi(this.#config, await this.refreshNow(ctx), this.#instrumentation));
     }
   }
 }

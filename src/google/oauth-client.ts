@@ -6,8 +6,14 @@
  */
 import { OAuth2Client, type Credentials } from 'google-auth-library';
 import type { Config } from '../config.ts';
+import { noInstrumentation, type GoogleInstrumentation } from './instrumentation.ts';
+import { retryConfig } from './retry.ts';
 
-export function createOAuthClient(config: Config, credentials?: Credentials): OAuth2Client {
+export function createOAuthClient(
+  config: Config,
+  credentials?: Credentials,
+  instrumentation: GoogleInstrumentation = noInstrumentation,
+): OAuth2Client {
   const client = new OAuth2Client({
     clientId: config.google.clientId,
     clientSecret: config.google.clientSecret,
@@ -24,6 +30,7 @@ export function createOAuthClient(config: Config, credentials?: Credentials): OA
     transporterOptions: {
       fetchImplementation: globalThis.fetch,
       timeout: config.upstreamTimeoutMs,
+      retryConfig: retryConfig(instrumentation.onRetry),
     },
   });
   if (credentials) client.setCredentials(credentials);

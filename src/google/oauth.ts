@@ -10,6 +10,7 @@ import { PICKER_SCOPE, type Config } from '../config.ts';
 import type { GoogleTokens } from '../auth/token-vault.ts';
 import { createOAuthClient } from './oauth-client.ts';
 import { toGoogleAppError } from './google-error.ts';
+import { noInstrumentation, timed, type GoogleInstrumentation } from './instrumentation.ts';
 
 export const SIGN_IN_SCOPES = [PICKER_SCOPE, 'openid', 'email'] as const;
 
@@ -32,9 +33,11 @@ export function grantedScopes(scope: string | undefined): string[] {
 
 export class GoogleOAuth {
   readonly #config: Config;
+  readonly #instrumentation: GoogleInstrumentation;
 
-  constructor(config: Config) {
+  constructor(config: Config, instrumentation: GoogleInstrumentation = noInstrumentation) {
     this.#config = config;
+    this.#instrumentation = instrumentation;
   }
 
   async authorizationRequest(options: { askConsent: boolean }): Promise<AuthorizationRequest> {
@@ -55,8 +58,12 @@ export class GoogleOAuth {
     return { url, state, codeVerifier };
   }
 
-  async exchangeCode(code: string, codeVerifier: string): Promise<GoogleTokens> {
-    const client = createOAuthClient(this.#config);
+  exchangeCode(code: string, codeVerifier: string): Promise<GoogleTokens> {
+    return timed(this.#instrumentation, 'oauth.token', () => this.#exchangeCode(code, codeVerifier));
+  }
+
+  async #exchangeCode(code: string, codeVerifier: string): Promise<GoogleTokens> {
+    const client = createOAuthClient(this.#config, undefined, this.#instrumentation);
     try {
       const { tokens } = await client.getToken({ code, codeVerifier, redirect_uri: this.#config.redirectUri });
       if (!tokens.access_token) throw new Error('token response without access_token');
@@ -74,8 +81,8 @@ export class GoogleOAuth {
   /** Returns the new access token merged over the stored ones: Google sends no new refresh token. */
   async refresh(tokens: GoogleTokens): Promise<GoogleTokens> {
     if (!tokens.refresh_token) throw new Error('refresh without a refresh token');
-    const client = createOAuthClient(this.#config, { refresh_token: tokens.refresh_token });
-    const { credentials } = await client.refreshAccessToken();
+    const client = createOAuthClient(this.#config, { refresh_token: tokens.refresh_token }, this.#instrumentation);
+    const { credentials } = await timed(this.#instrumentation, 'oauth.refresh', () => client.refreshAccessToken());
     if (!credentials.access_token) throw new Error('refresh response without access_token');
     return {
       ...tokens,
@@ -87,12 +94,16 @@ export class GoogleOAuth {
 
   /** Revoking the refresh token ends the whole grant at Google. */
   async revoke(tokens: GoogleTokens): Promise<void> {
-    const client = createOAuthClient(this.#config);
-    await client.revokeToken(tokens.refresh_token ?? tokens.access_token);
+    const client = createOAuthClient(this.#config, undefined, this.#instrumentation);
+    await timed(this.#instrumentation, 'oauth.revoke', () => client.revokeToken(tokens.refresh_token ?? tokens.access_token));
   }
 
-  async profile(accessToken: string): Promise<GoogleProfile> {
-    const auth = createOAuthClient(this.#config, { access_token: accessToken });
+  profile(accessToken: string): Promise<GoogleProfile> {
+    return timed(this.#instrumentation, 'oauth.userinfo', () => this.#profile(accessToken));
+  }
+
+  async #profile(accessToken: string): Promise<GoogleProfile> {
+    const auth = createOAuthClient(this.#config, { access_token: accessToken }, this.#instrumentation);
     try {
       const { data } = await oauth2({ version: 'v2', auth, rootUrl: this.#config.google.apiRootUrl }).userinfo.get();
       if (!data.id || !data.email) throw new Error('userinfo without id or email');

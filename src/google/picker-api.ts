@@ -8,6 +8,7 @@ import type { OAuth2Client } from 'google-auth-library';
 import type { Config } from '../config.ts';
 import { createOAuthClient } from './oauth-client.ts';
 import { toGoogleAppError } from './google-error.ts';
+import { noInstrumentation, timed, type GoogleInstrumentation } from './instrumentation.ts';
 
 export interface PollingConfig {
   pollInterval?: string;
@@ -73,19 +74,23 @@ export interface CallOptions {
 export class PickerApi {
   readonly #client: OAuth2Client;
   readonly #root: string;
+  readonly #instrumentation: GoogleInstrumentation;
 
-  constructor(config: Config, accessToken: string) {
-    this.#client = createOAuthClient(config, { access_token: accessToken });
+  constructor(config: Config, accessToken: string, instrumentation: GoogleInstrumentation = noInstrumentation) {
+    this.#client = createOAuthClient(config, { access_token: accessToken }, instrumentation);
     this.#root = `${config.google.pickerApiUrl}/v1`;
+    this.#instrumentation = instrumentation;
   }
 
-  async #call<T>(what: string, request: Parameters<OAuth2Client['request']>[0]): Promise<T> {
-    try {
-      const response = await this.#client.request<T>({ responseType: 'json', ...request });
-      return response.data;
-    } catch (error) {
-      throw toGoogleAppError(error, what);
-    }
+  #call<T>(what: string, request: Parameters<OAuth2Client['request']>[0]): Promise<T> {
+    return timed(this.#instrumentation, what, async () => {
+      try {
+        const response = await this.#client.request<T>({ responseType: 'json', ...request });
+        return response.data;
+      } catch (error) {
+        throw toGoogleAppError(error, what);
+      }
+    });
   }
 
   async createSession(input: { requestId?: string; maxItemCount?: number }, options: CallOptions = {}) {
@@ -94,8 +99,7 @@ export class PickerApi {
       method: 'POST',
       ...(input.requestId ? { params: { requestId: input.requestId } } : {}),
       data: input.maxItemCount ? { pickingConfig: { maxItemCount: String(input.maxItemCount) } } : {},
-      // Creating is not idempotent without a requestId: never retried automatically.
-      retry: false,
+      // POST is never retried (see retry.ts): creating twice would open two sessions.
       ...options,
     });
     return normaliseSession(data);

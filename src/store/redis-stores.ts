@@ -12,33 +12,34 @@ import type { Config } from '../config.ts';
 import type { SharedCache } from './shared-cache.ts';
 import type { Stores } from './stores.ts';
 
-const PREFIX = 'ppg:';
 const PING_TIMEOUT_MS = 1_000;
 
 type Client = ReturnType<typeof createClient>;
 
 export class RedisSharedCache implements SharedCache {
   readonly #client: Client;
+  readonly #prefix: string;
 
-  constructor(client: Client) {
+  constructor(client: Client, prefix: string) {
     this.#client = client;
+    this.#prefix = prefix;
   }
 
   async get<T>(key: string): Promise<T | undefined> {
-    const raw = await this.#client.get(`${PREFIX}cache:${key}`);
+    const raw = await this.#client.get(`${this.#prefix}cache:${key}`);
     return raw ? (JSON.parse(String(raw)) as T) : undefined;
   }
 
   async set(key: string, value: unknown, ttlMs: number): Promise<void> {
-    await this.#client.set(`${PREFIX}cache:${key}`, JSON.stringify(value), { expiration: { type: 'PX', value: Math.max(1, Math.round(ttlMs)) } });
+    await this.#client.set(`${this.#prefix}cache:${key}`, JSON.stringify(value), { expiration: { type: 'PX', value: Math.max(1, Math.round(ttlMs)) } });
   }
 
   async delete(key: string): Promise<void> {
-    await this.#client.del(`${PREFIX}cache:${key}`);
+    await this.#client.del(`${this.#prefix}cache:${key}`);
   }
 
   async acquire(key: string, ttlMs: number): Promise<boolean> {
-    const result = await this.#client.set(`${PREFIX}lock:${key}`, '1', {
+    const result = await this.#client.set(`${this.#prefix}lock:${key}`, '1', {
       condition: 'NX',
       expiration: { type: 'PX', value: Math.max(1, Math.round(ttlMs)) },
     });
@@ -46,16 +47,16 @@ export class RedisSharedCache implements SharedCache {
   }
 
   async schedule(queue: string, member: string, dueAt: number): Promise<void> {
-    await this.#client.zAdd(`${PREFIX}queue:${queue}`, { score: dueAt, value: member });
+    await this.#client.zAdd(`${this.#prefix}queue:${queue}`, { score: dueAt, value: member });
   }
 
   async due(queue: string, now: number, limit: number): Promise<string[]> {
-    const members = await this.#client.zRangeByScore(`${PREFIX}queue:${queue}`, 0, now, { LIMIT: { offset: 0, count: limit } });
+    const members = await this.#client.zRangeByScore(`${this.#prefix}queue:${queue}`, 0, now, { LIMIT: { offset: 0, count: limit } });
     return members.map(String);
   }
 
   async unschedule(queue: string, member: string): Promise<void> {
-    await this.#client.zRem(`${PREFIX}queue:${queue}`, member);
+    await this.#client.zRem(`${this.#prefix}queue:${queue}`, member);
   }
 }
 
@@ -80,14 +81,15 @@ export async function createRedisStores(config: Config, logger: Logger): Promise
   });
   await client.connect();
 
-  const sessionStore = new RedisSessionStore({ client, prefix: `${PREFIX}sess:` });
-  const sharedCache = new RedisSharedCache(client);
+  const prefix = config.session.redisKeyPrefix;
+  const sessionStore = new RedisSessionStore({ client, prefix: `${prefix}sess:` });
+  const sharedCache = new RedisSharedCache(client, prefix);
   return {
     sessionStore,
     sharedCache,
     rateLimitStore: (name) =>
       new RedisRateLimitStore({
-        prefix: `${PREFIX}rl:${name}:`,
+        prefix: `${prefix}rl:${name}:`,
         sendCommand: (...args: string[]) => client.sendCommand(args) as never,
       }),
     ping: async () => {

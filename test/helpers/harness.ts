@@ -59,11 +59,22 @@ export interface RequestOptions {
 
 export class Client {
   readonly #base: string;
-  readonly #jar = new Map<string, string>();
+  readonly #origin: string;
+  readonly #jar: Map<string, string>;
   csrfToken: string | undefined;
 
-  constructor(base: string) {
+  /** `origin`: the site's public origin (differs from `base` when talking to one replica behind a balancer). */
+  constructor(base: string, options: { origin?: string; jar?: Map<string, string> } = {}) {
     this.#base = base;
+    this.#origin = options.origin ?? new URL(base).origin;
+    this.#jar = options.jar ?? new Map();
+  }
+
+  /** The same browser (cookies, CSRF token) talking to another replica of the same site. */
+  via(base: string): Client {
+    const other = new Client(base, { origin: this.#origin, jar: this.#jar });
+    other.csrfToken = this.csrfToken;
+    return other;
   }
 
   get cookies(): ReadonlyMap<string, string> {
@@ -92,7 +103,7 @@ export class Client {
     if (options.accept === 'json') headers.accept = 'application/json';
     if (options.accept === 'html') headers.accept = 'text/html';
     const unsafe = !['GET', 'HEAD', 'OPTIONS'].includes(method);
-    if (unsafe && options.origin !== null) headers.origin = options.origin ?? new URL(this.#base).origin;
+    if (unsafe && options.origin !== null) headers.origin = options.origin ?? this.#origin;
     let body: string | undefined;
     if (unsafe && options.csrf !== false && !this.csrfToken) await this.refreshCsrf();
     if (options.json !== undefined) {

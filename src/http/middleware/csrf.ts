@@ -4,6 +4,7 @@
  * same-origin), and it must carry the session's synchronizer token (form
  * field _csrf or header X-CSRF-Token).
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { csrfSync } from 'csrf-sync';
 import type { Config } from '../../config.ts';
@@ -22,7 +23,15 @@ function tokenFromRequest(req: Request): string | undefined {
 }
 
 export function createCsrf(config: Config) {
-  const { generateToken, isRequestValid } = csrfSync({ getTokenFromRequest: tokenFromRequest });
+  const { generateToken, getTokenFromState } = csrfSync({ getTokenFromRequest: tokenFromRequest, size: 32 });
+
+  const tokenMatches = (req: Request): boolean => {
+    const sent = tokenFromRequest(req);
+    const expected = req.session ? getTokenFromState(req) : undefined;
+    if (typeof sent !== 'string' || typeof expected !== 'string') return false;
+    const [a, b] = [Buffer.from(sent), Buffer.from(expected)];
+    return a.length === b.length && timingSafeEqual(a, b);
+  };
 
   const isSameOrigin = (req: Request): boolean => {
     const origin = req.get('origin');
@@ -33,7 +42,7 @@ export function createCsrf(config: Config) {
   const protect: RequestHandler = (req, _res, next) => {
     if (!UNSAFE.has(req.method)) return next();
     if (!isSameOrigin(req)) return next(csrfRefused('Cross-site request refused: Origin is not this site.'));
-    if (!isRequestValid(req)) return next(csrfRefused('Missing or invalid CSRF token.'));
+    if (!tokenMatches(req)) return next(csrfRefused('Missing or invalid CSRF token.'));
     next();
   };
 

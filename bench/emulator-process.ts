@@ -1,0 +1,15 @@
+/**
+ * The emulator in a process of its own for benchmarks, so generating media
+ * bytes does not share an event loop with the gateway being measured.
+ * Prints one JSON line {url} when ready.
+ */
+import { createEmulator } from '../src/emulator/index.ts';
+
+const emulator = createEmulator({
+  largeVideoBytes: Number(process.env.LARGE_VIDEO_BYTES ?? 1024 ** 3),
+  clients: JSON.parse(process.env.EMULATOR_CLIENTS ?? '[]'),
+  knobs: { maxOpenSessionsPerUser: 1_000_000_000, pollIntervalSeconds: 5 },
+});
+await emulator.listen(Number(process.env.EMULATOR_PORT ?? 0), '127.0.0.1');
+console.log(JSON.stringify({ url: emulator.url }));
+process.on('SIGTERM', () => void emulator.close().then(() => process.exit(0)));

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { after, before, describe, it } from 'node:test';
+import { createEmulator, type Emulator } from '../src/emulator/index.ts';
+import { Client, signIn, TEST_CLIENT } from './helpers/harness.ts';
+import { freePort } from './helpers/redis.ts';
+
+/** The real process (src/server.ts), as the container runs it. */
+async function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; output: string[] }> {
+  const child = spawn(process.execPath, ['src/server.ts'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  const deadline = Date.now() + 15_000;
+  while (!output.join('').includes('listening on') && Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited: ${output.join('')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  if (!output.join('').includes('listening on')) throw new Error(`server did not start: ${output.join('')}`);
+  return { child, output };
+}
+
+describe('the server process', () => {
+  let emulator: Emulator;
+  before(async () => {
+    emulator = createEmulator();
+    await emulator.listen(0, '127.0.0.1');
+  });
+  after(() => emulator.close());
+
+  it('when SIGTERM arrives during a slow Google call, then readiness turns 503, the call completes, and the process exits 0', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    emulator.registerClient({ ...TEST_CLIENT, redirectUris: [`${url}/auth/google/callback`] });
+    const { child, output } = await startProcess({
+      NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: url,
+      GOOGLE_CLIENT_ID: TEST_CLIENT.clientId, GOOGLE_CLIENT_SECRET: TEST_CLIENT.clientSecret,
+      SESSION_SECRET: 'a-production-secret-of-at-least-32-chars!',
+      GOOGLE_AUTH_URL: `${emulator.url}/o/oauth2/v2/auth`, GOOGLE_TOKEN_URL: `${emulator.url}/token`,
+      GOOGLE_REVOKE_URL: `${emulator.url}/revoke`, GOOGLE_API_ROOT_URL: `${emulator.url}/`, PICKER_API_URL: emulator.url,
+      MEDIA_HOSTS: '127.0.0.1', SHUTDOWN_GRACE_MS: '5000', LOG_LEVEL: 'info',
+    });
+    try {
+      assert.match(output.join(''), /PUBLIC_URL is http/, 'production on http warns');
+      const client = new Client(url);
+      assert.equal((await signIn(client, emulator)).status, 303);
+      await client.refreshCsrf();
+      emulator.injectFault({ method: 'POST', path: '/v1/sessions', delayMs: 1_500 });
+      const slow = client.post('/sessions', { accept: 'json', json: {} });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const readiness = await fetch(`${url}/readyz`).then((r) => r.status, () => 'refused');
+      assert.ok(readiness === 503 || readiness === 'refused', `readiness during shutdown: ${readiness}`);
+      const response = await slow;
+      assert.equal(response.status, 201, 'the in-flight request completed');
+      const [code] = await exited;
+      assert.equal(code, 0);
+      const log = output.join('');
+      assert.match(log, /shutting down/);
+      assert.match(log, /shutdown complete/);
+      assert.doesNotMatch(log, /ya29\.|1\/\/|Bearer /);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('when production is missing a setting, then the process refuses to start and names it', async () => {
+    const child = spawn(process.execPath, ['src/server.ts'], { env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 1);
+    assert.match(text, /GOOGLE_CLIENT_ID/);
+  });
+
+  it('when started with no Google client outside production, then it serves the emulator too and says so in one line', async () => {
+    const port = await freePort();
+    const emulatorPort = await freePort();
+    const { child, output } = await startProcess({ PORT: String(port), HOST: '127.0.0.1', EMULATOR_PORT: String(emulatorPort), PUBLIC_URL: `http://127.0.0.1:${port}` });
+    try {
+      const lines = output.join('').split('\n').filter((line) => /emulator/i.test(line));
+      assert.equal(lines.length, 1, lines.join('\n'));
+      assert.ok(lines[0]!.includes(`http://127.0.0.1:${emulatorPort}`));
+      const client = new Client(`http://127.0.0.1:${port}`);
+      const start = await client.get('/auth/google');
+      assert.ok(start.headers.get('location')!.startsWith(`http://127.0.0.1:${emulatorPort}/o/oauth2/v2/auth?`));
+      const consent = await fetch(start.headers.get('location')!);
+      assert.equal(consent.status, 200);
+    } finally {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      assert.equal((await exited)[0], 0);
+    }
+  });
+});

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startHarness, type Harness } from '../helpers/harness.ts';
+import { PrivateRedis, uniquePrefix } from '../helpers/redis.ts';
+
+describe('when Redis goes away and comes back', () => {
+  let redis: PrivateRedis;
+  let h: Harness;
+  before(async () => {
+    redis = await PrivateRedis.start();
+    h = await startHarness({ env: { SESSION_STORE: 'redis', REDIS_URL: redis.url, REDIS_KEY_PREFIX: uniquePrefix() } });
+  });
+  after(async () => {
+    await h?.close();
+    await redis?.stop();
+  });
+
+  it('then requests get a clear 503, readiness turns 503, nothing crashes, and it recovers without a restart', async () => {
+    const client = await h.signedInClient();
+    assert.equal((await fetch(`${h.url}/readyz`)).status, 200);
+    assert.equal((await client.get('/')).status, 200);
+
+    await redis.stop();
+    const results: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const page = await client.get('/', { accept: 'html' });
+      results.push(page.status);
+      const text = await page.text();
+      if (page.status === 503) assert.match(text, /briefly unavailable/);
+    }
+    const api = await client.get('/sessions/x', { accept: 'json' });
+    assert.equal(api.status, 503);
+    assert.equal((await api.json()).code, 'SERVICE_UNAVAILABLE');
+    assert.ok(results.every((status) => status === 503), `statuses while down: ${results.join(',')}`);
+    assert.equal((await fetch(`${h.url}/readyz`)).status, 503);
+    assert.equal((await fetch(`${h.url}/healthz`)).status, 200, 'liveness does not depend on Redis');
+    assert.ok(h.logs.some((line) => /Redis connection error/.test(line)), 'the outage is logged');
+
+    await redis.start();
+    const deadline = Date.now() + 10_000;
+    let ready = 0;
+    while (Date.now() < deadline && ready !== 200) {
+      ready = (await fetch(`${h.url}/readyz`)).status;
+      if (ready !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(ready, 200);
+    // The Redis kept nothing on disk: the old session is gone, but the service works again.
+    assert.equal((await client.get('/')).status, 200);
+    assert.equal((await (await h.signedInClient()).post('/sessions', { accept: 'json', json: {} })).status, 201);
+  });
+});

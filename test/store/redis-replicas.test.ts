@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { createClient } from 'redis';
+import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
+import { createPickerSession, signIn, startHarness, waitForStatus, type Harness } from '../helpers/harness.ts';
+import { SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+
+describe('two replicas on one Redis', () => {
+  let emulator: Emulator;
+  let a: Harness;
+  let b: Harness;
+  let prefix: string;
+
+  before(async () => {
+    emulator = createEmulator({ knobs: { pollIntervalSeconds: 1 } });
+    await emulator.listen(0, '127.0.0.1');
+    prefix = uniquePrefix();
+    a = await startHarness({ sharedEmulator: emulator, env: { SESSION_STORE: 'redis', REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix, TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64') } });
+    // Replica B serves the same site: same public URL, secrets and keys.
+    b = await startHarness({
+      sharedEmulator: emulator,
+      env: {
+        PUBLIC_URL: a.url, SESSION_STORE: 'redis', REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix,
+        TOKEN_ENCRYPTION_KEY: a.config.tokenKeys.map((k) => k.toString('base64')).join(','),
+      },
+    });
+  });
+  after(async () => {
+    await a?.close();
+    await b?.close();
+    await emulator?.close();
+  });
+
+  it('when a user signs in through one and works through the other, then everything follows them', async () => {
+    const viaA = a.client();
+    const viaB = viaA.via(b.url);
+    // The sign-in starts on A and Google's redirect back lands on B.
+    const start = await viaA.get('/auth/google');
+    const authUrl = new URL(start.headers.get('location')!);
+    const html = await (await fetch(authUrl)).text();
+    const transaction = html.match(/name="transaction" value="([^"]+)"/)![1]!;
+    const form = new URLSearchParams({ transaction, account: 'alice@example.com', decision: 'allow' });
+    for (const s of authUrl.searchParams.get('scope')!.split(' ')) form.append('scope', s);
+    const decision = await fetch(`${emulator.url}/o/oauth2/v2/auth/decision`, { method: 'POST', body: form, redirect: 'manual' });
+    const callback = new URL(decision.headers.get('location')!);
+    const landed = await viaB.get(`${callback.pathname}${callback.search}`);
+    assert.equal(landed.status, 303);
+
+    const id = await createPickerSession(viaB);
+    emulator.pick(id, { count: 2 });
+    await waitForStatus(viaA, id, 'complete');
+    const { mediaItems } = await (await viaB.get(`/sessions/${id}/media-items`, { accept: 'json' })).json();
+    assert.equal(mediaItems.length, 2);
+    const bytes = await viaA.get(mediaItems[0].thumbnailUrl);
+    assert.equal(bytes.status, 200);
+    assert.ok((await bytes.arrayBuffer()).byteLength > 0);
+    assert.equal((await viaA.delete(`/sessions/${id}`, { accept: 'json' })).status, 204);
+    assert.equal((await viaB.get(`/sessions/${id}`, { accept: 'json' })).status, 404);
+  });
+
+  it('when both replicas poll the same session, then Google still sees one call per interval', async () => {
+    const viaA = a.client();
+    await signIn(viaA, emulator);
+    const viaB = viaA.via(b.url);
+    const id = await createPickerSession(viaA);
+    emulator.clearRequests();
+    const started = Date.now();
+    await Promise.all([viaA, viaB, viaA, viaB].map(async (client) => {
+      while (Date.now() - started < 2_500) {
+        await (await client.get(`/sessions/${id}`, { accept: 'json' })).arrayBuffer();
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+    }));
+    const calls = emulator.requests.filter((r) => r.path === `/v1/sessions/${id}`);
+    assert.ok(calls.length <= 3, `Google saw ${calls.length} sessions.get in 2.5 s at a 1 s interval`);
+  });
+
+  it('when both replicas run the reaper at once, then each expired session is deleted exactly once', async () => {
+    emulator.knobs.sessionTtlSeconds = 1;
+    try {
+      const client = a.client();
+      await signIn(client, emulator, { account: 'bob@example.com' });
+      const ids = [await createPickerSession(client), await createPickerSession(client), await createPickerSession(client)];
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      emulator.clearRequests();
+      const [fromA, fromB] = await Promise.all([a.app.services.reaper.runOnce(), b.app.services.reaper.runOnce()]);
+      assert.equal(fromA + fromB, 3);
+      for (const id of ids) {
+        assert.equal(emulator.requests.filter((r) => r.method === 'DELETE' && r.path === `/v1/sessions/${id}`).length, 1, id);
+      }
+    } finally {
+      emulator.knobs.sessionTtlSeconds = 3600;
+    }
+  });
+
+  it('then no Google token is stored in plain text in any Redis value', async () => {
+    const client = a.client();
+    await signIn(client, emulator);
+    await createPickerSession(client);
+    const redis = createClient({ url: SHARED_REDIS_URL });
+    await redis.connect();
+    try {
+      const keys: string[] = [];
+      for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) keys.push(...batch.map(String));
+      assert.ok(keys.some((k) => k.startsWith(`${prefix}sess:`)), 'sessions are in Redis');
+      let checked = 0;
+      for (const key of keys) {
+        const type = String(await redis.type(key));
+        const value = type === 'string' ? String(await redis.get(key)) : type === 'zset' ? (await redis.zRange(key, 0, -1)).join(' ') : '';
+        assert.doesNotMatch(value, /ya29\.|1\/\/|"access_token"|"refresh_token"/, key);
+        checked++;
+      }
+      assert.ok(checked > 0);
+    } finally {
+      await redis.close();
+    }
+  });
+});
