@@ -1,0 +1,289 @@
+/**
+ * A faithful offline Google for the gateway and its tests: OAuth 2.0 (consent
+ * page, token, revoke, userinfo), the Photos Picker API, the picker page and
+ * media bytes, on one origin of its own. Knobs, injected faults and a request
+ * log make it easy to drive; the same controls are served under /__emulator/.
+ */
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { STATUS_BY_HTTP, bearer, googleError } from './google-errors.ts';
+import { MediaRenderer, mediaRoutes } from './media.ts';
+import { oauthRoutes } from './oauth.ts';
+import { pickerApiRoutes } from './picker-api.ts';
+import { pickerUiRoutes } from './picker-ui.ts';
+import { ACCOUNTS, EmulatorState } from './state.ts';
+
+export interface EmulatorClient { clientId: string; clientSecret: string; redirectUris: string[] }
+
+export interface EmulatorKnobs {
+  accessTokenTtlSeconds: number;
+  authCodeTtlSeconds: number;
+  pollIntervalSeconds: number;
+  pickingTimeoutSeconds: number;
+  sessionTtlSeconds: number;
+  baseUrlTtlSeconds: number;
+  maxOpenSessionsPerUser: number;
+  latencyMs: number;
+}
+
+export const DEFAULT_KNOBS: Readonly<EmulatorKnobs> = {
+  accessTokenTtlSeconds: 3599,
+  authCodeTtlSeconds: 600,
+  pollIntervalSeconds: 5,
+  pickingTimeoutSeconds: 1800,
+  sessionTtlSeconds: 3600,
+  baseUrlTtlSeconds: 3600,
+  maxOpenSessionsPerUser: 10,
+  latencyMs: 0,
+};
+
+export interface EmulatorFault {
+  method?: string;
+  path: string;
+  status?: number;
+  googleStatus?: string;
+  retryAfterSeconds?: number;
+  delayMs?: number;
+  hang?: boolean;
+  drop?: boolean;
+  times?: number;
+}
+
+export interface RequestLogEntry {
+  seq: number;
+  at: number;
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  kind: 'oauth' | 'picker' | 'media' | 'ui';
+  status: number | null;
+  account?: string;
+  authorization: 'none' | 'valid' | 'invalid';
+  aborted?: boolean;
+  durationMs?: number;
+}
+
+export interface EmulatorOptions {
+  publicUrl?: string;
+  mediaUrl?: string;
+  clients?: EmulatorClient[];
+  knobs?: Partial<EmulatorKnobs>;
+  librarySize?: number;
+  largeVideoBytes?: number;
+  logger?: { info(obj: object, msg?: string): void };
+}
+
+export interface Emulator {
+  readonly url: string;
+  listen(port?: number, host?: string): Promise<void>;
+  close(): Promise<void>;
+  readonly app: Express;
+  knobs: EmulatorKnobs;
+  registerClient(client: EmulatorClient): void;
+  injectFault(fault: EmulatorFault): void;
+  clearFaults(): void;
+  readonly requests: readonly RequestLogEntry[];
+  clearRequests(): void;
+  pick(sessionId: string, selection: { count?: number; itemIds?: string[] }): void;
+  expireSession(sessionId: string): void;
+  expireAccessTokens(account?: string): void;
+  revokeGrants(account: string): void;
+  sessionsOf(account: string): Array<{ id: string; deleted: boolean; mediaItemsSet: boolean; expireTime: string }>;
+  readonly accounts: ReadonlyArray<{ email: string; name: string; hasPhotos: boolean }>;
+}
+
+function kindOf(path: string): RequestLogEntry['kind'] {
+  if (path.startsWith('/v1/')) return 'picker';
+  if (path.startsWith('/lh/')) return 'media';
+  if (path.startsWith('/o/oauth2') || path === '/token' || path === '/revoke' || path.startsWith('/oauth2/')) return 'oauth';
+  return 'ui';
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function createEmulator(options: EmulatorOptions = {}): Emulator {
+  const state = new EmulatorState(options.librarySize ?? 24, options.largeVideoBytes);
+  const knobs: EmulatorKnobs = { ...DEFAULT_KNOBS, ...options.knobs };
+  const faults: Array<EmulatorFault & { remaining: number }> = [];
+  const log: RequestLogEntry[] = [];
+  let seq = 0;
+  let publicUrl = options.publicUrl?.replace(/\/$/, '') ?? '';
+  let mediaUrl = options.mediaUrl?.replace(/\/$/, '') ?? '';
+  const renderer = new MediaRenderer();
+  for (const client of options.clients ?? []) state.registerClient(client.clientId, client.clientSecret, client.redirectUris);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  const controls = express.Router();
+  controls.use(express.json());
+
+  const emulator: Emulator = {
+    get url() {
+      return publicUrl;
+    },
+    app,
+    knobs,
+    accounts: ACCOUNTS.map(({ email, name, hasPhotos }) => ({ email, name, hasPhotos })),
+    async listen(port = 0, host = '127.0.0.1') {
+      server.listen(port, host);
+      await once(server, 'listening');
+      const address = server.address() as AddressInfo;
+      const own = `http://${host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+      publicUrl ||= own;
+      mediaUrl ||= publicUrl;
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+    registerClient(client) {
+      state.registerClient(client.clientId, client.clientSecret, client.redirectUris);
+    },
+    injectFault(fault) {
+      faults.push({ ...fault, remaining: fault.times ?? 1 });
+    },
+    clearFaults() {
+      faults.length = 0;
+    },
+    get requests() {
+      return log;
+    },
+    clearRequests() {
+      log.length = 0;
+    },
+    pick(sessionId, selection) {
+      const session = state.sessions.get(sessionId);
+      if (!session || session.deleted) throw new Error(`no picker session ${sessionId}`);
+      const library = state.library(session.owner);
+      const ids = selection.itemIds ?? library.slice(0, selection.count ?? 1).map((item) => item.id);
+      if (ids.length === 0 || ids.length > session.maxItemCount) throw new Error(`cannot pick ${ids.length} items (max ${session.maxItemCount})`);
+      const unknown = ids.filter((id) => !state.item(session.owner, id));
+      if (unknown.length > 0) throw new Error(`not in the library: ${unknown.join(', ')}`);
+      session.picked = library.map((item) => item.id).filter((id) => ids.includes(id));
+    },
+    expireSession(sessionId) {
+      const session = state.sessions.get(sessionId);
+      if (!session) throw new Error(`no picker session ${sessionId}`);
+      session.expireAt = Date.now();
+    },
+    expireAccessTokens(account) {
+      for (const record of state.accessTokens.values()) if (!account || record.grant.account.email === account) record.expiresAt = Date.now();
+    },
+    revokeGrants(account) {
+      for (const grant of state.grants) if (grant.account.email === account) state.killGrant(grant);
+    },
+    sessionsOf(account) {
+      return [...state.sessions.values()]
+        .filter((session) => session.owner.email === account)
+        .sort((a, b) => a.createdAt - b.createdAt)
+        .map((session) => ({ id: session.id, deleted: session.deleted, mediaItemsSet: session.picked !== null, expireTime: new Date(session.expireAt).toISOString() }));
+    },
+  };
+
+  // ---- control API, outside the log and the faults ----
+  controls.get('/requests', (_req, res) => void res.json(log));
+  controls.delete('/requests', (_req, res) => {
+    emulator.clearRequests();
+    res.status(204).end();
+  });
+  controls.get('/knobs', (_req, res) => void res.json(knobs));
+  controls.post('/knobs', (req, res) => {
+    for (const [key, value] of Object.entries(req.body as Record<string, unknown>)) {
+      if (key in knobs && typeof value === 'number' && Number.isFinite(value)) knobs[key as keyof EmulatorKnobs] = value;
+    }
+    res.json(knobs);
+  });
+  controls.post('/faults', (req, res) => {
+    const fault = req.body as EmulatorFault;
+    if (typeof fault?.path !== 'string') return void res.status(400).json({ error: 'path is required' });
+    emulator.injectFault(fault);
+    res.status(204).end();
+  });
+  controls.delete('/faults', (_req, res) => {
+    emulator.clearFaults();
+    res.status(204).end();
+  });
+  const control = (action: (req: Request) => void) => (req: Request, res: Response) => {
+    try {
+      action(req);
+      res.status(204).end();
+    } catch (error) {
+      res.status(400).json({ error: (error as Error).message });
+    }
+  };
+  controls.post('/sessions/:id/pick', control((req) => emulator.pick(String(req.params.id), req.body as { count?: number; itemIds?: string[] })));
+  controls.post('/sessions/:id/expire', control((req) => emulator.expireSession(String(req.params.id))));
+  controls.post('/tokens/expire', control((req) => emulator.expireAccessTokens((req.body as { account?: string })?.account)));
+  controls.post('/grants/revoke', control((req) => emulator.revokeGrants(String((req.body as { account?: string })?.account))));
+  app.use('/__emulator', controls);
+
+  // ---- every other request: logged, delayed, maybe faulted ----
+  app.use(async (req: Request, res: Response, next: NextFunction) => {
+    const started = Date.now();
+    const presented = bearer(req);
+    const access = state.validToken(presented);
+    const entry: RequestLogEntry = {
+      seq: ++seq,
+      at: started,
+      method: req.method,
+      path: req.path,
+      query: Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, String(v)])),
+      kind: kindOf(req.path),
+      status: null,
+      authorization: !presented ? 'none' : access ? 'valid' : 'invalid',
+      ...(access ? { account: access.grant.account.email } : {}),
+    };
+    log.push(entry);
+    res.once('finish', () => {
+      entry.status = res.statusCode;
+      entry.durationMs = Date.now() - started;
+    });
+    res.once('close', () => {
+      if (!res.writableFinished) {
+        entry.aborted = true;
+        entry.status ??= res.headersSent ? res.statusCode : null;
+        entry.durationMs = Date.now() - started;
+      }
+    });
+    options.logger?.info({ method: req.method, path: req.path }, 'emulator request');
+
+    if (knobs.latencyMs > 0) await sleep(knobs.latencyMs);
+    const fault = faults.find((f) => f.remaining > 0 && req.path.startsWith(f.path) && (!f.method || f.method.toUpperCase() === req.method));
+    if (!fault) return next();
+    fault.remaining--;
+    if (fault.delayMs) await sleep(fault.delayMs);
+    if (fault.hang) return; // never answer; the caller gives up
+    if (fault.drop) return void req.socket.destroy();
+    if (!fault.status) return next();
+    if (fault.retryAfterSeconds !== undefined) res.set('Retry-After', String(fault.retryAfterSeconds));
+    const status = fault.googleStatus ?? STATUS_BY_HTTP[fault.status] ?? (fault.status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT');
+    if (entry.kind === 'oauth') {
+      res.status(fault.status).json({ error: fault.status >= 500 ? 'internal_failure' : status.toLowerCase(), error_description: 'Injected fault' });
+      return;
+    }
+    if (entry.kind === 'media') return void res.status(fault.status).type('text/plain').send('Injected fault');
+    googleError(res, status, `Injected fault (${status}).`, { httpStatus: fault.status });
+  });
+
+  app.use(oauthRoutes(state, knobs));
+  app.use(pickerApiRoutes(state, knobs, () => ({ publicUrl, mediaUrl })));
+  app.use(pickerUiRoutes(state, renderer));
+  app.use(mediaRoutes(state, renderer));
+  app.use((_req, res) => void res.status(404).type('text/plain').send('Not Found'));
+  app.use((error: Error, _req: Request, res: Response, _next: NextFunction) => {
+    if (res.headersSent) return void res.destroy();
+    res.status(400).json({ error: { code: 400, message: error.message, status: 'INVALID_ARGUMENT' } });
+  });
+
+  const server: Server = createServer(app);
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return emulator;
+}

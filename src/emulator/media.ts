@@ -1,0 +1,151 @@
+/**
+ * Media bytes at baseUrls: `<baseUrl>=d`, `=w400`, `=h300`, `=w400-h300`,
+ * `=w256-h256-c`, `=dv`. Every request needs the owner's bearer token with
+ * the picker scope; baseUrls die after baseUrlTtlSeconds. Range is honoured,
+ * bytes are deterministic, and a client that hangs up is noted in the log.
+ */
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Router, type Request, type Response } from 'express';
+import { bearer } from './google-errors.ts';
+import { renderPicture, type Box } from './png.ts';
+import { PICKER_SCOPE, type EmulatorState, type LibraryItem } from './state.ts';
+
+const DEMO_VIDEO_URL = new URL('./assets/demo.mp4', import.meta.url);
+const PATTERN_BYTES = 1024 * 1024;
+const CACHE_ENTRIES = 64;
+
+/** The bytes a synthetic large video has at every position: a fixed 1 MiB pattern, repeated. */
+const pattern = (() => {
+  const buffer = Buffer.alloc(PATTERN_BYTES);
+  let x = 0x2545f491;
+  for (let i = 0; i < PATTERN_BYTES; i++) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    buffer[i] = x & 0xff;
+  }
+  return buffer;
+})();
+
+export interface Parameters {
+  download: 'image' | 'video';
+  box: Box;
+}
+
+/** Parses Google's parameter grammar after the last '=' of the URL; undefined when it is not valid. */
+export function parseParameters(text: string): Parameters | undefined {
+  const box: Box = {};
+  let download: 'image' | 'video' = 'image';
+  for (const part of text.split('-')) {
+    if (part === 'd') continue;
+    if (part === 'dv') download = 'video';
+    else if (part === 'c') box.crop = true;
+    else if (/^w\d{1,5}$/.test(part)) box.width = Number(part.slice(1));
+    else if (/^h\d{1,5}$/.test(part)) box.height = Number(part.slice(1));
+    else return undefined;
+  }
+  if ((box.width === 0) || (box.height === 0)) return undefined;
+  return { download, box };
+}
+
+export class MediaRenderer {
+  readonly #cache = new Map<string, Buffer>();
+  #demoVideo: Buffer | undefined;
+
+  picture(item: LibraryItem, box: Box, poster: boolean): Buffer {
+    const key = `${item.id}:${box.width ?? ''}:${box.height ?? ''}:${box.crop ? 'c' : ''}:${poster ? 'p' : ''}`;
+    let png = this.#cache.get(key);
+    if (png) {
+      this.#cache.delete(key); // refresh its place in the LRU order
+    } else {
+      png = renderPicture(item.index + 1, item, box, poster);
+    }
+    this.#cache.set(key, png);
+    if (this.#cache.size > CACHE_ENTRIES) this.#cache.delete(this.#cache.keys().next().value!);
+    return png;
+  }
+
+  demoVideo(): Buffer {
+    this.#demoVideo ??= readFileSync(DEMO_VIDEO_URL);
+    return this.#demoVideo;
+  }
+}
+
+/** A single `bytes=` range against `size`: the slice, 'unsatisfiable', or undefined for the whole. */
+function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
+  if (!header) return undefined;
+  const match = header.match(/^bytes=(\d*)-(\d*)$/);
+  if (!match || (match[1] === '' && match[2] === '')) return undefined;
+  let start: number;
+  let end: number;
+  if (match[1] === '') {
+    start = Math.max(0, size - Number(match[2]));
+    end = size - 1;
+  } else {
+    start = Number(match[1]);
+    end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
+  }
+  if (start >= size || start > end) return 'unsatisfiable';
+  return { start, end };
+}
+
+function syntheticStream(start: number, end: number): Readable {
+  let position = start;
+  return new Readable({
+    read() {
+      if (position > end) return void this.push(null);
+      const offset = position % PATTERN_BYTES;
+      const length = Math.min(PATTERN_BYTES - offset, end - position + 1);
+      position += length;
+      this.push(pattern.subarray(offset, offset + length));
+    },
+  });
+}
+
+async function send(req: Request, res: Response, type: string, size: number, etag: string, body: (start: number, end: number) => Readable | Buffer) {
+  const range = parseRange(req.get('range'), size);
+  res.set({ 'Content-Type': type, 'Accept-Ranges': 'bytes', ETag: etag, 'Cache-Control': 'private, max-age=3600' });
+  if (range === 'unsatisfiable') {
+    res.status(416).set('Content-Range', `bytes */${size}`).end();
+    return;
+  }
+  const { start, end } = range ?? { start: 0, end: size - 1 };
+  res.status(range ? 206 : 200).set('Content-Length', String(end - start + 1));
+  if (range) res.set('Content-Range', `bytes ${start}-${end}/${size}`);
+  if (req.method === 'HEAD') return void res.end();
+  const content = body(start, end);
+  if (Buffer.isBuffer(content)) return void res.end(content);
+  await pipeline(content, res).catch(() => undefined); // the client hung up: nothing more to send
+}
+
+export function mediaRoutes(state: EmulatorState, renderer: MediaRenderer): Router {
+  const router = Router();
+
+  router.get('/lh/:path', async (req, res) => {
+    const path = req.params.path;
+    const cut = path.indexOf('=');
+    if (cut === -1) return res.status(400).type('text/plain').send('A baseUrl needs parameters such as =d or =w400-h300.');
+    const grant = state.mediaGrants.get(path.slice(0, cut));
+    const access = state.validToken(bearer(req));
+    const session = grant ? state.sessions.get(grant.sessionId) : undefined;
+    const allowed = grant && access && access.grant.account === grant.owner && access.grant.scopes.includes(PICKER_SCOPE) &&
+      grant.expiresAt > Date.now() && session && !session.deleted && session.expireAt > Date.now();
+    if (!allowed) return res.status(403).type('text/plain').send('Forbidden');
+    const parameters = parseParameters(path.slice(cut + 1));
+    if (!parameters) return res.status(400).type('text/plain').send('Unsupported image parameters.');
+    const item = state.item(grant.owner, grant.itemId)!;
+    const etag = `"${item.id}-${path.slice(cut + 1)}"`;
+
+    if (parameters.download === 'video') {
+      if (item.type !== 'VIDEO') return res.status(400).type('text/plain').send('=dv is only for videos.');
+      if (item.processingStatus !== 'READY') return res.status(404).type('text/plain').send('The video is not ready yet.');
+      if (item.syntheticBytes !== undefined) return send(req, res, 'video/mp4', item.syntheticBytes, etag, syntheticStream);
+      const video = renderer.demoVideo();
+      return send(req, res, 'video/mp4', video.length, etag, (start, end) => video.subarray(start, end + 1));
+    }
+    const png = renderer.picture(item, parameters.box, item.type === 'VIDEO');
+    return send(req, res, 'image/png', png.length, etag, (start, end) => png.subarray(start, end + 1));
+  });
+
+  return router;
+}

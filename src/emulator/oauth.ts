@@ -1,0 +1,210 @@
+/**
+ * Google OAuth 2.0 as google-reference.md documents it: the authorization
+ * endpoint with a consent page, the token endpoint (authorization_code with
+ * PKCE and single-use codes, refresh_token), revocation and userinfo.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import express, { Router, type Request, type Response } from 'express';
+import { html, pageContext, raw, sendPage, translatedError } from './pages.ts';
+import { ACCOUNTS, PICKER_SCOPE, SIGN_IN_SCOPES, expandScope, token, type Account, type EmulatorState } from './state.ts';
+import type { EmulatorKnobs } from './index.ts';
+import { bearer, unauthenticated } from './google-errors.ts';
+
+const TRANSACTION_TTL_MS = 30 * 60_000;
+const AUTH_CODE_FORMAT = /^4\/0A[\w-]+$/;
+
+function oauthError(res: Response, status: number, error: string, description: string): void {
+  res.status(status).set('Cache-Control', 'no-store').json({ error, error_description: description });
+}
+
+function same(a: string, b: string): boolean {
+  const [x, y] = [Buffer.from(a), Buffer.from(b)];
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function verifierMatches(challenge: string, method: string, verifier: string): boolean {
+  const computed = method === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;
+  return same(computed, challenge);
+}
+
+/** Client credentials from HTTP Basic or the form body (client_secret_basic / client_secret_post). */
+function clientCredentials(req: Request): { id?: string; secret?: string } {
+  const header = req.get('authorization');
+  if (header?.startsWith('Basic ')) {
+    const [id, secret] = Buffer.from(header.slice(6), 'base64').toString('utf8').split(':');
+    return { id: decodeURIComponent(id ?? ''), secret: decodeURIComponent(secret ?? '') };
+  }
+  const body = req.body as Record<string, string | undefined>;
+  return { id: body.client_id, secret: body.client_secret };
+}
+
+const scopeLabel = (t: (k: string, v?: Record<string, string>) => string, scope: string) =>
+  scope === PICKER_SCOPE ? t('consent.scope.picker') : t('consent.scope.other', { scope });
+
+export function oauthRoutes(state: EmulatorState, knobs: EmulatorKnobs): Router {
+  const router = Router();
+  const form = express.urlencoded({ extended: false });
+
+  router.get('/o/oauth2/v2/auth', (req, res) => {
+    const q = req.query as Record<string, string | undefined>;
+    const client = q.client_id ? state.clients.get(q.client_id) : undefined;
+    if (!client) return translatedError(req, res, 401, 'error.invalidClient');
+    if (!q.redirect_uri || !client.redirectUris.has(q.redirect_uri)) return translatedError(req, res, 400, 'error.redirectMismatch');
+    if (q.response_type !== 'code') return translatedError(req, res, 400, 'error.invalidRequest', { detail: 'response_type must be code' });
+    const scopes = (q.scope ?? '').split(/[\s+]+/).filter(Boolean);
+    if (scopes.length === 0) return translatedError(req, res, 400, 'error.invalidRequest', { detail: 'Missing required parameter: scope' });
+    const method = q.code_challenge_method ?? 'plain';
+    if (q.code_challenge && !['S256', 'plain'].includes(method)) {
+      return translatedError(req, res, 400, 'error.invalidRequest', { detail: 'Invalid code_challenge_method' });
+    }
+    const transaction = {
+      id: token('tx', 18), clientId: client.clientId, redirectUri: q.redirect_uri, scopes, state: q.state,
+      accessType: q.access_type ?? 'online', prompt: q.prompt ?? '', codeChallenge: q.code_challenge, codeChallengeMethod: method,
+      createdAt: Date.now(),
+    };
+    state.transactions.set(transaction.id, transaction);
+
+    const ctx = pageContext(req);
+    const { t } = ctx;
+    const optional = scopes.filter((scope) => !SIGN_IN_SCOPES.has(scope));
+    const body = html`<section class="card">
+<h1>${t('consent.heading', { client: client.clientId })}</h1>
+<form method="post" action="/o/oauth2/v2/auth/decision">
+<input type="hidden" name="transaction" value="${transaction.id}">
+<fieldset><legend>${t('consent.accounts')}</legend>
+${ACCOUNTS.map((account, index) => html`<label><input type="radio" name="account" value="${account.email}"${index === 0 ? raw(' checked') : raw('')}> ${account.name} — ${account.email}${account.hasPhotos ? '' : ` (${t('consent.noPhotos')})`}</label>`)}
+</fieldset>
+<fieldset><legend>${t('consent.wants', { client: client.clientId })}</legend>
+${scopes.some((s) => SIGN_IN_SCOPES.has(s)) ? html`<p>${t('consent.signInScopes')}</p>` : ''}
+${optional.map((scope) => html`<label><input type="checkbox" name="scope" value="${scope}" checked> ${scopeLabel(t, scope)}</label>`)}
+${scopes.filter((s) => SIGN_IN_SCOPES.has(s)).map((scope) => html`<input type="hidden" name="scope" value="${scope}">`)}
+</fieldset>
+<p>${t('consent.trust')}</p>
+<div class="buttons"><button class="secondary" type="submit" name="decision" value="deny">${t('consent.deny')}</button>
+<button class="primary" type="submit" name="decision" value="allow">${t('consent.allow')}</button></div>
+</form></section>`;
+    sendPage(req, res, ctx, t('consent.title'), body);
+  });
+
+  router.post('/o/oauth2/v2/auth/decision', form, (req, res) => {
+    const body = req.body as Record<string, string | string[] | undefined>;
+    const id = typeof body.transaction === 'string' ? body.transaction : '';
+    const transaction = state.transactions.get(id);
+    state.transactions.delete(id); // single use
+    if (!transaction || Date.now() - transaction.createdAt > TRANSACTION_TTL_MS) return translatedError(req, res, 400, 'error.transaction');
+    const back = new URL(transaction.redirectUri);
+    if (transaction.state !== undefined) back.searchParams.set('state', transaction.state);
+    if (body.decision !== 'allow') {
+      back.searchParams.set('error', 'access_denied');
+      return res.redirect(302, back.href);
+    }
+    const account = state.account(typeof body.account === 'string' ? body.account : undefined);
+    if (!account) return translatedError(req, res, 400, 'error.account');
+    const ticked = new Set([body.scope ?? []].flat());
+    const granted = transaction.scopes.filter((scope) => SIGN_IN_SCOPES.has(scope) || ticked.has(scope));
+    if (granted.length === 0) {
+      back.searchParams.set('error', 'access_denied');
+      return res.redirect(302, back.href);
+    }
+    const code = token('4/0AEmu', 30);
+    state.codes.set(code, {
+      code, clientId: transaction.clientId, redirectUri: transaction.redirectUri, account, scopes: granted,
+      codeChallenge: transaction.codeChallenge, codeChallengeMethod: transaction.codeChallengeMethod,
+      offline: transaction.accessType === 'offline', forceConsent: transaction.prompt.split(' ').includes('consent'),
+      expiresAt: Date.now() + knobs.authCodeTtlSeconds * 1000, used: false,
+    });
+    back.searchParams.set('code', code);
+    back.searchParams.set('scope', granted.map(expandScope).join(' '));
+    back.searchParams.set('authuser', '0');
+    back.searchParams.set('prompt', 'consent');
+    // "This browser is signed in to Google as <email>", for the picker page.
+    res.cookie('emu_account', account.email, { httpOnly: true, sameSite: 'lax', path: '/' });
+    res.redirect(302, back.href);
+  });
+
+  router.post('/token', form, (req, res) => {
+    const body = req.body as Record<string, string | undefined>;
+    const credentials = clientCredentials(req);
+    const client = credentials.id ? state.clients.get(credentials.id) : undefined;
+    if (!client) return oauthError(res, 401, 'invalid_client', 'The OAuth client was not found.');
+    if (!credentials.secret || !same(credentials.secret, client.clientSecret)) return oauthError(res, 401, 'invalid_client', 'Unauthorized');
+    if (!body.grant_type) return oauthError(res, 400, 'invalid_request', 'Missing required parameter: grant_type');
+
+    if (body.grant_type === 'authorization_code') {
+      if (!body.code) return oauthError(res, 400, 'invalid_request', 'Missing required parameter: code');
+      const code = state.codes.get(body.code);
+      if (!code) return oauthError(res, 400, 'invalid_grant', AUTH_CODE_FORMAT.test(body.code) ? 'Bad Request' : 'Malformed auth code.');
+      if (code.used || code.expiresAt <= Date.now() || code.clientId !== client.clientId) return oauthError(res, 400, 'invalid_grant', 'Bad Request');
+      if (body.redirect_uri !== code.redirectUri) return oauthError(res, 400, 'redirect_uri_mismatch', 'Bad Request');
+      if (code.codeChallenge) {
+        if (!body.code_verifier) return oauthError(res, 400, 'invalid_grant', 'Missing code verifier.');
+        if (!verifierMatches(code.codeChallenge, code.codeChallengeMethod, body.code_verifier)) return oauthError(res, 400, 'invalid_grant', 'Invalid code verifier.');
+      }
+      code.used = true;
+      const grant = { id: token('g', 9), account: code.account, clientId: client.clientId, scopes: code.scopes, refreshToken: undefined, alive: true, createdAt: Date.now() };
+      state.grants.push(grant);
+      const pair = `${code.account.email}|${client.clientId}`;
+      const refreshToken = code.offline && (!state.consented.has(pair) || code.forceConsent) ? state.issueRefreshToken(grant) : undefined;
+      state.consented.add(pair);
+      const access = state.issueAccessToken(grant, knobs.accessTokenTtlSeconds);
+      res.set('Cache-Control', 'no-store').json({
+        access_token: access.token,
+        expires_in: knobs.accessTokenTtlSeconds,
+        ...(refreshToken ? { refresh_token: refreshToken } : {}),
+        scope: code.scopes.map(expandScope).join(' '),
+        token_type: 'Bearer',
+        ...(code.scopes.includes('openid') ? { id_token: idToken(code.account, client.clientId) } : {}),
+      });
+      return;
+    }
+
+    if (body.grant_type === 'refresh_token') {
+      if (!body.refresh_token) return oauthError(res, 400, 'invalid_request', 'Missing required parameter: refresh_token');
+      const grant = state.refreshTokens.get(body.refresh_token);
+      if (!grant || !grant.alive) return oauthError(res, 400, 'invalid_grant', 'Token has been expired or revoked.');
+      if (grant.clientId !== client.clientId) return oauthError(res, 400, 'unauthorized_client', 'Unauthorized');
+      const access = state.issueAccessToken(grant, knobs.accessTokenTtlSeconds);
+      res.set('Cache-Control', 'no-store').json({
+        access_token: access.token,
+        expires_in: knobs.accessTokenTtlSeconds,
+        scope: grant.scopes.map(expandScope).join(' '),
+        token_type: 'Bearer',
+        ...(grant.scopes.includes('openid') ? { id_token: idToken(grant.account, client.clientId) } : {}),
+      });
+      return;
+    }
+    oauthError(res, 400, 'unsupported_grant_type', `Invalid grant_type: ${body.grant_type}`);
+  });
+
+  router.post('/revoke', form, (req, res) => {
+    const value = (req.body as Record<string, string | undefined>).token ?? (typeof req.query.token === 'string' ? req.query.token : undefined);
+    const grant = value ? (state.refreshTokens.get(value) ?? state.accessTokens.get(value)?.grant) : undefined;
+    if (!grant || !grant.alive) return oauthError(res, 400, 'invalid_token', 'Token expired or revoked');
+    state.killGrant(grant);
+    res.set('Cache-Control', 'no-store').json({});
+  });
+
+  router.get('/oauth2/v2/userinfo', (req, res) => {
+    const access = state.validToken(bearer(req));
+    if (!access) return unauthenticated(res, Boolean(bearer(req)), 'oauth2.userinfo.get');
+    const { account } = access.grant;
+    const [given, family] = account.name.split(' ');
+    res.json({
+      id: account.sub, email: account.email, verified_email: true, name: account.name, given_name: given, family_name: family,
+      picture: `data:image/svg+xml,${encodeURIComponent(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><rect width="1" height="1" fill="#0b57d0"/></svg>`)}`,
+    });
+  });
+
+  return router;
+}
+
+/** A JWT-shaped id_token. Its signature does not verify: the gateway does not rely on id_tokens. */
+function idToken(account: Account, audience: string): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  return [
+    part({ alg: 'RS256', kid: 'emulator', typ: 'JWT' }),
+    part({ iss: 'https://accounts.google.com', aud: audience, sub: account.sub, email: account.email, email_verified: true, iat: now, exp: now + 3600 }),
+    'emulator-signature',
+  ].join('.');
+}

@@ -1,0 +1,221 @@
+/**
+ * Everything the emulated Google remembers: demo accounts and their
+ * libraries, OAuth clients, consent transactions, codes, grants and tokens,
+ * Picker sessions and the baseUrls handed out for their items.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+
+export const PICKER_SCOPE = 'https://www.googleapis.com/auth/photospicker.mediaitems.readonly';
+/** Scopes that are granted with sign-in itself; the rest can be unticked on the consent page. */
+export const SIGN_IN_SCOPES = new Set(['openid', 'email', 'profile']);
+const EXPANDED_SCOPE: Record<string, string> = {
+  email: 'https://www.googleapis.com/auth/userinfo.email',
+  profile: 'https://www.googleapis.com/auth/userinfo.profile',
+};
+export const expandScope = (scope: string) => EXPANDED_SCOPE[scope] ?? scope;
+
+export interface Account {
+  email: string;
+  name: string;
+  sub: string;
+  hasPhotos: boolean;
+}
+
+export const ACCOUNTS: readonly Account[] = [
+  { email: 'alice@example.com', name: 'Alice Example', sub: '100000000000000000001', hasPhotos: true },
+  { email: 'bob@example.com', name: 'Bob Example', sub: '100000000000000000002', hasPhotos: true },
+  { email: 'carol@example.com', name: 'Carol Example', sub: '100000000000000000003', hasPhotos: false },
+];
+
+export interface LibraryItem {
+  id: string;
+  index: number;
+  type: 'PHOTO' | 'VIDEO';
+  filename: string;
+  mimeType: string;
+  width: number;
+  height: number;
+  createTime: string;
+  processingStatus?: 'READY' | 'PROCESSING';
+  /** Synthetic video of this many bytes (the benchmark's large video). */
+  syntheticBytes?: number;
+}
+
+const SIZES = [
+  { width: 1600, height: 1200 }, { width: 1200, height: 1600 }, { width: 2400, height: 800 },
+  { width: 1024, height: 1024 }, { width: 800, height: 600 }, { width: 1080, height: 1920 },
+];
+
+export const token = (prefix: string, bytes = 24) => `${prefix}${randomBytes(bytes).toString('base64url')}`;
+
+/** The same library for every account with photos; ids are stable per account and position (Google's ids persist). */
+export function buildLibrary(account: Account, size: number, largeVideoBytes?: number): LibraryItem[] {
+  const items: LibraryItem[] = [];
+  for (let index = 0; index < size; index++) {
+    const id = `AF1Qip${createHash('sha256').update(`${account.email}:${index}`).digest('base64url').slice(0, 32)}`;
+    const created = new Date(Date.UTC(2024, 0, 1 + index, 9, index % 60, 0)).toISOString();
+    const number = String(index + 1).padStart(3, '0');
+    const isVideo = size > 5 ? index === 4 || index === 5 : index === size - 1;
+    if (isVideo) {
+      items.push({
+        id, index, type: 'VIDEO', filename: `video-${number}.mp4`, mimeType: 'video/mp4', width: 320, height: 240, createTime: created,
+        processingStatus: index === 5 ? 'PROCESSING' : 'READY',
+      });
+    } else {
+      const { width, height } = SIZES[index % SIZES.length]!;
+      items.push({ id, index, type: 'PHOTO', filename: `photo-${number}.png`, mimeType: 'image/png', width, height, createTime: created });
+    }
+  }
+  if (largeVideoBytes) {
+    const index = size;
+    items.push({
+      id: `AF1Qip${createHash('sha256').update(`${account.email}:large`).digest('base64url').slice(0, 32)}`,
+      index, type: 'VIDEO', filename: 'large-video.mp4', mimeType: 'video/mp4', width: 1920, height: 1080,
+      createTime: new Date(Date.UTC(2024, 5, 1)).toISOString(), processingStatus: 'READY', syntheticBytes: largeVideoBytes,
+    });
+  }
+  return items;
+}
+
+export interface ClientRecord {
+  clientId: string;
+  clientSecret: string;
+  redirectUris: Set<string>;
+}
+
+export interface AuthTransaction {
+  id: string;
+  clientId: string;
+  redirectUri: string;
+  scopes: string[];
+  state: string | undefined;
+  accessType: string;
+  prompt: string;
+  codeChallenge: string | undefined;
+  codeChallengeMethod: string;
+  createdAt: number;
+}
+
+export interface AuthCode {
+  code: string;
+  clientId: string;
+  redirectUri: string;
+  account: Account;
+  scopes: string[];
+  codeChallenge: string | undefined;
+  codeChallengeMethod: string;
+  offline: boolean;
+  forceConsent: boolean;
+  expiresAt: number;
+  used: boolean;
+}
+
+export interface Grant {
+  id: string;
+  account: Account;
+  clientId: string;
+  scopes: string[];
+  refreshToken: string | undefined;
+  alive: boolean;
+  createdAt: number;
+}
+
+export interface AccessToken {
+  token: string;
+  grant: Grant;
+  expiresAt: number;
+}
+
+export interface PickerSession {
+  id: string;
+  owner: Account;
+  createdAt: number;
+  expireAt: number;
+  timeoutAt: number;
+  maxItemCount: number;
+  picked: string[] | null;
+  deleted: boolean;
+}
+
+export interface MediaGrant {
+  owner: Account;
+  sessionId: string;
+  itemId: string;
+  expiresAt: number;
+}
+
+export class EmulatorState {
+  readonly clients = new Map<string, ClientRecord>();
+  readonly transactions = new Map<string, AuthTransaction>();
+  readonly codes = new Map<string, AuthCode>();
+  readonly grants: Grant[] = [];
+  readonly accessTokens = new Map<string, AccessToken>();
+  readonly refreshTokens = new Map<string, Grant>();
+  /** account|client pairs that consented once: later offline grants get no new refresh token unless prompt=consent. */
+  readonly consented = new Set<string>();
+  readonly sessions = new Map<string, PickerSession>();
+  readonly requestIds = new Map<string, string>();
+  readonly mediaGrants = new Map<string, MediaGrant>();
+  readonly libraries = new Map<string, LibraryItem[]>();
+
+  constructor(librarySize: number, largeVideoBytes?: number) {
+    for (const account of ACCOUNTS) if (account.hasPhotos) this.libraries.set(account.email, buildLibrary(account, librarySize, largeVideoBytes));
+  }
+
+  account(email: string | undefined): Account | undefined {
+    return ACCOUNTS.find((a) => a.email === email);
+  }
+
+  library(account: Account): LibraryItem[] {
+    return this.libraries.get(account.email) ?? [];
+  }
+
+  item(account: Account, id: string): LibraryItem | undefined {
+    return this.library(account).find((item) => item.id === id);
+  }
+
+  registerClient(clientId: string, clientSecret: string, redirectUris: string[]): void {
+    const existing = this.clients.get(clientId);
+    if (existing && existing.clientSecret === clientSecret) {
+      // Several test gateways may share one emulator with one client: their redirect URIs add up.
+      for (const uri of redirectUris) existing.redirectUris.add(uri);
+      return;
+    }
+    this.clients.set(clientId, { clientId, clientSecret, redirectUris: new Set(redirectUris) });
+  }
+
+  /** A valid, unexpired access token on a live grant, or undefined. */
+  validToken(value: string | undefined, now = Date.now()): AccessToken | undefined {
+    if (!value) return undefined;
+    const record = this.accessTokens.get(value);
+    return record && record.grant.alive && record.expiresAt > now ? record : undefined;
+  }
+
+  issueAccessToken(grant: Grant, ttlSeconds: number): AccessToken {
+    const record = { token: token('ya29.a0Emu'), grant, expiresAt: Date.now() + ttlSeconds * 1000 };
+    this.accessTokens.set(record.token, record);
+    return record;
+  }
+
+  issueRefreshToken(grant: Grant): string {
+    const refreshToken = token('1//0gEmu');
+    grant.refreshToken = refreshToken;
+    this.refreshTokens.set(refreshToken, grant);
+    // Google keeps at most 100 live refresh tokens per account and client: the oldest is dropped.
+    const live = this.grants.filter((g) => g.alive && g.refreshToken && g.account === grant.account && g.clientId === grant.clientId);
+    for (const old of live.slice(0, Math.max(0, live.length - 100))) {
+      this.refreshTokens.delete(old.refreshToken!);
+      old.refreshToken = undefined;
+    }
+    return refreshToken;
+  }
+
+  killGrant(grant: Grant): void {
+    grant.alive = false;
+    if (grant.refreshToken) this.refreshTokens.delete(grant.refreshToken);
+  }
+
+  openSessionCount(account: Account, now = Date.now()): number {
+    return [...this.sessions.values()].filter((s) => s.owner === account && !s.deleted && s.expireAt > now).length;
+  }
+}
