@@ -66,7 +66,7 @@ export function toAppError(error: unknown): AppError {
 
 /** Redis (node-redis) failures while it is unreachable: the service is briefly unavailable, not broken. */
 export function isStoreUnavailable(error: unknown): boolean {
-  const e = error as { name?: unknown; code?: unknown; message?: unknown } | undefined;
-  const text = `${String(e?.name ?? '')} ${String(e?.code ?? '')} ${String(e?.message ?? '')}`;
-  return /ClientClosedError|ClientOfflineError|ConnectionTimeoutError|SocketClosedUnexpectedlyError|ECONNREFUSED|The client is closed|offline queue/i.test(text);
+  const e = error as { name?: unknown; code?: unknown; message?: unknown; constructor?: { name?: string } } | undefined;
+  const text = `${String(e?.constructor?.name ?? '')} ${String(e?.name ?? '')} ${String(e?.code ?? '')} ${String(e?.message ?? '')}`;
+  return /ClientClosedError|ClientOfflineError|ConnectionTimeoutError|SocketClosedUnexpectedlyError|ECONNREFUSED|client is closed|client is offline/i.test(text);
 }

@@ -34,7 +34,7 @@ function clientCredentials(req: Request): { id?: string; secret?: string } {
     const [id, secret] = Buffer.from(header.slice(6), 'base64').toString('utf8').split(':');
     return { id: decodeURIComponent(id ?? ''), secret: decodeURIComponent(secret ?? '') };
   }
-  const body = req.body as Record<string, string | undefined>;
+  const body = (req.body ?? {}) as Record<string, string | undefined>;
   return { id: body.client_id, secret: body.client_secret };
 }
 
@@ -87,7 +87,7 @@ ${scopes.filter((s) => SIGN_IN_SCOPES.has(s)).map((scope) => html`<input type="h
   });
 
   router.post('/o/oauth2/v2/auth/decision', form, (req, res) => {
-    const body = req.body as Record<string, string | string[] | undefined>;
+    const body = (req.body ?? {}) as Record<string, string | string[] | undefined>;
     const id = typeof body.transaction === 'string' ? body.transaction : '';
     const transaction = state.transactions.get(id);
     state.transactions.delete(id); // single use
@@ -123,7 +123,7 @@ ${scopes.filter((s) => SIGN_IN_SCOPES.has(s)).map((scope) => html`<input type="h
   });
 
   router.post('/token', form, (req, res) => {
-    const body = req.body as Record<string, string | undefined>;
+    const body = (req.body ?? {}) as Record<string, string | undefined>;
     const credentials = clientCredentials(req);
     const client = credentials.id ? state.clients.get(credentials.id) : undefined;
     if (!client) return oauthError(res, 401, 'invalid_client', 'The OAuth client was not found.');
@@ -177,7 +177,7 @@ ${scopes.filter((s) => SIGN_IN_SCOPES.has(s)).map((scope) => html`<input type="h
   });
 
   router.post('/revoke', form, (req, res) => {
-    const value = (req.body as Record<string, string | undefined>).token ?? (typeof req.query.token === 'string' ? req.query.token : undefined);
+    const value = (req.body as Record<string, string | undefined> | undefined)?.token ?? (typeof req.query.token === 'string' ? req.query.token : undefined);
     const grant = value ? (state.refreshTokens.get(value) ?? state.accessTokens.get(value)?.grant) : undefined;
     if (!grant || !grant.alive) return oauthError(res, 400, 'invalid_token', 'Token expired or revoked');
     state.killGrant(grant);

@@ -56,9 +56,9 @@ describe('resilient Google calls', () => {
   });
 
   it('when many requests need a fresh token at once, then the token is refreshed once', async () => {
-    const client = await h.signedInClient({ account: 'bob@example.com' });
     h.emulator.knobs.accessTokenTtlSeconds = 30; // inside the refresh margin: every request wants a refresh
     try {
+      const client = await h.signedInClient({ account: 'bob@example.com' });
       await client.refreshCsrf();
       h.emulator.clearRequests();
       // One stored token, expiring: every request below asks for a refresh while the first is still in flight.

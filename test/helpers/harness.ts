@@ -98,14 +98,14 @@ export class Client {
 
   async request(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
     const url = path.startsWith('http') ? path : `${this.#base}${path}`;
+    const unsafe = !['GET', 'HEAD', 'OPTIONS'].includes(method);
+    if (unsafe && options.csrf !== false && !this.csrfToken) await this.refreshCsrf();
     const headers: Record<string, string> = { ...options.headers };
     if (this.#jar.size > 0 && url.startsWith(this.#base)) headers.cookie = [...this.#jar].map(([k, v]) => `${k}=${v}`).join('; ');
     if (options.accept === 'json') headers.accept = 'application/json';
     if (options.accept === 'html') headers.accept = 'text/html';
-    const unsafe = !['GET', 'HEAD', 'OPTIONS'].includes(method);
     if (unsafe && options.origin !== null) headers.origin = options.origin ?? this.#origin;
     let body: string | undefined;
-    if (unsafe && options.csrf !== false && !this.csrfToken) await this.refreshCsrf();
     if (options.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.json);

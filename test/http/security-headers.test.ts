@@ -39,7 +39,7 @@ describe('security headers and cookies', () => {
   });
 
   it('when PUBLIC_URL is https, then the cookie is __Host-sid and Secure', async () => {
-    const secure = await startHarness({ env: { PUBLIC_URL: 'https://photos.example.test' }, sharedEmulator: h.emulator });
+    const secure = await startHarness({ env: { PUBLIC_URL: 'https://photos.example.test', TRUST_PROXY: 'loopback' }, sharedEmulator: h.emulator });
     try {
       const response = await fetch(`${secure.url}/`, { headers: { 'x-forwarded-proto': 'https' } });
       const cookie = response.headers.getSetCookie().find((c) => c.startsWith('__Host-sid='));

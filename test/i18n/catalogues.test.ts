@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { IntlMessageFormat } from 'intl-messageformat';
+import { LOCALES, MissingMessageError, createMessages, negotiateLocale } from '../../src/i18n/core.ts';
+
+const SCRIPT = { th: /[\u0E00-\u0E7F]/, bn: /[\u0980-\u09FF]/ } as const;
+
+function catalogues(dir: URL) {
+  return Object.fromEntries(LOCALES.map((locale) => [locale, JSON.parse(readFileSync(new URL(`${locale}.json`, dir), 'utf8')) as Record<string, string>]));
+}
+
+const sets = {
+  gateway: new URL('../../src/i18n/messages/', import.meta.url),
+  emulator: new URL('../../src/emulator/messages/', import.meta.url),
+};
+
+describe('message catalogues', () => {
+  for (const [name, dir] of Object.entries(sets)) {
+    it(`when the ${name} catalogues are compared, then every language has exactly the same keys`, () => {
+      assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.json')).sort(), LOCALES.map((l) => `${l}.json`).sort());
+      const all = catalogues(dir);
+      const english = Object.keys(all.en!).sort();
+      assert.ok(english.length > 10);
+      for (const locale of LOCALES) assert.deepEqual(Object.keys(all[locale]!).sort(), english, locale);
+    });
+
+    it(`when the ${name} messages are compiled, then each parses, uses the same arguments as English, and is really translated`, () => {
+      const all = catalogues(dir);
+      const argumentsOf = (message: string) => [...message.matchAll(/\{\s*(\w+)/g)].map((m) => m[1]).sort();
+      for (const locale of LOCALES) {
+        for (const [key, message] of Object.entries(all[locale]!)) {
+          assert.doesNotThrow(() => new IntlMessageFormat(message, locale), `${locale} ${key}`);
+          assert.deepEqual([...new Set(argumentsOf(message))], [...new Set(argumentsOf(all.en![key]!))], `${locale} ${key} arguments`);
+          if (locale !== 'en' && /[a-z]{3,}/i.test(all.en![key]!.replace(/Google( Photos)?|Photos Picker Gateway|\{[^}]*\}/g, ''))) {
+            assert.match(message, SCRIPT[locale], `${locale} ${key} is not translated: ${message}`);
+          }
+        }
+      }
+    });
+  }
+
+  it('when a key is missing, then it throws instead of showing the key', () => {
+    const messages = createMessages({ en: { a: 'A' }, th: { a: 'ก' }, bn: { a: 'অ' } });
+    assert.throws(() => messages.translator('th')('b'), MissingMessageError);
+    assert.equal(messages.translator('bn')('a'), 'অ');
+  });
+
+  it('when Accept-Language is negotiated, then q-values and region tags are honoured and English is the fallback', () => {
+    assert.equal(negotiateLocale('th-TH,th;q=0.9,en;q=0.8'), 'th');
+    assert.equal(negotiateLocale('fr, bn;q=0.5, en;q=0.4'), 'bn');
+    assert.equal(negotiateLocale('de, fr'), 'en');
+    assert.equal(negotiateLocale(undefined), 'en');
+    assert.equal(negotiateLocale('en', 'bn'), 'bn');
+    assert.equal(negotiateLocale(';;;q=x,,'), 'en');
+  });
+
+  it('when numbers and plurals are formatted, then each language follows its own rules through Intl', () => {
+    const all = catalogues(sets.gateway);
+    const heading = (locale: 'en' | 'th' | 'bn', count: number) => new IntlMessageFormat(all[locale]!['session.complete.heading']!, locale).format({ count });
+    assert.equal(heading('en', 1), '1 item picked');
+    assert.equal(heading('en', 3), '3 items picked');
+    assert.match(String(heading('bn', 3)), /৩/, 'Bengali digits');
+    assert.match(String(heading('th', 1200)), /1,200/);
+  });
+});
