@@ -94,7 +94,7 @@ export function sendPage(req: Request, res: Response, ctx: PageContext, title: s
   const page = html`<!doctype html>
 <html lang="${ctx.locale}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer">
-<title>${title}</title><style nonce="${ctx.nonce}">${raw(STYLE)}</style></head>
+<link rel="icon" href="data:,"><title>${title}</title><style nonce="${ctx.nonce}">${raw(STYLE)}</style></head>
 <body><p class="notice">${ctx.t('emulatorNotice')}</p>
 <header><strong>${ctx.t('brand')}</strong><nav aria-label="${ctx.t('lang.label')}"><ul>${languages}</ul></nav></header>
 <main>${body}</main></body></html>`;

@@ -24,7 +24,7 @@ describe('security headers and cookies', () => {
     assert.match(csp, /object-src 'none'/);
     const html = await first.text();
     assert.ok(html.includes(`nonce="${nonce}"`));
-    assert.equal(first.headers.get('referrer-policy'), 'no-referrer');
+    assert.equal(first.headers.get('referrer-policy'), 'same-origin');
     assert.equal(first.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(first.headers.get('x-powered-by'), null);
   });

@@ -35,7 +35,8 @@ export function createCsrf(config: Config) {
 
   const isSameOrigin = (req: Request): boolean => {
     const origin = req.get('origin');
-    if (origin) return origin === config.publicOrigin;
+    // Browsers send "Origin: null" in privacy-sensitive cases; Sec-Fetch-Site (which pages cannot forge) still tells.
+    if (origin && origin !== 'null') return origin === config.publicOrigin;
     return req.get('sec-fetch-site') === 'same-origin';
   };
 

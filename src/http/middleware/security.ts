@@ -38,7 +38,9 @@ export function securityHeaders(config: Config): RequestHandler[] {
     crossOriginOpenerPolicy: { policy: 'same-origin-allow-popups' },
     // HSTS only where the public URL is https; on http it would lock browsers out of local trials.
     strictTransportSecurity: config.secureCookies ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-    referrerPolicy: { policy: 'no-referrer' },
+    // same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on form POSTs, which the CSRF
+    // check needs; nothing is ever sent to another site (RFC 9700 §4.2.4).
+    referrerPolicy: { policy: 'same-origin' },
   });
   return [assignNonce, headers];
 }
