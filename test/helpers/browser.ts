@@ -20,5 +20,5 @@ export async function watchPage(page: Page): Promise<{ problems: string[] }> {
   return { problems };
 }
 
-export const phone: BrowserContextOptions = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+export const phone: BrowserContextOptions = { viewport: { width: 320, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 export const desktop: BrowserContextOptions = { viewport: { width: 1280, height: 800 } };
