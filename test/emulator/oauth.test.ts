@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { CodeChallengeMethod, OAuth2Client } from 'google-auth-library';
+import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
+import { PICKER_SCOPE } from '../../src/emulator/state.ts';
+
+const CLIENT = { clientId: 'emu-test-client', clientSecret: 'emu-test-secret', redirectUris: ['http://127.0.0.1:9/callback'] };
+const REDIRECT = CLIENT.redirectUris[0]!;
+
+interface AuthParams { scope?: string; state?: string; access_type?: string; prompt?: string; code_challenge?: string; code_challenge_method?: string; redirect_uri?: string; client_id?: string }
+
+describe('the emulator: Google OAuth', () => {
+  let emulator: Emulator;
+  before(async () => {
+    emulator = createEmulator({ clients: [CLIENT] });
+    await emulator.listen();
+  });
+  after(() => emulator.close());
+
+  function authUrl(params: AuthParams = {}): string {
+    const url = new URL(`${emulator.url}/o/oauth2/v2/auth`);
+    url.search = new URLSearchParams({
+      client_id: params.client_id ?? CLIENT.clientId, redirect_uri: params.redirect_uri ?? REDIRECT, response_type: 'code',
+      scope: params.scope ?? `openid email ${PICKER_SCOPE}`, state: params.state ?? 'st4te', access_type: params.access_type ?? 'offline',
+      ...(params.prompt ? { prompt: params.prompt } : {}),
+      ...(params.code_challenge ? { code_challenge: params.code_challenge, code_challenge_method: params.code_challenge_method ?? 'S256' } : {}),
+    }).toString();
+    return url.href;
+  }
+
+  /** Opens the consent page and answers it; returns the redirect back to the app. */
+  async function consent(url: string, options: { decision?: 'allow' | 'deny'; account?: string; scopes?: string[] } = {}): Promise<URL> {
+    const page = await fetch(url);
+    assert.equal(page.status, 200);
+    const transaction = (await page.text()).match(/name="transaction" value="([^"]+)"/)![1]!;
+    const form = new URLSearchParams({ transaction, account: options.account ?? 'alice@example.com', decision: options.decision ?? 'allow' });
+    for (const scope of options.scopes ?? (new URL(url).searchParams.get('scope') ?? '').split(' ')) form.append('scope', scope);
+    const answer = await fetch(`${emulator.url}/o/oauth2/v2/auth/decision`, { method: 'POST', body: form, redirect: 'manual' });
+    assert.equal(answer.status, 302);
+    return new URL(answer.headers.get('location')!);
+  }
+
+  async function token(fields: Record<string, string>, auth: 'body' | 'basic' = 'body') {
+    const body = new URLSearchParams(fields);
+    const headers: Record<string, string> = {};
+    if (auth === 'body') {
+      body.set('client_id', CLIENT.clientId);
+      body.set('client_secret', CLIENT.clientSecret);
+    } else {
+      headers.authorization = `Basic ${Buffer.from(`${CLIENT.clientId}:${CLIENT.clientSecret}`).toString('base64')}`;
+    }
+    const response = await fetch(`${emulator.url}/token`, { method: 'POST', body, headers });
+    return { status: response.status, body: (await response.json()) as Record<string, string | number> };
+  }
+
+  it('when the user allows, then the app gets a code, the state and the granted scopes back', async () => {
+    const back = await consent(authUrl());
+    assert.equal(`${back.origin}${back.pathname}`, REDIRECT);
+    assert.match(back.searchParams.get('code') ?? '', /^4\/0A/);
+    assert.equal(back.searchParams.get('state'), 'st4te');
+    assert.deepEqual(back.searchParams.get('scope')!.split(' ').sort(), [PICKER_SCOPE, 'https://www.googleapis.com/auth/userinfo.email', 'openid'].sort());
+    assert.equal(back.searchParams.get('authuser'), '0');
+  });
+
+  it('when the user denies, then access_denied comes back with the state', async () => {
+    const back = await consent(authUrl(), { decision: 'deny' });
+    assert.equal(back.searchParams.get('error'), 'access_denied');
+    assert.equal(back.searchParams.get('state'), 'st4te');
+    assert.equal(back.searchParams.get('code'), null);
+  });
+
+  it('when the picker scope is unticked, then the grant and the token leave it out', async () => {
+    const back = await consent(authUrl(), { scopes: ['openid', 'email'] });
+    assert.ok(!back.searchParams.get('scope')!.includes(PICKER_SCOPE));
+    const exchanged = await token({ grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: REDIRECT });
+    assert.equal(exchanged.status, 200);
+    assert.ok(!String(exchanged.body.scope).includes(PICKER_SCOPE));
+  });
+
+  it('when the client or the redirect URI is wrong, then an error page is shown and nothing is redirected', async () => {
+    const unknown = await fetch(authUrl({ client_id: 'nobody' }), { redirect: 'manual' });
+    assert.equal(unknown.status, 401);
+    assert.match(await unknown.text(), /invalid_client/);
+    const mismatch = await fetch(authUrl({ redirect_uri: `${REDIRECT}/` }), { redirect: 'manual' });
+    assert.equal(mismatch.status, 400);
+    assert.match(await mismatch.text(), /redirect_uri_mismatch/);
+  });
+
+  it('when a consent page is answered twice, then the second answer is refused', async () => {
+    const page = await (await fetch(authUrl())).text();
+    const transaction = page.match(/name="transaction" value="([^"]+)"/)![1]!;
+    const form = () => new URLSearchParams({ transaction, account: 'alice@example.com', decision: 'allow' });
+    assert.equal((await fetch(`${emulator.url}/o/oauth2/v2/auth/decision`, { method: 'POST', body: form(), redirect: 'manual' })).status, 302);
+    assert.equal((await fetch(`${emulator.url}/o/oauth2/v2/auth/decision`, { method: 'POST', body: form(), redirect: 'manual' })).status, 400);
+  });
+
+  it('when PKCE S256 is used, then the right verifier works and a wrong or missing one is invalid_grant', async () => {
+    const verifier = 'v'.repeat(64);
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const code = async () => (await consent(authUrl({ code_challenge: challenge }))).searchParams.get('code')!;
+    const missing = await token({ grant_type: 'authorization_code', code: await code(), redirect_uri: REDIRECT });
+    assert.deepEqual([missing.status, missing.body.error, missing.body.error_description], [400, 'invalid_grant', 'Missing code verifier.']);
+    const wrong = await token({ grant_type: 'authorization_code', code: await code(), redirect_uri: REDIRECT, code_verifier: 'w'.repeat(64) });
+    assert.deepEqual([wrong.status, wrong.body.error], [400, 'invalid_grant']);
+    const right = await token({ grant_type: 'authorization_code', code: await code(), redirect_uri: REDIRECT, code_verifier: verifier }, 'basic');
+    assert.equal(right.status, 200);
+    assert.match(String(right.body.access_token), /^ya29\./);
+    assert.equal(right.body.token_type, 'Bearer');
+    assert.equal(right.body.expires_in, 3599);
+    assert.equal(String(right.body.id_token).split('.').length, 3);
+  });
+
+  it('when a code is used twice, expired, garbage or sent with another redirect_uri, then Google\'s errors come back', async () => {
+    const code = (await consent(authUrl())).searchParams.get('code')!;
+    const wrongRedirect = await token({ grant_type: 'authorization_code', code, redirect_uri: 'http://127.0.0.1:9/other' });
+    assert.deepEqual([wrongRedirect.status, wrongRedirect.body.error], [400, 'redirect_uri_mismatch']);
+    assert.equal((await token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT })).status, 200);
+    const replay = await token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT });
+    assert.deepEqual([replay.status, replay.body.error, replay.body.error_description], [400, 'invalid_grant', 'Bad Request']);
+    const garbage = await token({ grant_type: 'authorization_code', code: 'garbage', redirect_uri: REDIRECT });
+    assert.deepEqual([garbage.body.error, garbage.body.error_description], ['invalid_grant', 'Malformed auth code.']);
+
+    emulator.knobs.authCodeTtlSeconds = 0;
+    try {
+      const stale = (await consent(authUrl())).searchParams.get('code')!;
+      assert.equal((await token({ grant_type: 'authorization_code', code: stale, redirect_uri: REDIRECT })).body.error, 'invalid_grant');
+    } finally {
+      emulator.knobs.authCodeTtlSeconds = 600;
+    }
+  });
+
+  it('when refresh tokens are issued, then only on first consent or prompt=consent, and a refresh answers without one', async () => {
+    const exchange = async (prompt?: string) => {
+      const code = (await consent(authUrl(prompt ? { prompt } : {}), { account: 'bob@example.com' })).searchParams.get('code')!;
+      return (await token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT })).body;
+    };
+    const first = await exchange();
+    assert.match(String(first.refresh_token), /^1\/\//);
+    assert.equal((await exchange()).refresh_token, undefined, 'no new refresh token without prompt=consent');
+    assert.match(String((await exchange('consent')).refresh_token), /^1\/\//);
+
+    const refreshed = await token({ grant_type: 'refresh_token', refresh_token: String(first.refresh_token) });
+    assert.equal(refreshed.status, 200);
+    assert.match(String(refreshed.body.access_token), /^ya29\./);
+    assert.equal(refreshed.body.refresh_token, undefined);
+  });
+
+  it('when grants are revoked, then refresh answers invalid_grant "Token has been expired or revoked."', async () => {
+    const code = (await consent(authUrl({ prompt: 'consent' }), { account: 'alice@example.com' })).searchParams.get('code')!;
+    const refreshToken = String((await token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT })).body.refresh_token);
+    assert.equal((await token({ grant_type: 'refresh_token', refresh_token: refreshToken })).status, 200);
+    emulator.revokeGrants('alice@example.com');
+    const dead = await token({ grant_type: 'refresh_token', refresh_token: refreshToken });
+    assert.deepEqual([dead.status, dead.body.error, dead.body.error_description], [400, 'invalid_grant', 'Token has been expired or revoked.']);
+  });
+
+  it('when a token is revoked, then its whole grant dies and revoking again is invalid_token', async () => {
+    const code = (await consent(authUrl({ prompt: 'consent' }), { account: 'bob@example.com' })).searchParams.get('code')!;
+    const tokens = (await token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT })).body;
+    const revoke = (value: string) => fetch(`${emulator.url}/revoke?token=${encodeURIComponent(value)}`, { method: 'POST' });
+    assert.equal((await revoke(String(tokens.access_token))).status, 200);
+    const userinfo = await fetch(`${emulator.url}/oauth2/v2/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    assert.equal(userinfo.status, 401);
+    assert.equal((await token({ grant_type: 'refresh_token', refresh_token: String(tokens.refresh_token) })).body.error, 'invalid_grant');
+    const again = await revoke(String(tokens.access_token));
+    assert.equal(again.status, 400);
+    assert.equal(((await again.json()) as { error: string }).error, 'invalid_token');
+  });
+
+  it('when the client is unknown, the secret wrong or the grant type odd, then invalid_client, unsupported_grant_type, invalid_request', async () => {
+    const post = (fields: Record<string, string>) => fetch(`${emulator.url}/token`, { method: 'POST', body: new URLSearchParams(fields) });
+    const unknown = await post({ client_id: 'nobody', client_secret: 'x', grant_type: 'refresh_token', refresh_token: 'x' });
+    assert.equal(unknown.status, 401);
+    assert.equal(((await unknown.json()) as { error: string }).error, 'invalid_client');
+    const wrongSecret = await post({ client_id: CLIENT.clientId, client_secret: 'wrong', grant_type: 'refresh_token', refresh_token: 'x' });
+    assert.equal(wrongSecret.status, 401);
+    assert.equal((await token({ grant_type: 'password' })).body.error, 'unsupported_grant_type');
+    assert.equal((await token({ grant_type: 'authorization_code', redirect_uri: REDIRECT })).body.error, 'invalid_request');
+  });
+
+  it('when google-auth-library drives it, then PKCE sign-in, an API call, refresh and revoke all work unmodified', async () => {
+    const client = new OAuth2Client({
+      clientId: CLIENT.clientId, clientSecret: CLIENT.clientSecret, redirectUri: REDIRECT,
+      endpoints: { oauth2AuthBaseUrl: `${emulator.url}/o/oauth2/v2/auth`, oauth2TokenUrl: `${emulator.url}/token`, oauth2RevokeUrl: `${emulator.url}/revoke` },
+    });
+    const { codeVerifier, codeChallenge } = await client.generateCodeVerifierAsync();
+    const url = client.generateAuthUrl({
+      access_type: 'offline', prompt: 'consent', scope: [PICKER_SCOPE, 'openid', 'email'], state: 'gal',
+      code_challenge: codeChallenge!, code_challenge_method: CodeChallengeMethod.S256,
+    });
+    const code = (await consent(url)).searchParams.get('code')!;
+    const { tokens } = await client.getToken({ code, codeVerifier });
+    assert.ok(tokens.access_token && tokens.refresh_token && tokens.expiry_date);
+    client.setCredentials(tokens);
+    const session = await client.request<{ id: string; pickerUri: string }>({ url: `${emulator.url}/v1/sessions`, method: 'POST', data: {} });
+    assert.equal(session.data.pickerUri, `${emulator.url}/picker/${session.data.id}`);
+    const { credentials } = await client.refreshAccessToken();
+    assert.notEqual(credentials.access_token, tokens.access_token);
+    assert.equal(credentials.refresh_token, tokens.refresh_token, 'the library keeps the old refresh token');
+    await client.revokeToken(credentials.refresh_token!);
+    await assert.rejects(client.refreshAccessToken(), /invalid_grant/);
+  });
+
+  it('when userinfo is asked with a valid token, then it describes the account', async () => {
+    const code = (await consent(authUrl(), { account: 'carol@example.com' })).searchParams.get('code')!;
+    const { access_token } = (await token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT })).body;
+    const info = (await (await fetch(`${emulator.url}/oauth2/v2/userinfo`, { headers: { authorization: `Bearer ${access_token}` } })).json()) as Record<string, unknown>;
+    assert.equal(info.email, 'carol@example.com');
+    assert.equal(info.verified_email, true);
+    assert.ok(info.id && info.name);
+    const missing = await fetch(`${emulator.url}/oauth2/v2/userinfo`);
+    assert.equal(missing.status, 401);
+    assert.equal(((await missing.json()) as { error: { status: string } }).error.status, 'UNAUTHENTICATED');
+  });
+});

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
+import { pngSize } from '../../src/emulator/png.ts';
+import { directAccessToken } from '../helpers/harness.ts';
+
+const DEMO_VIDEO = readFileSync(new URL('../../src/emulator/assets/demo.mp4', import.meta.url));
+
+describe('the emulator: picker page and media bytes', () => {
+  let emulator: Emulator;
+  let alice: string;
+  before(async () => {
+    emulator = createEmulator({ largeVideoBytes: 8 * 1024 * 1024 });
+    await emulator.listen();
+    alice = await directAccessToken(emulator, 'alice@example.com');
+  });
+  after(() => emulator.close());
+
+  const createSession = async (maxItemCount?: number) =>
+    (await (await fetch(`${emulator.url}/v1/sessions`, {
+      method: 'POST', headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+      body: JSON.stringify(maxItemCount ? { pickingConfig: { maxItemCount } } : {}),
+    })).json()) as { id: string; pickerUri: string };
+  const asAlice = { cookie: 'emu_account=alice@example.com' };
+  const itemIdsOn = (html: string) => [...html.matchAll(/name="item" value="([^"]+)"/g)].map((m) => m[1]!);
+  const done = (id: string, items: string[], extra: Record<string, string> = {}) => {
+    const form = new URLSearchParams(extra);
+    for (const item of items) form.append('item', item);
+    return fetch(`${emulator.url}/picker/${id}/done`, { method: 'POST', headers: asAlice, body: form });
+  };
+
+  it('when the owner opens the pickerUri, then the library is shown, framing is forbidden, and Done sets the items', async () => {
+    const session = await createSession(3);
+    const page = await fetch(session.pickerUri, { headers: asAlice });
+    assert.equal(page.status, 200);
+    assert.equal(page.headers.get('x-frame-options'), 'DENY');
+    assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    const html = await page.text();
+    const ids = itemIdsOn(html);
+    assert.ok(ids.length >= 24);
+    assert.match(html, /Select up to 3 items/);
+    const thumb = await fetch(`${emulator.url}${html.match(/<img src="([^"]+)"/)![1]}`, { headers: asAlice });
+    assert.equal(thumb.headers.get('content-type'), 'image/png');
+
+    assert.equal((await done(session.id, ids.slice(0, 4))).status, 400, 'more than maxItemCount is refused');
+    assert.equal((await done(session.id, [])).status, 400, 'nothing selected is refused');
+    const finished = await done(session.id, ids.slice(0, 2));
+    assert.equal(finished.status, 200);
+    assert.match(await finished.text(), /You can close this window/);
+    assert.equal(emulator.sessionsOf('alice@example.com').find((s) => s.id === session.id)?.mediaItemsSet, true);
+    const dead = await fetch(session.pickerUri, { headers: asAlice });
+    assert.equal(dead.status, 410, 'after Done the pickerUri no longer works');
+    assert.doesNotMatch(await dead.text(), /name="item"/);
+  });
+
+  it('when another account opens the pickerUri, then it is refused', async () => {
+    const session = await createSession();
+    const page = await fetch(session.pickerUri, { headers: { cookie: 'emu_account=bob@example.com' } });
+    assert.equal(page.status, 403);
+    assert.doesNotMatch(await page.text(), /name="item"/);
+    assert.equal((await fetch(session.pickerUri)).status, 403);
+  });
+
+  it('when the autoclose variant finishes, then its page closes the window with a nonce\'d script', async () => {
+    const session = await createSession();
+    const page = await fetch(`${session.pickerUri}/autoclose`, { headers: asAlice });
+    const html = await page.text();
+    assert.match(html, /name="autoclose" value="1"/);
+    const finished = await done(session.id, itemIdsOn(html).slice(0, 1), { autoclose: '1' });
+    const nonce = finished.headers.get('content-security-policy')!.match(/'nonce-([^']+)'/)![1];
+    assert.ok((await finished.text()).includes(`<script nonce="${nonce}">window.close();</script>`));
+  });
+
+  it('when a page is asked for in Thai or Bengali, then it is written in that language', async () => {
+    const session = await createSession();
+    for (const [language, pattern] of [['th', /[\u0E00-\u0E7F]/], ['bn', /[\u0980-\u09FF]/]] as const) {
+      const html = await (await fetch(session.pickerUri, { headers: { ...asAlice, 'accept-language': language } })).text();
+      assert.match(html, new RegExp(`<html lang="${language}">`));
+      assert.match(html.match(/<h1[^>]*>([^<]+)</)![1]!, pattern);
+      assert.doesNotMatch(html, /\b(picker|consent)\.[a-z]+/);
+    }
+  });
+
+  async function listed(count: number) {
+    const session = await createSession();
+    emulator.pick(session.id, { count });
+    const body = (await (await fetch(`${emulator.url}/v1/mediaItems?sessionId=${session.id}&pageSize=100`, { headers: { authorization: `Bearer ${alice}` } })).json()) as {
+      mediaItems: Array<{ id: string; type: string; mediaFile: { baseUrl: string; filename: string; mediaFileMetadata: { width: number; height: number; videoMetadata?: { processingStatus: string } } } }>;
+    };
+    return body.mediaItems;
+  }
+  const get = (url: string, headers: Record<string, string> = {}) => fetch(url, { headers: { authorization: `Bearer ${alice}`, ...headers } });
+
+  it('when image parameters are used, then the PNG has the asked size, crop and original size', async () => {
+    const [photo] = await listed(1);
+    const { width, height } = photo!.mediaFile.mediaFileMetadata;
+    const size = async (parameter: string) => pngSize(Buffer.from(await (await get(`${photo!.mediaFile.baseUrl}${parameter}`)).arrayBuffer()));
+    assert.deepEqual(await size('=d'), { width, height });
+    assert.deepEqual(await size('=w400-h300'), { width: 400, height: Math.round((height * 400) / width) });
+    assert.deepEqual(await size('=w256-h256-c'), { width: 256, height: 256 });
+    assert.deepEqual(await size('=h200'), { width: Math.round((width * 200) / height), height: 200 });
+    const again = Buffer.from(await (await get(`${photo!.mediaFile.baseUrl}=w256-h256-c`)).arrayBuffer());
+    const once = Buffer.from(await (await get(`${photo!.mediaFile.baseUrl}=w256-h256-c`)).arrayBuffer());
+    assert.ok(again.equals(once), 'deterministic bytes');
+  });
+
+  it('when a video is downloaded with =dv, then it is the MP4; a processing one is refused; a size gives a poster', async () => {
+    const items = await listed(25);
+    const ready = items.find((i) => i.type === 'VIDEO' && i.mediaFile.mediaFileMetadata.videoMetadata?.processingStatus === 'READY')!;
+    const processing = items.find((i) => i.mediaFile.mediaFileMetadata.videoMetadata?.processingStatus === 'PROCESSING')!;
+    const video = await get(`${ready.mediaFile.baseUrl}=dv`);
+    assert.equal(video.headers.get('content-type'), 'video/mp4');
+    assert.ok(Buffer.from(await video.arrayBuffer()).equals(DEMO_VIDEO));
+    assert.equal((await get(`${processing.mediaFile.baseUrl}=dv`)).status, 404);
+    assert.equal((await get(`${ready.mediaFile.baseUrl}=w128-h128`)).headers.get('content-type'), 'image/png');
+  });
+
+  it('when a Range is asked, then 206 with those bytes, and 416 beyond the end', async () => {
+    const large = (await listed(25)).find((i) => i.mediaFile.filename === 'large-video.mp4')!;
+    const whole = Buffer.from(await (await get(`${large.mediaFile.baseUrl}=dv`)).arrayBuffer());
+    assert.equal(whole.length, 8 * 1024 * 1024);
+    const part = await get(`${large.mediaFile.baseUrl}=dv`, { range: 'bytes=1048570-1048585' });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get('content-range'), `bytes 1048570-1048585/${whole.length}`);
+    assert.ok(Buffer.from(await part.arrayBuffer()).equals(whole.subarray(1048570, 1048586)));
+    const suffix = await get(`${large.mediaFile.baseUrl}=dv`, { range: 'bytes=-10' });
+    assert.ok(Buffer.from(await suffix.arrayBuffer()).equals(whole.subarray(-10)));
+    const beyond = await get(`${large.mediaFile.baseUrl}=dv`, { range: `bytes=${whole.length}-` });
+    assert.equal(beyond.status, 416);
+  });
+
+  it('when the bearer token is missing or another account\'s, or the baseUrl has expired, then 403', async () => {
+    const [photo] = await listed(1);
+    assert.equal((await fetch(`${photo!.mediaFile.baseUrl}=d`)).status, 403);
+    const bob = await directAccessToken(emulator, 'bob@example.com');
+    assert.equal((await fetch(`${photo!.mediaFile.baseUrl}=d`, { headers: { authorization: `Bearer ${bob}` } })).status, 403);
+    assert.equal((await get(`${photo!.mediaFile.baseUrl}`)).status, 400, 'a bare baseUrl is useless');
+    emulator.knobs.baseUrlTtlSeconds = 0;
+    try {
+      const [stale] = await listed(1);
+      assert.equal((await get(`${stale!.mediaFile.baseUrl}=d`)).status, 403);
+    } finally {
+      emulator.knobs.baseUrlTtlSeconds = 3600;
+    }
+  });
+
+  it('when the client hangs up mid-download, then the log says the request was aborted', async () => {
+    const large = (await listed(25)).find((i) => i.mediaFile.filename === 'large-video.mp4')!;
+    emulator.clearRequests();
+    const controller = new AbortController();
+    const response = await fetch(`${large.mediaFile.baseUrl}=dv`, { headers: { authorization: `Bearer ${alice}` }, signal: controller.signal });
+    await response.body!.getReader().read();
+    controller.abort();
+    const deadline = Date.now() + 3_000;
+    while (!emulator.requests[0]?.aborted && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    assert.equal(emulator.requests[0]?.kind, 'media');
+    assert.equal(emulator.requests[0]?.aborted, true);
+  });
+});
