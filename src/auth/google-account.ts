@@ -63,12 +63,22 @@ export class GoogleAccounts {
     this.#instrumentation = hooks.instrumentation ?? noInstrumentation;
   }
 
+  /** Opened tokens per loaded session object, so one request decrypts once however often it asks. */
+  readonly #opened = new WeakMap<UserSession, { sealed: string; tokens: GoogleTokens | undefined }>();
+
   tokens(session: UserSession): GoogleTokens | undefined {
-    return this.#vault.open(session.googleTokens);
+    const sealed = session.googleTokens;
+    if (!sealed) return undefined;
+    const memo = this.#opened.get(session);
+    if (memo?.sealed === sealed) return memo.tokens;
+    const tokens = this.#vault.open(sealed);
+    this.#opened.set(session, { sealed, tokens });
+    return tokens;
   }
 
   store(session: UserSession, tokens: GoogleTokens): void {
     session.googleTokens = this.#vault.seal(tokens);
+    this.#opened.set(session, { sealed: session.googleTokens, tokens });
   }
 
   isSignedIn(session: UserSession): boolean {

@@ -5,7 +5,7 @@
  * decrypts, which lets operators rotate TOKEN_ENCRYPTION_KEY without signing
  * everyone out.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 
 export interface GoogleTokens {
   access_token: string;
@@ -18,12 +18,12 @@ export interface GoogleTokens {
 const VERSION = 'v1';
 
 export class TokenVault {
-  readonly #keys: ReadonlyArray<{ id: string; key: Buffer }>;
+  readonly #keys: ReadonlyArray<{ id: string; key: KeyObject }>;
 
   constructor(keys: readonly Buffer[]) {
     if (keys.length === 0) throw new Error('TokenVault needs at least one key');
-    // A short key id lets decryption go straight to the right key after rotation.
-    this.#keys = keys.map((key) => ({ id: createHash('sha256').update(key).digest('base64url').slice(0, 8), key }));
+    // A short key id lets decryption go straight to the right key after rotation; KeyObjects are imported once.
+    this.#keys = keys.map((key) => ({ id: createHash('sha256').update(key).digest('base64url').slice(0, 8), key: createSecretKey(key) }));
   }
 
   seal(tokens: GoogleTokens): string {

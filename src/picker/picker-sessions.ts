@@ -34,6 +34,9 @@ const DEFAULT_POLL_INTERVAL_MS = 5_000;
 /** Never hammer Google even if it suggests a very short interval. */
 const MIN_POLL_INTERVAL_MS = 1_000;
 const WAIT_FOR_OTHER_POLLER_MS = 2_000;
+const POLL_LOCK_MS = 10_000;
+/** How many Picker sessions a user's session remembers (Google allows only a few open ones anyway). */
+export const MAX_REMEMBERED = 20;
 
 /** The reaper's queue: members are JSON {sid, id} (express session id and Picker session id). */
 export const REAP_QUEUE = 'picker-reap';
@@ -105,11 +108,25 @@ export class PickerSessions {
       ...req.session.pickerSessions,
       [session.id]: { id: session.id, pickerUri: session.pickerUri, createdAt: Date.now(), expireTime: session.expireTime },
     };
+    this.#evictOldest(req);
     await this.#observe(session.id, { session, observedAt: Date.now() });
     const expiresAt = Date.parse(session.expireTime);
     await this.#scheduleReap(req, session.id, Number.isFinite(expiresAt) ? expiresAt : Date.now() + 86_400_000);
     this.#onEvent('created');
     return session;
+  }
+
+  /**
+   * A user's session remembers at most MAX_REMEMBERED Picker sessions, so it stays small in the store
+   * however many are created. The oldest beyond that are deleted at Google in the background.
+   */
+  #evictOldest(req: Request): void {
+    const evicted = this.owned(req).slice(MAX_REMEMBERED);
+    for (const old of evicted) {
+      this.forget(req, old.id);
+      void this.#deleteAtGoogle(req, old.id).catch((error: unknown) =>
+        req.log.warn({ err: error, pickerSession: old.id }, 'could not delete an evicted picker session'));
+    }
   }
 
   #explainCreateError(error: unknown): unknown {
@@ -180,10 +197,14 @@ export class PickerSessions {
   async #poll(req: Request, id: string, previous: Observation | undefined): Promise<Observation | undefined> {
     const running = this.#inflight.get(id);
     if (running) return running;
-    // Across replicas: whoever takes the lock asks Google; the others wait for its answer.
-    const gotLock = await this.#cache.acquire(`picker:poll-lock:${id}`, this.#interval(previous));
-    if (!gotLock) return this.#awaitOtherPoller(id, previous);
-    const poll = this.#askGoogle(req, id, previous).finally(() => this.#inflight.delete(id));
+    // Across replicas: whoever takes the lock asks Google; the others wait for its answer. The lock is
+    // released as soon as the answer is stored (its TTL only covers a replica that dies mid-poll).
+    const lock = `picker:poll-lock:${id}`;
+    if (!(await this.#cache.acquire(lock, POLL_LOCK_MS))) return this.#awaitOtherPoller(id, previous);
+    const poll = this.#askGoogle(req, id, previous).finally(() => {
+      this.#inflight.delete(id);
+      void this.#cache.release(lock).catch(() => undefined);
+    });
     this.#inflight.set(id, poll);
     return poll;
   }
@@ -237,13 +258,17 @@ export class PickerSessions {
   /** Deletes the session at Google and forgets it; a session Google no longer knows counts as deleted. */
   async delete(req: Request, id: string): Promise<void> {
     this.ownedOrNotFound(req, id);
+    await this.#deleteAtGoogle(req, id);
+    this.forget(req, id);
+  }
+
+  async #deleteAtGoogle(req: Request, id: string): Promise<void> {
     try {
       await this.#accounts.withPicker(req, (api) => api.deleteSession(id));
     } catch (error) {
       const alreadyGone = error instanceof AppError && (error.code === 'NOT_FOUND' || error.code === 'PERMISSION_DENIED');
       if (!alreadyGone) throw error;
     }
-    this.forget(req, id);
     await Promise.all([
       this.#cache.delete(this.#key(id)),
       this.#cache.delete(`picker:items:${id}`),

@@ -46,6 +46,10 @@ export class RedisSharedCache implements SharedCache {
     return result === 'OK';
   }
 
+  async release(key: string): Promise<void> {
+    await this.#client.del(`${this.#prefix}lock:${key}`);
+  }
+
   async schedule(queue: string, member: string, dueAt: number): Promise<void> {
     await this.#client.zAdd(`${this.#prefix}queue:${queue}`, { score: dueAt, value: member });
   }

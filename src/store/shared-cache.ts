@@ -10,6 +10,8 @@ export interface SharedCache {
   delete(key: string): Promise<void>;
   /** Takes a lock for ttlMs if nobody holds it; true when this caller got it. */
   acquire(key: string, ttlMs: number): Promise<boolean>;
+  /** Gives a lock back before its TTL runs out. */
+  release(key: string): Promise<void>;
   /** A time-ordered queue of work (the reaper's): members due at dueAt (ms). Re-scheduling moves a member. */
   schedule(queue: string, member: string, dueAt: number): Promise<void>;
   due(queue: string, now: number, limit: number): Promise<string[]>;
@@ -57,9 +59,13 @@ export class MemorySharedCache implements SharedCache {
   }
 
   async acquire(key: string, ttlMs: number): Promise<boolean> {
-    if (this.#live(key)) return false;
-    this.#entries.set(key, { json: 'true', expiresAt: Date.now() + ttlMs });
+    if (this.#live(`lock\u0000${key}`)) return false;
+    this.#entries.set(`lock\u0000${key}`, { json: 'true', expiresAt: Date.now() + ttlMs });
     return true;
+  }
+
+  async release(key: string): Promise<void> {
+    this.#entries.delete(`lock\u0000${key}`);
   }
 
   readonly #queues = new Map<string, Map<string, number>>();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { MAX_REMEMBERED } from '../../../src/picker/picker-sessions.ts';
 import { createPickerSession, startHarness, waitForStatus, type Client, type Harness } from '../../helpers/harness.ts';
 
 describe('following a Picker session', () => {
@@ -150,6 +151,25 @@ describe('following a Picker session', () => {
       assert.equal(third.status, 201);
       const calls = h.emulator.requests.map((r) => `${r.method} ${r.path} ${r.status}`);
       assert.deepEqual(calls, ['POST /v1/sessions 429', `DELETE /v1/sessions/${done} 200`, 'POST /v1/sessions 200']);
+    } finally {
+      h.emulator.knobs.maxOpenSessionsPerUser = 10;
+    }
+  });
+
+  it('when a user creates more sessions than their session remembers, then the oldest are deleted at Google and forgotten', async () => {
+    h.emulator.knobs.maxOpenSessionsPerUser = 1000;
+    try {
+      const client = await h.signedInClient({ account: 'bob@example.com' });
+      const ids: string[] = [];
+      for (let i = 0; i < MAX_REMEMBERED + 2; i++) ids.push(await createPickerSession(client));
+      const [first, second] = ids;
+      const deadline = Date.now() + 3_000;
+      const deletedAtGoogle = () => h.emulator.sessionsOf('bob@example.com').filter((s) => [first, second].includes(s.id) && s.deleted).length;
+      while (deletedAtGoogle() < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+      assert.equal(deletedAtGoogle(), 2);
+      assert.equal((await client.get(`/sessions/${first}`, { accept: 'json' })).status, 404);
+      assert.equal((await client.get(`/sessions/${ids.at(-1)}`, { accept: 'json' })).status, 200);
+      assert.equal(h.emulator.sessionsOf('bob@example.com').find((s) => s.id === ids[2])?.deleted, false);
     } finally {
       h.emulator.knobs.maxOpenSessionsPerUser = 10;
     }
