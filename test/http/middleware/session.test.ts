@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createClient } from 'redis';
+import { startHarness } from '../../helpers/harness.ts';
+import { SHARED_REDIS_URL, uniquePrefix } from '../../helpers/redis.ts';
+
+describe('session lifetimes', () => {
+  it('when a sign-in is older than the absolute lifetime, then the user is signed out however active', async () => {
+    const h = await startHarness({ env: { SESSION_ABSOLUTE_TIMEOUT_MS: '1500' } });
+    try {
+      const client = await h.signedInClient();
+      assert.match(await (await client.get('/')).text(), /alice@example\.com/);
+      await new Promise((resolve) => setTimeout(resolve, 1_600));
+      assert.doesNotMatch(await (await client.get('/')).text(), /alice@example\.com/);
+      assert.equal((await client.post('/sessions', { accept: 'json', json: {} })).status, 401);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('when the session lives in Redis, then its key expires with the idle timeout and is gone after logout', async () => {
+    const prefix = uniquePrefix();
+    const h = await startHarness({ env: { SESSION_STORE: 'redis', REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix, SESSION_IDLE_TIMEOUT_MS: '3600000' } });
+    const redis = createClient({ url: SHARED_REDIS_URL });
+    await redis.connect();
+    try {
+      const client = await h.signedInClient();
+      const sid = decodeURIComponent(client.cookies.get('sid')!).slice(2).split('.')[0]!;
+      const ttl = await redis.ttl(`${prefix}sess:${sid}`);
+      assert.ok(ttl > 3500 && ttl <= 3600, `TTL ${ttl}`);
+      await client.post('/auth/logout');
+      assert.equal(await redis.exists(`${prefix}sess:${sid}`), 0);
+    } finally {
+      await redis.close();
+      await h.close();
+    }
+  });
+});
