@@ -185,7 +185,7 @@ async function main() {
   // ---- 1. media -------------------------------------------------------------------------
   const memoryGateway = await startGateway(redirectPorts[0]!, emulator.url, 'memory');
   const user = new Client(memoryGateway.url);
-  await signIn(user, null as never);
+  await signIn(user);
   await user.refreshCsrf();
   const session = (await (await user.post('/sessions', { accept: 'json', json: {} })).json()) as { id: string };
   await fetch(`${emulator.url}/__emulator/sessions/${session.id}/pick`, {
@@ -259,7 +259,7 @@ async function main() {
     const gateway = store === 'memory' ? memoryGateway : await startGateway(redirectPorts[1]!, emulator.url, 'redis');
     const client = store === 'memory' ? user : new Client(gateway.url);
     if (store === 'redis') {
-      await signIn(client, null as never);
+      await signIn(client);
       await client.refreshCsrf();
     }
     const headers = { cookie: cookieHeader(client), origin: gateway.url, 'x-csrf-token': client.csrfToken!, accept: 'application/json', 'content-type': 'application/json' };
@@ -296,7 +296,7 @@ async function main() {
       await redis.connect();
       const users = await Promise.all(Array.from({ length: 50 }, async () => {
         const c = new Client(gateway.url);
-        await signIn(c, null as never);
+        await signIn(c);
         return c;
       }));
       const sids = users.map((c) => decodeURIComponent(c.cookies.get('sid')!).slice(2).split('.')[0]!);

@@ -44,7 +44,7 @@ describe('the server process', () => {
     try {
       assert.match(output.join(''), /PUBLIC_URL is http/, 'production on http warns');
       const client = new Client(url);
-      assert.equal((await signIn(client, emulator)).status, 303);
+      assert.equal((await signIn(client)).status, 303);
       await client.refreshCsrf();
       emulator.injectFault({ method: 'POST', path: '/v1/sessions', delayMs: 1_500 });
       const slow = client.post('/sessions', { accept: 'json', json: {} });

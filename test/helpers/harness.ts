@@ -147,8 +147,8 @@ export class Client {
   }
 }
 
-/** Follows GET /auth/google through the emulator's consent form; returns the callback response. */
-export async function signIn(client: Client, emulator: Emulator, options: SignInOptions = {}): Promise<Response> {
+/** Starts sign-in and answers the emulator's consent form like a browser; returns the callback URL Google sends back. */
+export async function consentToSignIn(client: Client, options: SignInOptions = {}): Promise<string> {
   const start = await client.get(`/auth/google${options.returnTo ? `?return_to=${encodeURIComponent(options.returnTo)}` : ''}`);
   if (start.status !== 302) throw new Error(`GET /auth/google answered ${start.status}`);
   const authUrl = new URL(start.headers.get('location')!);
@@ -168,7 +168,12 @@ export async function signIn(client: Client, emulator: Emulator, options: SignIn
   });
   const callback = decision.headers.get('location');
   if (decision.status !== 302 || !callback) throw new Error(`consent decision answered ${decision.status}`);
-  const response = await client.get(callback);
+  return callback;
+}
+
+/** The whole sign-in through the emulator's consent form; returns the gateway's answer to the callback. */
+export async function signIn(client: Client, options: SignInOptions = {}): Promise<Response> {
+  const response = await client.get(await consentToSignIn(client, options));
   client.csrfToken = undefined; // the session id changed at sign-in; the token goes with it
   return response;
 }
@@ -225,7 +230,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     client: () => new Client(url),
     async signedInClient(signInOptions) {
       const client = new Client(url);
-      const response = await signIn(client, emulator, signInOptions);
+      const response = await signIn(client, signInOptions);
       if (response.status !== 303) throw new Error(`sign-in callback answered ${response.status}: ${await response.text()}`);
       return client;
     },

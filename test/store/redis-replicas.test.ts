@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from 'redis';
 import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
-import { createPickerSession, signIn, startHarness, waitForStatus, type Harness } from '../helpers/harness.ts';
+import { consentToSignIn, createPickerSession, signIn, startHarness, waitForStatus, type Harness } from '../helpers/harness.ts';
 import { SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
 
 describe('two replicas on one Redis', () => {
@@ -36,14 +36,7 @@ describe('two replicas on one Redis', () => {
     const viaA = a.client();
     const viaB = viaA.via(b.url);
     // The sign-in starts on A and Google's redirect back lands on B.
-    const start = await viaA.get('/auth/google');
-    const authUrl = new URL(start.headers.get('location')!);
-    const html = await (await fetch(authUrl)).text();
-    const transaction = html.match(/name="transaction" value="([^"]+)"/)![1]!;
-    const form = new URLSearchParams({ transaction, account: 'alice@example.com', decision: 'allow' });
-    for (const s of authUrl.searchParams.get('scope')!.split(' ')) form.append('scope', s);
-    const decision = await fetch(`${emulator.url}/o/oauth2/v2/auth/decision`, { method: 'POST', body: form, redirect: 'manual' });
-    const callback = new URL(decision.headers.get('location')!);
+    const callback = new URL(await consentToSignIn(viaA));
     const landed = await viaB.get(`${callback.pathname}${callback.search}`);
     assert.equal(landed.status, 303);
 
@@ -61,7 +54,7 @@ describe('two replicas on one Redis', () => {
 
   it('when both replicas poll the same session, then Google still sees one call per interval', async () => {
     const viaA = a.client();
-    await signIn(viaA, emulator);
+    await signIn(viaA);
     const viaB = viaA.via(b.url);
     const id = await createPickerSession(viaA);
     emulator.clearRequests();
@@ -80,7 +73,7 @@ describe('two replicas on one Redis', () => {
     emulator.knobs.sessionTtlSeconds = 1;
     try {
       const client = a.client();
-      await signIn(client, emulator, { account: 'bob@example.com' });
+      await signIn(client, { account: 'bob@example.com' });
       const ids = [await createPickerSession(client), await createPickerSession(client), await createPickerSession(client)];
       await new Promise((resolve) => setTimeout(resolve, 1_200));
       emulator.clearRequests();
@@ -96,7 +89,7 @@ describe('two replicas on one Redis', () => {
 
   it('then no Google token is stored in plain text in any Redis value', async () => {
     const client = a.client();
-    await signIn(client, emulator);
+    await signIn(client);
     await createPickerSession(client);
     const redis = createClient({ url: SHARED_REDIS_URL });
     await redis.connect();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PICKER_SCOPE } from '../../../src/config.ts';
-import { signIn, startHarness, type Harness } from '../../helpers/harness.ts';
+import { consentToSignIn, signIn, startHarness, type Harness } from '../../helpers/harness.ts';
 
 describe('Google sign-in', () => {
   let h: Harness;
@@ -40,7 +40,7 @@ describe('Google sign-in', () => {
     await client.get('/'); // an anonymous session first, to see it replaced
     const before = client.cookies.get('sid');
     assert.ok(before);
-    const response = await signIn(client, h.emulator, { returnTo: '/sessions?x=1' });
+    const response = await signIn(client, { returnTo: '/sessions?x=1' });
     assert.equal(response.status, 303);
     assert.equal(response.headers.get('location'), '/sessions?x=1');
     assert.notEqual(client.cookies.get('sid'), before);
@@ -51,7 +51,7 @@ describe('Google sign-in', () => {
 
   it('when return_to is not a relative path, then it is ignored', async () => {
     for (const target of ['https://evil.example/', '//evil.example/x', '/\\evil.example', 'javascript:alert(1)']) {
-      const response = await signIn(h.client(), h.emulator, { returnTo: target });
+      const response = await signIn(h.client(), { returnTo: target });
       assert.equal(response.headers.get('location'), '/', target);
     }
   });
@@ -68,16 +68,7 @@ describe('Google sign-in', () => {
     assert.equal((await client.get(`/auth/google/callback?code=4/0Afake&state=${state}`)).status, 400);
 
     const signedIn = h.client();
-    const callback = await (async () => {
-      const first = await signedIn.get('/auth/google');
-      const authUrl = new URL(first.headers.get('location')!);
-      const html = await (await fetch(authUrl)).text();
-      const transaction = html.match(/name="transaction" value="([^"]+)"/)![1]!;
-      const form = new URLSearchParams({ transaction, account: 'alice@example.com', decision: 'allow' });
-      for (const s of authUrl.searchParams.get('scope')!.split(' ')) form.append('scope', s);
-      const decision = await fetch(new URL('/o/oauth2/v2/auth/decision', authUrl), { method: 'POST', body: form, redirect: 'manual' });
-      return decision.headers.get('location')!;
-    })();
+    const callback = await consentToSignIn(signedIn);
     assert.equal((await signedIn.get(callback)).status, 303);
     const replay = await signedIn.get(callback, { accept: 'json' });
     assert.equal(replay.status, 400);
@@ -95,7 +86,7 @@ describe('Google sign-in', () => {
   });
 
   it('when the user denies access, then a 403 page offers to try again', async () => {
-    const response = await signIn(h.client(), h.emulator, { decision: 'deny' });
+    const response = await signIn(h.client(), { decision: 'deny' });
     assert.equal(response.status, 403);
     const html = await response.text();
     assert.match(html, /<html lang="en">/);
@@ -105,7 +96,7 @@ describe('Google sign-in', () => {
 
   it('when the picker permission is left unticked, then a 403 page says so and nobody is signed in', async () => {
     const client = h.client();
-    const response = await signIn(client, h.emulator, { grant: 'without-picker' });
+    const response = await signIn(client, { grant: 'without-picker' });
     assert.equal(response.status, 403);
     const html = await response.text();
     assert.match(html, /Permission to pick photos was not granted/);
@@ -119,7 +110,7 @@ describe('Google sign-in', () => {
     const client = await h.signedInClient();
     const again = await client.get('/auth/google');
     assert.equal(new URL(again.headers.get('location')!).searchParams.get('prompt'), null);
-    assert.equal((await signIn(client, h.emulator)).status, 303);
+    assert.equal((await signIn(client)).status, 303);
     // The refresh token from the first consent is still held: a refresh works.
     h.emulator.expireAccessTokens('alice@example.com');
     const created = await client.post('/sessions', { accept: 'json', json: {} });
@@ -150,15 +141,8 @@ describe('Google sign-in', () => {
 
   it('then no token, code, state or cookie value ever reached the logs', async () => {
     const client = h.client();
-    const start = await client.get('/auth/google');
-    const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
-    const authUrl = new URL(start.headers.get('location')!);
-    const html = await (await fetch(authUrl)).text();
-    const transaction = html.match(/name="transaction" value="([^"]+)"/)![1]!;
-    const form = new URLSearchParams({ transaction, account: 'alice@example.com', decision: 'allow' });
-    for (const s of authUrl.searchParams.get('scope')!.split(' ')) form.append('scope', s);
-    const decision = await fetch(new URL('/o/oauth2/v2/auth/decision', authUrl), { method: 'POST', body: form, redirect: 'manual' });
-    const callback = new URL(decision.headers.get('location')!);
+    const callback = new URL(await consentToSignIn(client));
+    const state = callback.searchParams.get('state')!;
     const code = callback.searchParams.get('code')!;
     await client.get(callback.href);
     await client.post('/sessions', { accept: 'json', json: {} });
