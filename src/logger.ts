@@ -25,6 +25,7 @@ const REDACT_PATHS = [
   '*.access_token', '*.refresh_token', '*.id_token', '*.client_secret', '*.code_verifier', '*.tokens',
   '*.authorization', '*.Authorization', '*.cookie', '*.headers.authorization', '*.headers.cookie',
   '*.headers["set-cookie"]', '*.headers["x-csrf-token"]', 'err.config', 'err.response', '*.config.headers',
+  'err.cause.config', 'err.cause.response',
 ];
 
 /** Replaces the values of sensitive query parameters, keeping the rest readable. */

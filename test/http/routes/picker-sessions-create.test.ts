@@ -127,6 +127,9 @@ describe('POST /sessions', () => {
     assert.equal((await slow.json()).code, 'DEADLINE_EXCEEDED');
     const page = await client.post('/sessions', { form: {} }); // the fault is spent: works again
     assert.equal(page.status, 303);
+    const failures = h.logs.filter((line) => line.includes('"level":50'));
+    assert.ok(failures.length >= 2, 'upstream failures are logged as errors');
+    assert.doesNotMatch(failures.join('\n'), /ya29\.|Bearer |authorization/i, 'without the token');
   });
 
   it('when the access token has expired at Google, then the gateway refreshes once and the call succeeds', async () => {
