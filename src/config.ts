@@ -72,6 +72,9 @@ const envSchema = z.object({
   PICKER_COMPLETED_GRACE_MS: integer(0, 7 * 86_400_000),
 });
 
+/** Every environment variable the service reads. */
+export const ENV_VARIABLES = Object.keys(envSchema.shape);
+
 export type Env = Record<string, string | undefined>;
 
 export interface Config {

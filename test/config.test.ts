@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { readFileSync } from 'node:fs';
+import { ConfigError, ENV_VARIABLES, loadConfig } from '../src/config.ts';
 
 const productionBase = {
   NODE_ENV: 'production',
@@ -79,5 +80,14 @@ describe('config', () => {
     const config = loadConfig({ TRUST_PROXY: '2', MEDIA_HOSTS: 'googleusercontent.com, .example.org' });
     assert.equal(config.trustProxy, 2);
     assert.deepEqual(config.mediaHosts, ['googleusercontent.com', 'example.org']);
+  });
+
+  it('when the service reads a variable, then .env.example and the README document it', () => {
+    const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const name of ENV_VARIABLES) {
+      assert.match(example, new RegExp(`^${name}=`, 'm'), `.env.example lacks ${name}`);
+      assert.ok(readme.includes(`\`${name}\``), `README lacks ${name}`);
+    }
   });
 });
