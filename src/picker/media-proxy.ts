@@ -111,7 +111,8 @@ export class MediaProxy {
     res.vary('Range');
     if (query.download) res.attachment(item.mediaFile.filename ?? `${item.id}${item.type === 'VIDEO' ? '.mp4' : ''}`);
     try {
-      await pipeline(upstream, res, { signal: abort.signal });
+      // pipeline destroys both sides when either ends early: a client that goes away aborts the Google download.
+      await pipeline(upstream, res);
     } catch (error) {
       // The client went away (or Google cut the stream): both sides are closed by pipeline; nothing to answer.
       if (!abort.signal.aborted) req.log.warn({ err: error }, 'media stream ended early');
