@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { describe, it } from 'node:test';
+import type { BrowserContext, Page } from 'playwright-core';
 import { LOCALES, type Locale } from '../../src/i18n/core.ts';
-import { desktop, launchBrowser, phone } from '../helpers/browser.ts';
-import { startHarness, type Harness } from '../helpers/harness.ts';
+import { desktop, phone, withBrowserAndGateway } from '../helpers/browser.ts';
+import type { Harness } from '../helpers/harness.ts';
 
 const AXE_SOURCE = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
 const SHOTS = new URL('../../test-results/screenshots/', import.meta.url);
@@ -31,89 +31,80 @@ async function signInWith(page: Page, h: Harness, account = 'alice@example.com')
 }
 
 describe('every page, in every language, for everyone', () => {
-  let h: Harness;
-  let browser: Browser;
-  before(async () => {
-    h = await startHarness({ emulator: { knobs: { pollIntervalSeconds: 1 } } });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await h?.close();
-  });
+  const suite = withBrowserAndGateway();
 
   /** name -> how to arrive at the page in a fresh signed-in (or not) context. */
   const pages: Record<string, (page: Page, context: BrowserContext) => Promise<void>> = {
-    'home': async (page) => void (await page.goto(`${h.url}/`)),
+    'home': async (page) => void (await page.goto(`${suite.h.url}/`)),
     'signed-in': async (page) => {
-      await signInWith(page, h);
-      await page.goto(`${h.url}/`);
+      await signInWith(page, suite.h);
+      await page.goto(`${suite.h.url}/`);
     },
     'progress': async (page) => {
-      await signInWith(page, h);
+      await signInWith(page, suite.h);
       const id = await createSessionIn(page);
-      await page.goto(`${h.url}/sessions/${id}`);
+      await page.goto(`${suite.h.url}/sessions/${id}`);
     },
     'results': async (page) => {
-      await signInWith(page, h);
+      await signInWith(page, suite.h);
       const id = await createSessionIn(page);
-      h.emulator.pick(id, { count: 4 });
+      suite.h.emulator.pick(id, { count: 4 });
       await page.waitForTimeout(1_100); // one poll interval, so the gateway asks Google again
-      await page.goto(`${h.url}/sessions/${id}`);
+      await page.goto(`${suite.h.url}/sessions/${id}`);
       await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.grid img')].every((img) => img.complete && img.naturalWidth > 0));
     },
     'expired': async (page) => {
-      await signInWith(page, h);
+      await signInWith(page, suite.h);
       const id = await createSessionIn(page);
-      h.emulator.expireSession(id);
+      suite.h.emulator.expireSession(id);
       await page.waitForTimeout(1_100);
-      await page.goto(`${h.url}/sessions/${id}`);
+      await page.goto(`${suite.h.url}/sessions/${id}`);
     },
-    'error-not-found': async (page) => void (await page.goto(`${h.url}/no-such-page`)),
-    'error-invalid-state': async (page) => void (await page.goto(`${h.url}/auth/google/callback?state=forged&code=x`)),
+    'error-not-found': async (page) => void (await page.goto(`${suite.h.url}/no-such-page`)),
+    'error-invalid-state': async (page) => void (await page.goto(`${suite.h.url}/auth/google/callback?state=forged&code=x`)),
     'error-access-denied': async (page) => {
-      await page.goto(`${h.url}/auth/google`);
+      await page.goto(`${suite.h.url}/auth/google`);
       await page.locator('button[name="decision"][value="deny"]').click();
-      await page.waitForURL(`${h.url}/**`);
+      await page.waitForURL(`${suite.h.url}/**`);
     },
     'error-scope-not-granted': async (page) => {
-      await page.goto(`${h.url}/auth/google`);
+      await page.goto(`${suite.h.url}/auth/google`);
       await page.locator('input[name="account"][value="alice@example.com"]').check();
       await page.locator('input[type="checkbox"][value*="photospicker"]').uncheck();
       await page.locator('button[name="decision"][value="allow"]').click();
-      await page.waitForURL(`${h.url}/**`);
+      await page.waitForURL(`${suite.h.url}/**`);
     },
     'error-no-photos-account': async (page) => {
-      await signInWith(page, h, 'carol@example.com');
+      await signInWith(page, suite.h, 'carol@example.com');
       await submitPickForm(page);
     },
     'error-too-many-sessions': async (page) => {
-      await signInWith(page, h);
-      h.emulator.injectFault({ method: 'POST', path: '/v1/sessions', status: 429, retryAfterSeconds: 30, times: 2 });
+      await signInWith(page, suite.h);
+      suite.h.emulator.injectFault({ method: 'POST', path: '/v1/sessions', status: 429, retryAfterSeconds: 30, times: 2 });
       await submitPickForm(page);
     },
     'error-google-unavailable': async (page) => {
-      await signInWith(page, h);
-      h.emulator.injectFault({ method: 'POST', path: '/v1/sessions', status: 503 });
+      await signInWith(page, suite.h);
+      suite.h.emulator.injectFault({ method: 'POST', path: '/v1/sessions', status: 503 });
       await submitPickForm(page);
     },
     'error-signed-out-by-google': async (page) => {
-      await signInWith(page, h, 'bob@example.com');
-      h.emulator.revokeGrants('bob@example.com');
-      h.emulator.expireAccessTokens('bob@example.com');
+      await signInWith(page, suite.h, 'bob@example.com');
+      suite.h.emulator.revokeGrants('bob@example.com');
+      suite.h.emulator.expireAccessTokens('bob@example.com');
       await submitPickForm(page);
     },
-    'emulator-consent': async (page) => void (await page.goto(`${h.url}/auth/google`)),
+    'emulator-consent': async (page) => void (await page.goto(`${suite.h.url}/auth/google`)),
     'emulator-picker': async (page) => {
-      await signInWith(page, h);
+      await signInWith(page, suite.h);
       await submitPickForm(page);
-      await page.waitForURL(`${h.emulator.url}/picker/**`);
+      await page.waitForURL(`${suite.h.emulator.url}/picker/**`);
     },
   };
 
   /** Posts the Pick photos form without the script's popup (as a browser without JavaScript would). */
   async function submitPickForm(page: Page) {
-    await page.goto(`${h.url}/`);
+    await page.goto(`${suite.h.url}/`);
     await Promise.all([page.waitForNavigation(), page.evaluate(() => {
       const form = document.querySelector<HTMLFormElement>('form[data-pick-form]')!;
       HTMLFormElement.prototype.submit.call(form);
@@ -125,7 +116,7 @@ describe('every page, in every language, for everyone', () => {
       const failures: string[] = [];
       for (const [name, arrive] of Object.entries(pages)) {
         // bypassCSP only so axe-core can be injected; the pages' own scripts run under their CSP in the other tests.
-        const context = await browser.newContext({ ...desktop, locale: localeTag(locale), bypassCSP: true });
+        const context = await suite.browser.newContext({ ...desktop, locale: localeTag(locale), bypassCSP: true });
         const page = await context.newPage();
         await arrive(page, context);
         await page.waitForLoadState('networkidle');
@@ -147,9 +138,9 @@ describe('every page, in every language, for everyone', () => {
   }
 
   it('when the page is used by keyboard, then focus is visible and reaches the main actions', async () => {
-    const context = await browser.newContext(desktop);
+    const context = await suite.browser.newContext(desktop);
     const page = await context.newPage();
-    await page.goto(`${h.url}/`);
+    await page.goto(`${suite.h.url}/`);
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Skip to main content');
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
@@ -164,24 +155,24 @@ describe('every page, in every language, for everyone', () => {
   });
 
   it('when the language is switched, then it is remembered on the next page', async () => {
-    const context = await browser.newContext(desktop);
+    const context = await suite.browser.newContext(desktop);
     const page = await context.newPage();
-    await page.goto(`${h.url}/`);
+    await page.goto(`${suite.h.url}/`);
     await page.getByRole('link', { name: 'ไทย' }).click();
     assert.equal(await page.getAttribute('html', 'lang'), 'th');
-    await page.goto(`${h.url}/no-such-page`);
+    await page.goto(`${suite.h.url}/no-such-page`);
     assert.equal(await page.getAttribute('html', 'lang'), 'th');
     await context.close();
   });
 
   it('when a session is followed, then its progress is announced in a live region', async () => {
-    const context = await browser.newContext(desktop);
+    const context = await suite.browser.newContext(desktop);
     const page = await context.newPage();
-    await signInWith(page, h);
+    await signInWith(page, suite.h);
     const id = await createSessionIn(page);
-    await page.goto(`${h.url}/sessions/${id}`);
+    await page.goto(`${suite.h.url}/sessions/${id}`);
     assert.equal(await page.getAttribute('#live', 'aria-live'), 'polite');
-    h.emulator.pick(id, { count: 2 });
+    suite.h.emulator.pick(id, { count: 2 });
     await page.waitForFunction(() => /2 items picked/.test(document.getElementById('live')?.textContent ?? ''), undefined, { timeout: 15_000 });
     await context.close();
   });

@@ -1,62 +1,51 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { launchBrowser, watchPage } from '../helpers/browser.ts';
-import { startHarness, type Harness } from '../helpers/harness.ts';
+import { describe, it } from 'node:test';
+import { watchPage, withBrowserAndGateway } from '../helpers/browser.ts';
 
 describe('in a real browser', () => {
-  let h: Harness;
-  let browser: Browser;
-  before(async () => {
-    h = await startHarness({ emulator: { knobs: { pollIntervalSeconds: 1 } } });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await h?.close();
-  });
+  const suite = withBrowserAndGateway();
 
   it('when a user without JavaScript signs in and presses Pick photos, then the form POST lands on the picker under the CSP and two items can be picked', async () => {
-    const context = await browser.newContext({ javaScriptEnabled: false });
+    const context = await suite.browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
     const { problems } = await watchPage(page);
-    await page.goto(`${h.url}/`);
+    await page.goto(`${suite.h.url}/`);
     await page.getByRole('link', { name: 'Connect Google Photos' }).click();
-    await page.waitForURL(`${h.emulator.url}/**`);
+    await page.waitForURL(`${suite.h.emulator.url}/**`);
     await page.getByLabel(/alice@example\.com/).check();
     await page.getByRole('button', { name: 'Allow' }).click();
-    await page.waitForURL(`${h.url}/`);
+    await page.waitForURL(`${suite.h.url}/`);
     assert.match(await page.textContent('main') ?? '', /alice@example\.com/);
 
     await page.getByRole('button', { name: 'Pick photos' }).click();
-    await page.waitForURL(`${h.emulator.url}/picker/**`);
+    await page.waitForURL(`${suite.h.emulator.url}/picker/**`);
     const sessionId = new URL(page.url()).pathname.split('/')[2]!;
     const boxes = page.locator('input[type="checkbox"]');
     await boxes.nth(0).check();
     await boxes.nth(1).check();
     await page.getByRole('button', { name: 'Done' }).click();
     await page.waitForLoadState();
-    const session = h.emulator.sessionsOf('alice@example.com').find((s) => s.id === sessionId);
+    const session = suite.h.emulator.sessionsOf('alice@example.com').find((s) => s.id === sessionId);
     assert.equal(session?.mediaItemsSet, true);
     assert.deepEqual(problems.filter((p) => /Content Security Policy|Refused/.test(p)), []);
     await context.close();
   });
 
   it('when a user with JavaScript picks three items in the popup, then the progress page turns into the results, which download and delete', async () => {
-    const context = await browser.newContext({ acceptDownloads: true });
+    const context = await suite.browser.newContext({ acceptDownloads: true });
     const page = await context.newPage();
     const { problems } = await watchPage(page);
-    await page.goto(`${h.url}/`);
+    await page.goto(`${suite.h.url}/`);
     await page.getByRole('link', { name: 'Connect Google Photos' }).click();
     await page.getByLabel(/alice@example\.com/).check();
     await page.getByRole('button', { name: 'Allow' }).click();
-    await page.waitForURL(`${h.url}/`);
+    await page.waitForURL(`${suite.h.url}/`);
 
     const popupPromise = context.waitForEvent('page');
     await page.getByRole('button', { name: 'Pick photos' }).click();
     const popup = await popupPromise;
-    await popup.waitForURL(`${h.emulator.url}/picker/**/autoclose`);
-    await page.waitForURL(`${h.url}/sessions/**`);
+    await popup.waitForURL(`${suite.h.emulator.url}/picker/**/autoclose`);
+    await page.waitForURL(`${suite.h.url}/sessions/**`);
     assert.match(await page.textContent('main') ?? '', /Pick your photos in Google Photos/);
 
     const boxes = popup.locator('input[type="checkbox"]');
@@ -79,8 +68,8 @@ describe('in a real browser', () => {
 
     const sessionId = new URL(page.url()).pathname.split('/')[2]!;
     await page.getByRole('button', { name: 'Delete this session' }).click();
-    await page.waitForURL(`${h.url}/`);
-    assert.equal(h.emulator.sessionsOf('alice@example.com').find((s) => s.id === sessionId)?.deleted, true);
+    await page.waitForURL(`${suite.h.url}/`);
+    assert.equal(suite.h.emulator.sessionsOf('alice@example.com').find((s) => s.id === sessionId)?.deleted, true);
     assert.deepEqual(problems, []);
     await context.close();
   });
