@@ -96,6 +96,14 @@ describe('following a Picker session', () => {
     assert.equal(h.emulator.requests.length, 0);
   });
 
+  it('when a signed-out browser opens a session page, then it signs in and comes back to it; JSON gets 401', async () => {
+    const stranger = h.client();
+    const page = await stranger.get('/sessions/abc?x=1');
+    assert.equal(page.status, 303);
+    assert.equal(page.headers.get('location'), '/auth/google?return_to=%2Fsessions%2Fabc%3Fx%3D1');
+    assert.equal((await stranger.get('/sessions/abc/media-items', { accept: 'json' })).status, 401);
+  });
+
   it('when items are listed before Done, then 409 FAILED_PRECONDITION', async () => {
     const id = await createPickerSession(alice);
     const response = await alice.get(`/sessions/${id}/media-items`, { accept: 'json' });
