@@ -112,7 +112,7 @@ export function pickerApiRoutes(state: EmulatorState, knobs: EmulatorKnobs, urls
       picked: null,
       deleted: false,
     };
-    state.sessions.set(session.id, session);
+    state.addSession(session);
     if (requestId) state.requestIds.set(`${account.email}|${requestId}`, session.id);
     res.json(sessionJson(session, knobs, urls().publicUrl, now));
   });
@@ -129,7 +129,7 @@ export function pickerApiRoutes(state: EmulatorState, knobs: EmulatorKnobs, urls
     if (!access) return;
     const session = state.sessions.get(req.params.id);
     if (!session || session.deleted || session.owner !== access.grant.account) return googleError(res, 'NOT_FOUND', 'Requested entity was not found.');
-    session.deleted = true;
+    state.deleteSession(session);
     res.json({});
   });
 

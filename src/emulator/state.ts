@@ -154,6 +154,8 @@ export class EmulatorState {
   /** account|client pairs that consented once: later offline grants get no new refresh token unless prompt=consent. */
   readonly consented = new Set<string>();
   readonly sessions = new Map<string, PickerSession>();
+  /** Each account's sessions that may still be open, so counting them does not walk every session ever made. */
+  readonly #openSessions = new Map<Account, Set<PickerSession>>();
   readonly requestIds = new Map<string, string>();
   readonly mediaGrants = new Map<string, MediaGrant>();
   readonly libraries = new Map<string, LibraryItem[]>();
@@ -215,7 +217,22 @@ export class EmulatorState {
     if (grant.refreshToken) this.refreshTokens.delete(grant.refreshToken);
   }
 
+  addSession(session: PickerSession): void {
+    this.sessions.set(session.id, session);
+    let open = this.#openSessions.get(session.owner);
+    if (!open) this.#openSessions.set(session.owner, (open = new Set()));
+    open.add(session);
+  }
+
+  deleteSession(session: PickerSession): void {
+    session.deleted = true;
+    this.#openSessions.get(session.owner)?.delete(session);
+  }
+
   openSessionCount(account: Account, now = Date.now()): number {
-    return [...this.sessions.values()].filter((s) => s.owner === account && !s.deleted && s.expireAt > now).length;
+    const open = this.#openSessions.get(account);
+    if (!open) return 0;
+    for (const session of open) if (session.deleted || session.expireAt <= now) open.delete(session);
+    return open.size;
   }
 }
