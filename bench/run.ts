@@ -28,12 +28,22 @@ const GATEWAY_CLIENT = { clientId: 'bench-client', clientSecret: 'bench-client-s
 const DIRECT_CLIENT = { clientId: 'bench-direct', clientSecret: 'bench-direct-secret', redirectUris: ['http://127.0.0.1/direct'] };
 const LOAD_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = 16;
+/** Which parts to run (comma-separated: media, api); all by default. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'media,api').split(','));
+/** Which session stores the API part runs with (comma-separated: memory, redis). */
+const STORES = (process.env.BENCH_STORES ?? 'memory,redis').split(',') as Array<'memory' | 'redis'>;
+/** Which API calls to measure (comma-separated: create, get). */
+const CALLS = new Set((process.env.BENCH_CALLS ?? 'create,get').split(','));
+/** Signed-in users the API load is spread over. */
+const USERS = Number(process.env.BENCH_USERS ?? 1000);
 
 const children: ChildProcess[] = [];
 process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
 
 async function spawnReady(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  // BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof") profiles the gateway while it is measured.
+  const nodeArgs = script.includes('gateway') ? (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean) : [];
+  const child = spawn(process.execPath, [...nodeArgs, script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   return new Promise((resolve, reject) => {
     let buffered = '';
@@ -54,6 +64,12 @@ async function spawnReady(script: string, env: Record<string, string>): Promise<
 async function rssBytes(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(status.match(/VmRSS:\s+(\d+) kB/)![1]) * 1024;
+}
+
+/** CPU time (user + system) a process has used so far, in milliseconds. */
+async function cpuMs(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime in clock ticks of 10 ms
 }
 
 /** Samples a process's RSS until stopped; returns the peak growth over the baseline. */
@@ -169,6 +185,27 @@ function cookieHeader(client: Client): string {
   return [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
 }
 
+interface SignedInUser { client: Client; headers: Record<string, string> }
+
+/** Signs `count` users in (16 at a time) and returns the headers of their JSON API calls. */
+async function signInUsers(gatewayUrl: string, count: number): Promise<SignedInUser[]> {
+  const users: SignedInUser[] = [];
+  const accounts = ['alice@example.com', 'bob@example.com'];
+  let started = 0;
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    while (started < count) {
+      const client = new Client(gatewayUrl);
+      await signIn(client, { account: accounts[started++ % accounts.length]! });
+      await client.refreshCsrf();
+      users.push({
+        client,
+        headers: { cookie: cookieHeader(client), origin: gatewayUrl, 'x-csrf-token': client.csrfToken!, accept: 'application/json', 'content-type': 'application/json' },
+      });
+    }
+  }));
+  return users;
+}
+
 async function main() {
   const results: Record<string, unknown> = {};
   const redirectPorts = [await freePort(), await freePort()];
@@ -187,97 +224,112 @@ async function main() {
   const user = new Client(memoryGateway.url);
   await signIn(user);
   await user.refreshCsrf();
-  const session = (await (await user.post('/sessions', { accept: 'json', json: {} })).json()) as { id: string };
-  await fetch(`${emulator.url}/__emulator/sessions/${session.id}/pick`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count: 25 }),
-  });
-  const direct = JSON.parse((await call(`${emulator.url}/v1/mediaItems?sessionId=${session.id}&pageSize=100`, { headers: bearer })).body.toString()) as {
-    mediaItems: Array<{ id: string; mediaFile: { baseUrl: string; filename: string } }>;
-  };
-  const video = direct.mediaItems.find((item) => item.mediaFile.filename === 'large-video.mp4');
-  if (!video) throw new Error('the emulator has no large video');
-  for (let i = 0; i < 40; i++) {
-    const status = (await (await user.get(`/sessions/${session.id}`, { accept: 'json' })).json()) as { status: string };
-    if (status.status === 'complete') break;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  const viaGateway = `${memoryGateway.url}/sessions/${session.id}/media-items/${encodeURIComponent(video.id)}/content`;
-  const gatewayHeaders = { cookie: cookieHeader(user) };
-  const straight = `${video.mediaFile.baseUrl}=dv`;
+  if (PARTS.has('media')) {
+    const session = (await (await user.post('/sessions', { accept: 'json', json: {} })).json()) as { id: string };
+    await fetch(`${emulator.url}/__emulator/sessions/${session.id}/pick`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count: 25 }),
+    });
+    const direct = JSON.parse((await call(`${emulator.url}/v1/mediaItems?sessionId=${session.id}&pageSize=100`, { headers: bearer })).body.toString()) as {
+      mediaItems: Array<{ id: string; mediaFile: { baseUrl: string; filename: string } }>;
+    };
+    const video = direct.mediaItems.find((item) => item.mediaFile.filename === 'large-video.mp4');
+    if (!video) throw new Error('the emulator has no large video');
+    for (let i = 0; i < 40; i++) {
+      const status = (await (await user.get(`/sessions/${session.id}`, { accept: 'json' })).json()) as { status: string };
+      if (status.status === 'complete') break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const viaGateway = `${memoryGateway.url}/sessions/${session.id}/media-items/${encodeURIComponent(video.id)}/content`;
+    const gatewayHeaders = { cookie: cookieHeader(user) };
+    const straight = `${video.mediaFile.baseUrl}=dv`;
 
-  async function timedDownload(url: string, headers: Record<string, string>, range?: string) {
-    const t0 = performance.now();
-    const answer = await call(url, { headers: range ? { ...headers, range } : headers, discard: true });
-    if (answer.status !== 200 && answer.status !== 206) throw new Error(`download answered ${answer.status}`);
-    return { seconds: (performance.now() - t0) / 1000, bytes: answer.bytes };
-  }
+    async function timedDownload(url: string, headers: Record<string, string>, range?: string) {
+      const t0 = performance.now();
+      const answer = await call(url, { headers: range ? { ...headers, range } : headers, discard: true });
+      if (answer.status !== 200 && answer.status !== 206) throw new Error(`download answered ${answer.status}`);
+      return { seconds: (performance.now() - t0) / 1000, bytes: answer.bytes };
+    }
 
-  // Warm-up: one full download each way, so the measured rounds see the process in its steady state
-  // (the first large transfer grows V8's heap and external-memory limits once; that is not per download).
-  await timedDownload(viaGateway, gatewayHeaders);
-  await timedDownload(straight, bearer);
-  const single = { direct: [] as number[], gateway: [] as number[], growthMiB: 0 };
-  for (let round = 0; round < 2; round++) {
-    const d = await timedDownload(straight, bearer);
-    single.direct.push(d.bytes / MIB / d.seconds);
+    // Warm-up: one full download each way, so the measured rounds see the process in its steady state
+    // (the first large transfer grows V8's heap and external-memory limits once; that is not per download).
+    await timedDownload(viaGateway, gatewayHeaders);
+    await timedDownload(straight, bearer);
+    const single = { direct: [] as number[], gateway: [] as number[], growthMiB: 0 };
+    for (let round = 0; round < 2; round++) {
+      const d = await timedDownload(straight, bearer);
+      single.direct.push(d.bytes / MIB / d.seconds);
+      const memory = sampleMemory(memoryGateway.child.pid!);
+      await memory.ready;
+      const g = await timedDownload(viaGateway, gatewayHeaders);
+      single.growthMiB = Math.max(single.growthMiB, (await memory.stop()) / MIB);
+      if (g.bytes !== GIB) throw new Error(`proxied ${g.bytes} bytes`);
+      single.gateway.push(g.bytes / MIB / g.seconds);
+    }
+    const best = (values: number[]) => Math.max(...values);
+    results.media1GiB = {
+      directMiBps: Math.round(best(single.direct)),
+      gatewayMiBps: Math.round(best(single.gateway)),
+      ratio: +(best(single.gateway) / best(single.direct)).toFixed(2),
+      peakMemoryGrowthMiB: +single.growthMiB.toFixed(1),
+    };
+
+    async function concurrent(url: string, headers: Record<string, string>) {
+      const t0 = performance.now();
+      const parts = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+        timedDownload(url, headers, `bytes=${i * 50 * MIB}-${(i + 1) * 50 * MIB - 1}`)));
+      const bytes = parts.reduce((sum, part) => sum + part.bytes, 0);
+      if (bytes !== 20 * 50 * MIB) throw new Error(`concurrent downloads got ${bytes} bytes`);
+      return bytes / MIB / ((performance.now() - t0) / 1000);
+    }
+    await concurrent(viaGateway, gatewayHeaders); // warm-up, as above
+    const directConcurrent = await concurrent(straight, bearer);
     const memory = sampleMemory(memoryGateway.child.pid!);
     await memory.ready;
-    const g = await timedDownload(viaGateway, gatewayHeaders);
-    single.growthMiB = Math.max(single.growthMiB, (await memory.stop()) / MIB);
-    if (g.bytes !== GIB) throw new Error(`proxied ${g.bytes} bytes`);
-    single.gateway.push(g.bytes / MIB / g.seconds);
+    const gatewayConcurrent = await concurrent(viaGateway, gatewayHeaders);
+    results.media20x50MiB = {
+      directMiBps: Math.round(directConcurrent),
+      gatewayMiBps: Math.round(gatewayConcurrent),
+      ratio: +(gatewayConcurrent / directConcurrent).toFixed(2),
+      peakMemoryGrowthMiB: +((await memory.stop()) / MIB).toFixed(1),
+    };
+    printMedia(results);
   }
-  const best = (values: number[]) => Math.max(...values);
-  results.media1GiB = {
-    directMiBps: Math.round(best(single.direct)),
-    gatewayMiBps: Math.round(best(single.gateway)),
-    ratio: +(best(single.gateway) / best(single.direct)).toFixed(2),
-    peakMemoryGrowthMiB: +single.growthMiB.toFixed(1),
-  };
-
-  async function concurrent(url: string, headers: Record<string, string>) {
-    const t0 = performance.now();
-    const parts = await Promise.all(Array.from({ length: 20 }, (_, i) =>
-      timedDownload(url, headers, `bytes=${i * 50 * MIB}-${(i + 1) * 50 * MIB - 1}`)));
-    const bytes = parts.reduce((sum, part) => sum + part.bytes, 0);
-    if (bytes !== 20 * 50 * MIB) throw new Error(`concurrent downloads got ${bytes} bytes`);
-    return bytes / MIB / ((performance.now() - t0) / 1000);
-  }
-  await concurrent(viaGateway, gatewayHeaders); // warm-up, as above
-  const directConcurrent = await concurrent(straight, bearer);
-  const memory = sampleMemory(memoryGateway.child.pid!);
-  await memory.ready;
-  const gatewayConcurrent = await concurrent(viaGateway, gatewayHeaders);
-  results.media20x50MiB = {
-    directMiBps: Math.round(directConcurrent),
-    gatewayMiBps: Math.round(gatewayConcurrent),
-    ratio: +(gatewayConcurrent / directConcurrent).toFixed(2),
-    peakMemoryGrowthMiB: +((await memory.stop()) / MIB).toFixed(1),
-  };
-  printMedia(results);
 
   // ---- 2. API throughput and latency --------------------------------------------------------
   const directCreate = () => call(`${emulator.url}/v1/sessions`, { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: '{}', discard: true }).then((a) => a.status);
   const api: Record<string, unknown> = {};
-  for (const store of ['memory', 'redis'] as const) {
+  for (const store of PARTS.has('api') ? STORES : []) {
     const gateway = store === 'memory' ? memoryGateway : await startGateway(redirectPorts[1]!, emulator.url, 'redis');
-    const client = store === 'memory' ? user : new Client(gateway.url);
-    if (store === 'redis') {
-      await signIn(client);
-      await client.refreshCsrf();
-    }
-    const headers = { cookie: cookieHeader(client), origin: gateway.url, 'x-csrf-token': client.csrfToken!, accept: 'application/json', 'content-type': 'application/json' };
-    const gatewayCreate = () => call(`${gateway.url}/sessions`, { method: 'POST', headers, body: '{}', discard: true }).then((a) => a.status);
-    // Created when its phase starts: the create phase evicts older sessions from the user's session (MAX_REMEMBERED).
-    let id = '';
-    const gatewayGet = () => call(`${gateway.url}/sessions/${id}`, { headers, discard: true }).then((a) => a.status);
-    const directGet = () => call(`${emulator.url}/v1/sessions/${id}`, { headers: bearer, discard: true }).then((a) => a.status);
+    // Many signed-in users, as in production: the contract limits each user to RATE_LIMIT_SESSIONS (30) creations a
+    // minute, so thousands of creations in seconds come from many people, not one (whose session would keep only
+    // its latest MAX_REMEMBERED and delete the older ones at Google on every creation).
+    const population = await signInUsers(gateway.url, USERS);
+    let turn = 0;
+    const next = () => population[turn++ % population.length]!;
+    const gatewayCreate = () => call(`${gateway.url}/sessions`, { method: 'POST', headers: next().headers, body: '{}', discard: true }).then((a) => a.status);
+    // Every user follows a session of their own, created when the phase starts.
+    const followed = new Map<SignedInUser, string>();
+    const gatewayGet = () => {
+      const u = next();
+      return call(`${gateway.url}/sessions/${followed.get(u)}`, { headers: u.headers, discard: true }).then((a) => a.status);
+    };
+    const directGet = () => call(`${emulator.url}/v1/sessions/${followed.get(next())}`, { headers: bearer, discard: true }).then((a) => a.status);
 
     for (const [name, viaGw, straightCall] of [['create', gatewayCreate, directCreate], ['get', gatewayGet, directGet]] as const) {
-      if (name === 'get') id = ((await (await client.post('/sessions', { accept: 'json', json: {} })).json()) as { id: string }).id;
+      if (!CALLS.has(name)) continue;
+      if (name === 'get') {
+        for (const u of population) {
+          const created = await call(`${gateway.url}/sessions`, { method: 'POST', headers: u.headers, body: '{}' });
+          followed.set(u, (JSON.parse(created.body.toString()) as { id: string }).id);
+        }
+      }
       await closedLoop(viaGw, 1); // warm-up
+      const cpuBefore = await cpuMs(gateway.child.pid!);
       const gwMax = await closedLoop(viaGw, LOAD_SECONDS);
+      const gatewayCpuMsPerCall = (await cpuMs(gateway.child.pid!) - cpuBefore) / (gwMax.perSecond * LOAD_SECONDS);
+      const emulatorBefore = await cpuMs(emulator.child.pid!);
       const directMax = await closedLoop(straightCall, LOAD_SECONDS);
+      const emulatorCpuMsPerCall = (await cpuMs(emulator.child.pid!) - emulatorBefore) / (directMax.perSecond * LOAD_SECONDS);
       const rate = gwMax.perSecond / 2;
       const gwHalf = await openLoop(viaGw, rate, LOAD_SECONDS);
       const directHalf = await openLoop(straightCall, rate, LOAD_SECONDS);
@@ -285,6 +337,8 @@ async function main() {
         gatewayPerSecond: Math.round(gwMax.perSecond),
         directPerSecond: Math.round(directMax.perSecond),
         throughputRatio: +(gwMax.perSecond / directMax.perSecond).toFixed(2),
+        gatewayCpuMsPerCall: +gatewayCpuMsPerCall.toFixed(3),
+        emulatorCpuMsPerCall: +emulatorCpuMsPerCall.toFixed(3),
         atHalfLoadPerSecond: Math.round(rate),
         gatewayP50ms: +gwHalf.p50.toFixed(2), gatewayP99ms: +gwHalf.p99.toFixed(2),
         directP50ms: +directHalf.p50.toFixed(2), directP99ms: +directHalf.p99.toFixed(2),
@@ -313,7 +367,13 @@ async function main() {
   results.api = api;
   console.log('\n' + JSON.stringify(results, null, 2));
   writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({ at: new Date().toISOString(), ...results }, null, 2)}\n`);
-  children.forEach((child) => child.kill('SIGTERM'));
+  // Let the children shut down gracefully (a gateway run with --cpu-prof writes its profile then).
+  await Promise.all(children.map((child) => new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(undefined);
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+    setTimeout(resolve, 5_000).unref();
+  })));
   process.exit(0);
 }
 

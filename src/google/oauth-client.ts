@@ -1,11 +1,12 @@
 /**
  * Builds google-auth-library clients. One client per request and user, never
  * a shared client with setCredentials(), so concurrent requests cannot mix
- * users' tokens. The transport is Node's own fetch (connection reuse through
- * undici's pool) with an explicit timeout on every call.
+ * users' tokens. The transport is ./http-transport.ts (pooled keep-alive
+ * connections) with an explicit timeout on every call.
  */
 import { OAuth2Client, type Credentials } from 'google-auth-library';
 import type { Config } from '../config.ts';
+import { transportFetch } from './http-transport.ts';
 import { noInstrumentation, type GoogleInstrumentation } from './instrumentation.ts';
 import { retryConfig } from './retry.ts';
 
@@ -28,7 +29,7 @@ export function createOAuthClient(
     eagerRefreshThresholdMillis: 0,
     forceRefreshOnFailure: false,
     transporterOptions: {
-      fetchImplementation: globalThis.fetch,
+      fetchImplementation: transportFetch as unknown as typeof fetch,
       timeout: config.upstreamTimeoutMs,
       retryConfig: retryConfig(instrumentation.onRetry),
     },
