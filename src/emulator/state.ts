@@ -232,7 +232,11 @@ export class EmulatorState {
   openSessionCount(account: Account, now = Date.now()): number {
     const open = this.#openSessions.get(account);
     if (!open) return 0;
-    for (const session of open) if (session.deleted || session.expireAt <= now) open.delete(session);
+    // Oldest first: sessions expire in the order they were made (one TTL), so pruning stops at the first live one.
+    for (const session of open) {
+      if (session.expireAt > now) break;
+      open.delete(session);
+    }
     return open.size;
   }
 }
