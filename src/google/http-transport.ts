@@ -122,8 +122,8 @@ function readAll(message: IncomingMessage): Promise<Buffer> {
     source.on('data', (chunk: Buffer) => {
       length += chunk.length;
       if (length > MAX_RESPONSE_BYTES) {
-        message.destroy();
         reject(new Error(`Google's answer is larger than ${MAX_RESPONSE_BYTES} bytes`));
+        message.destroy();
         return;
       }
       chunks.push(chunk);
