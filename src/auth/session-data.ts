@@ -20,12 +20,19 @@ export interface SignedInUser {
   authenticatedAt: number;
 }
 
-/** A Picker session this user created through the gateway. Only these ids are served. */
-export interface OwnedPickerSession {
-  id: string;
-  pickerUri: string;
+/**
+ * A Picker session this user created through the gateway, as remembered in their session, keyed by its id.
+ * Only these ids are served. Kept small on purpose: the session is read, hashed and written on every request;
+ * everything else Google said about the session lives in the shared cache.
+ */
+export interface RememberedPickerSession {
   createdAt: number;
-  expireTime: string;
+  /** Google's expireTime, in epoch milliseconds. */
+  expiresAt: number;
+}
+
+export interface OwnedPickerSession extends RememberedPickerSession {
+  id: string;
 }
 
 declare module 'express-session' {
@@ -34,6 +41,6 @@ declare module 'express-session' {
     user: SignedInUser;
     /** Encrypted GoogleTokens (see TokenVault). */
     googleTokens: string;
-    pickerSessions: Record<string, OwnedPickerSession>;
+    pickerSessions: Record<string, RememberedPickerSession>;
   }
 }

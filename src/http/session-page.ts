@@ -30,11 +30,12 @@ export function createSessionPage(views: Views, mediaItems: MediaItems): Session
       const t = res.locals.t as Translate;
       const base = { title: t('session.title'), session, pollIntervalMs: durationMs(session.pollingConfig?.pollInterval) ?? 5_000 };
       if (session.status === 'pending') {
-        const qr = await QRCode.toString(session.pickerUri, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
+        // No pickerUri only when another replica's poll of Google is late; the page then just waits and polls.
+        const qr = session.pickerUri ? await QRCode.toString(session.pickerUri, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }) : '';
         views.render(req, res, 'session', {
           ...base,
           minutesLeft: minutesLeft(session),
-          qrDataUrl: `data:image/svg+xml;base64,${Buffer.from(qr).toString('base64')}`,
+          qrDataUrl: qr && `data:image/svg+xml;base64,${Buffer.from(qr).toString('base64')}`,
           items: [],
         });
         return;

@@ -89,7 +89,7 @@ export class MediaItems {
       if (cached && Date.now() - cached.listedAt < BASE_URL_FRESH_MS) return cached;
     }
     const listed = await this.#listFromGoogle(req, sessionId);
-    const untilExpiry = Date.parse(owned.expireTime) - Date.now();
+    const untilExpiry = owned.expiresAt - Date.now();
     await this.#cache.set(this.#key(sessionId), listed, Math.max(1_000, Math.min(BASE_URL_FRESH_MS, untilExpiry || BASE_URL_FRESH_MS)));
     return listed;
   }

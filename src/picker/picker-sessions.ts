@@ -79,14 +79,17 @@ export class PickerSessions {
     await this.#cache.schedule(REAP_QUEUE, reapMember(req.sessionID, id), dueAt);
   }
 
+  /** The user's Picker sessions, newest first. */
   owned(req: Request): OwnedPickerSession[] {
-    return Object.values(req.session.pickerSessions ?? {}).sort((a, b) => b.createdAt - a.createdAt);
+    return Object.entries(req.session.pickerSessions ?? {})
+      .map(([id, remembered]) => ({ id, ...remembered }))
+      .sort((a, b) => b.createdAt - a.createdAt);
   }
 
   ownedOrNotFound(req: Request, id: string): OwnedPickerSession {
-    const owned = req.session.pickerSessions?.[id];
-    if (!owned) throw notFound('No picking session with this id was created here by you.');
-    return owned;
+    const remembered = req.session.pickerSessions?.[id];
+    if (!remembered) throw notFound('No picking session with this id was created here by you.');
+    return { id, ...remembered };
   }
 
   async create(req: Request, input: { requestId?: string; maxItemCount?: number }): Promise<PickingSession> {
@@ -106,7 +109,7 @@ export class PickerSessions {
     }
     req.session.pickerSessions = {
       ...req.session.pickerSessions,
-      [session.id]: { id: session.id, pickerUri: session.pickerUri, createdAt: Date.now(), expireTime: session.expireTime },
+      [session.id]: { createdAt: Date.now(), expiresAt: Date.parse(session.expireTime) || Date.now() + 86_400_000 },
     };
     this.#evictOldest(req);
     await this.#observe(session.id, { session, observedAt: Date.now() });
@@ -147,7 +150,7 @@ export class PickerSessions {
     let freed = 0;
     for (const owned of this.owned(req)) {
       const seen = await this.#cache.get<Observation>(this.#key(owned.id));
-      const status = seen ? (seen.gone ? 'expired' : statusOf(seen.session)) : isPast(owned.expireTime) ? 'expired' : 'pending';
+      const status = seen ? (seen.gone ? 'expired' : statusOf(seen.session)) : owned.expiresAt <= Date.now() ? 'expired' : 'pending';
       if (status === 'pending') continue;
       await this.delete(req, owned.id).then(() => freed++, () => undefined);
     }
@@ -179,10 +182,11 @@ export class PickerSessions {
     const fresh = (o: Observation | undefined) =>
       o !== undefined && (o.gone || o.session.mediaItemsSet || Date.now() - o.observedAt < this.#interval(o));
 
-    if (!fresh(observation) && !isPast(owned.expireTime)) {
+    if (!fresh(observation) && owned.expiresAt > Date.now()) {
       observation = await this.#poll(req, id, observation);
     }
-    const session = observation?.session ?? { id, pickerUri: owned.pickerUri, expireTime: owned.expireTime, mediaItemsSet: false };
+    // Nothing observed and past its expiry: all that is left to say is that it expired.
+    const session = observation?.session ?? { id, pickerUri: '', expireTime: new Date(owned.expiresAt).toISOString(), mediaItemsSet: false };
     const status = observation?.gone ? 'expired' : statusOf(session);
     return {
       id,

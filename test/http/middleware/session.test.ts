@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createClient } from 'redis';
+import { MAX_REMEMBERED } from '../../../src/picker/picker-sessions.ts';
 import { startHarness } from '../../helpers/harness.ts';
 import { SHARED_REDIS_URL, uniquePrefix } from '../../helpers/redis.ts';
 
@@ -30,6 +31,26 @@ describe('session lifetimes', () => {
       assert.ok(ttl > 3500 && ttl <= 3600, `TTL ${ttl}`);
       await client.post('/auth/logout');
       assert.equal(await redis.exists(`${prefix}sess:${sid}`), 0);
+    } finally {
+      await redis.close();
+      await h.close();
+    }
+  });
+  it('when a user has created more Picker sessions than it remembers, then their stored session stays small', async () => {
+    const prefix = uniquePrefix();
+    const h = await startHarness({ env: { SESSION_STORE: 'redis', REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix } });
+    h.emulator.knobs.maxOpenSessionsPerUser = 100;
+    const redis = createClient({ url: SHARED_REDIS_URL });
+    await redis.connect();
+    try {
+      const client = await h.signedInClient();
+      for (let i = 0; i < MAX_REMEMBERED + 3; i++) assert.equal((await client.post('/sessions', { accept: 'json', json: {} })).status, 201);
+      const sid = decodeURIComponent(client.cookies.get('sid')!).slice(2).split('.')[0]!;
+      const stored = (await redis.get(`${prefix}sess:${sid}`))!;
+      const remembered = (JSON.parse(stored) as { pickerSessions: Record<string, unknown> }).pickerSessions;
+      assert.equal(Object.keys(remembered).length, MAX_REMEMBERED);
+      assert.ok(!stored.includes('pickerUri') && !stored.includes(h.emulator.url), 'Google\'s URLs live in the shared cache, not in the session');
+      assert.ok(Buffer.byteLength(stored) < 4096, `${Buffer.byteLength(stored)} bytes`);
     } finally {
       await redis.close();
       await h.close();
