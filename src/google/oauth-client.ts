@@ -6,9 +6,16 @@
  */
 import { OAuth2Client, type Credentials } from 'google-auth-library';
 import type { Config } from '../config.ts';
-import { transportFetch } from './http-transport.ts';
+import { createTransport, type GoogleFetch } from './http-transport.ts';
 import { noInstrumentation, type GoogleInstrumentation } from './instrumentation.ts';
 import { retryConfig } from './retry.ts';
+
+const transports = new WeakMap<Config, GoogleFetch>();
+function transportFor(config: Config): GoogleFetch {
+  let transport = transports.get(config);
+  if (!transport) transports.set(config, (transport = createTransport(config.upstreamTimeoutMs)));
+  return transport;
+}
 
 export function createOAuthClient(
   config: Config,
@@ -29,8 +36,8 @@ export function createOAuthClient(
     eagerRefreshThresholdMillis: 0,
     forceRefreshOnFailure: false,
     transporterOptions: {
-      fetchImplementation: transportFetch as unknown as typeof fetch,
-      timeout: config.upstreamTimeoutMs,
+      // The transport enforces UPSTREAM_TIMEOUT_MS on every call (see http-transport.ts for why not gaxios's timeout).
+      fetchImplementation: transportFor(config) as unknown as typeof fetch,
       retryConfig: retryConfig(instrumentation.onRetry),
     },
   });

@@ -4,7 +4,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { transportFetch } from '../../src/google/http-transport.ts';
+import { createTransport } from '../../src/google/http-transport.ts';
+
+const transportFetch = createTransport(5_000);
 
 describe('the Google transport', () => {
   let server: Server;
@@ -71,6 +73,11 @@ describe('the Google transport', () => {
     handle = () => undefined; // never answers
     const signal = AbortSignal.timeout(100);
     await assert.rejects(transportFetch(`${base}/slow`, { signal }), (error: Error) => error.name === 'TimeoutError');
+  });
+
+  it('when Google does not answer within the timeout, then the call rejects with a TimeoutError', async () => {
+    handle = () => undefined; // never answers
+    await assert.rejects(createTransport(100)(`${base}/hang`), (error: Error) => error.name === 'TimeoutError' && /100 ms/.test(error.message));
   });
 
   it('when nothing listens, then the call rejects with a network error code', async () => {
