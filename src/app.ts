@@ -56,6 +56,9 @@ export function createApp(deps: AppDependencies): App {
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.set('query parser', 'simple');
+  // Every dynamic answer is per user and no-store (pages carry a fresh nonce): an ETag would only cost a hash of each
+  // body. Static files keep theirs (express.static sets its own).
+  app.set('etag', false);
 
   const metrics = new Metrics();
   const instrumentation: GoogleInstrumentation = {

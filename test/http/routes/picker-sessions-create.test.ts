@@ -36,6 +36,8 @@ describe('POST /sessions', () => {
     assert.equal(body.pickingConfig.maxItemCount, '5');
     assert.match(body.pollingConfig.pollInterval, /^\d+(\.\d+)?s$/);
     assert.ok(Date.parse(body.expireTime) > Date.now());
+    assert.equal(response.headers.get('cache-control'), 'no-store');
+    assert.equal(response.headers.get('etag'), null, 'a per-user no-store answer needs no ETag');
   });
 
   it('when requestId and maxItemCount are valid, then both reach Google', async () => {
