@@ -218,6 +218,9 @@ async function main() {
   });
   const token = await directToken(emulator.url);
   const bearer = { authorization: `Bearer ${token}` };
+  // The floor for any proxy on this machine: the same calls through a bare forwarding proxy (bench/bare-proxy-process.ts).
+  const bareProxy = await spawnReady('bench/bare-proxy-process.ts', { UPSTREAM: emulator.url });
+  const viaBareProxy = (url: string) => url.replace(emulator.url, bareProxy.url);
 
   // ---- 1. media -------------------------------------------------------------------------
   const memoryGateway = await startGateway(redirectPorts[0]!, emulator.url, 'memory');
@@ -254,10 +257,13 @@ async function main() {
     // (the first large transfer grows V8's heap and external-memory limits once; that is not per download).
     await timedDownload(viaGateway, gatewayHeaders);
     await timedDownload(straight, bearer);
-    const single = { direct: [] as number[], gateway: [] as number[], growthMiB: 0 };
+    await timedDownload(viaBareProxy(straight), bearer);
+    const single = { direct: [] as number[], gateway: [] as number[], bareProxy: [] as number[], growthMiB: 0 };
     for (let round = 0; round < 2; round++) {
       const d = await timedDownload(straight, bearer);
       single.direct.push(d.bytes / MIB / d.seconds);
+      const b = await timedDownload(viaBareProxy(straight), bearer);
+      single.bareProxy.push(b.bytes / MIB / b.seconds);
       const memory = sampleMemory(memoryGateway.child.pid!);
       await memory.ready;
       const g = await timedDownload(viaGateway, gatewayHeaders);
@@ -270,6 +276,8 @@ async function main() {
       directMiBps: Math.round(best(single.direct)),
       gatewayMiBps: Math.round(best(single.gateway)),
       ratio: +(best(single.gateway) / best(single.direct)).toFixed(2),
+      bareProxyMiBps: Math.round(best(single.bareProxy)),
+      bareProxyRatio: +(best(single.bareProxy) / best(single.direct)).toFixed(2),
       peakMemoryGrowthMiB: +single.growthMiB.toFixed(1),
     };
 
@@ -283,6 +291,7 @@ async function main() {
     }
     await concurrent(viaGateway, gatewayHeaders); // warm-up, as above
     const directConcurrent = await concurrent(straight, bearer);
+    const bareProxyConcurrent = await concurrent(viaBareProxy(straight), bearer);
     const memory = sampleMemory(memoryGateway.child.pid!);
     await memory.ready;
     const gatewayConcurrent = await concurrent(viaGateway, gatewayHeaders);
@@ -290,13 +299,16 @@ async function main() {
       directMiBps: Math.round(directConcurrent),
       gatewayMiBps: Math.round(gatewayConcurrent),
       ratio: +(gatewayConcurrent / directConcurrent).toFixed(2),
+      bareProxyMiBps: Math.round(bareProxyConcurrent),
+      bareProxyRatio: +(bareProxyConcurrent / directConcurrent).toFixed(2),
       peakMemoryGrowthMiB: +((await memory.stop()) / MIB).toFixed(1),
     };
     printMedia(results);
   }
 
   // ---- 2. API throughput and latency --------------------------------------------------------
-  const directCreate = () => call(`${emulator.url}/v1/sessions`, { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: '{}', discard: true }).then((a) => a.status);
+  const createAt = (base: string) => () => call(`${base}/v1/sessions`, { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: '{}', discard: true }).then((a) => a.status);
+  const [directCreate, bareCreate] = [createAt(emulator.url), createAt(bareProxy.url)];
   const api: Record<string, unknown> = {};
   for (const store of PARTS.has('api') ? STORES : []) {
     const gateway = store === 'memory' ? memoryGateway : await startGateway(redirectPorts[1]!, emulator.url, 'redis');
@@ -313,9 +325,10 @@ async function main() {
       const u = next();
       return call(`${gateway.url}/sessions/${followed.get(u)}`, { headers: u.headers, discard: true }).then((a) => a.status);
     };
-    const directGet = () => call(`${emulator.url}/v1/sessions/${followed.get(next())}`, { headers: bearer, discard: true }).then((a) => a.status);
+    const getAt = (base: string) => () => call(`${base}/v1/sessions/${followed.get(next())}`, { headers: bearer, discard: true }).then((a) => a.status);
+    const [directGet, bareGet] = [getAt(emulator.url), getAt(bareProxy.url)];
 
-    for (const [name, viaGw, straightCall] of [['create', gatewayCreate, directCreate], ['get', gatewayGet, directGet]] as const) {
+    for (const [name, viaGw, straightCall, viaBare] of [['create', gatewayCreate, directCreate, bareCreate], ['get', gatewayGet, directGet, bareGet]] as const) {
       if (!CALLS.has(name)) continue;
       if (name === 'get') {
         for (const u of population) {
@@ -330,9 +343,11 @@ async function main() {
       const emulatorBefore = await cpuMs(emulator.child.pid!);
       const directMax = await closedLoop(straightCall, LOAD_SECONDS);
       const emulatorCpuMsPerCall = (await cpuMs(emulator.child.pid!) - emulatorBefore) / (directMax.perSecond * LOAD_SECONDS);
+      const bareMax = await closedLoop(viaBare, LOAD_SECONDS);
       const rate = gwMax.perSecond / 2;
       const gwHalf = await openLoop(viaGw, rate, LOAD_SECONDS);
       const directHalf = await openLoop(straightCall, rate, LOAD_SECONDS);
+      const bareHalf = await openLoop(viaBare, rate, LOAD_SECONDS);
       api[`${store}.${name}`] = {
         gatewayPerSecond: Math.round(gwMax.perSecond),
         directPerSecond: Math.round(directMax.perSecond),
@@ -343,6 +358,10 @@ async function main() {
         gatewayP50ms: +gwHalf.p50.toFixed(2), gatewayP99ms: +gwHalf.p99.toFixed(2),
         directP50ms: +directHalf.p50.toFixed(2), directP99ms: +directHalf.p99.toFixed(2),
         addedP99ms: +(gwHalf.p99 - directHalf.p99).toFixed(2),
+        bareProxyPerSecond: Math.round(bareMax.perSecond),
+        bareProxyRatio: +(bareMax.perSecond / directMax.perSecond).toFixed(2),
+        bareProxyP99ms: +bareHalf.p99.toFixed(2),
+        bareProxyAddedP99ms: +(bareHalf.p99 - directHalf.p99).toFixed(2),
         errors: gwMax.errors + gwHalf.errors,
       };
       console.log(`api ${store}.${name}`, api[`${store}.${name}`]);
@@ -361,6 +380,10 @@ async function main() {
       const prefix = (await redis.keys('*sess:*')).find((k) => k.endsWith(sids[0]!))!.slice(0, -sids[0]!.length);
       const sizes = await Promise.all(sids.map(async (sid) => Number(await redis.memoryUsage(`${prefix}${sid}`))));
       results.redisBytesPerUser = Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length);
+      // The heaviest users: the load above left each with the most Picker sessions a session remembers.
+      const busy = population.slice(0, 50).map((u) => decodeURIComponent(u.client.cookies.get('sid')!).slice(2).split('.')[0]!);
+      const busySizes = await Promise.all(busy.map(async (sid) => Number(await redis.memoryUsage(`${prefix}${sid}`))));
+      results.redisBytesPerBusyUser = Math.round(busySizes.reduce((a, b) => a + b, 0) / busySizes.length);
       await redis.close();
     }
   }
