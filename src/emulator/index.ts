@@ -168,7 +168,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     expireSession(sessionId) {
       const session = state.sessions.get(sessionId);
       if (!session) throw new Error(`no picker session ${sessionId}`);
-      session.expireAt = Date.now();
+      state.expireSession(session);
     },
     expireAccessTokens(account) {
       for (const record of state.accessTokens.values()) if (!account || record.grant.account.email === account) record.expiresAt = Date.now();

@@ -98,7 +98,7 @@ export function pickerApiRoutes(state: EmulatorState, knobs: EmulatorKnobs, urls
       const existing = state.sessions.get(state.requestIds.get(`${account.email}|${requestId}`) ?? '');
       if (existing && !existing.deleted) return res.json(sessionJson(existing, knobs, urls().publicUrl));
     }
-    if (state.openSessionCount(account) >= knobs.maxOpenSessionsPerUser) {
+    if (!state.hasRoomForSession(account, knobs.maxOpenSessionsPerUser)) {
       return googleError(res, 'RESOURCE_EXHAUSTED', 'Too many sessions have been created for this user. Delete sessions that are no longer needed.');
     }
     const now = Date.now();
