@@ -87,6 +87,25 @@ describe('the emulator: Photos Picker API', () => {
     }
   });
 
+  it('when the session cap is reached, then deleting one or letting one expire makes room for exactly one more', async () => {
+    const bob = await directAccessToken(emulator, 'bob@example.com');
+    for (const open of emulator.sessionsOf('bob@example.com').filter((s) => !s.deleted)) await call('DELETE', `/v1/sessions/${open.id}`, bob);
+    emulator.knobs.maxOpenSessionsPerUser = 2;
+    try {
+      const first = (await call('POST', '/v1/sessions', bob)).body.id as string;
+      assert.equal((await call('POST', '/v1/sessions', bob)).status, 200);
+      expectError(await call('POST', '/v1/sessions', bob), 429, 'RESOURCE_EXHAUSTED');
+      await call('DELETE', `/v1/sessions/${first}`, bob);
+      const third = (await call('POST', '/v1/sessions', bob)).body.id as string;
+      expectError(await call('POST', '/v1/sessions', bob), 429, 'RESOURCE_EXHAUSTED');
+      emulator.expireSession(third);
+      assert.equal((await call('POST', '/v1/sessions', bob)).status, 200);
+      expectError(await call('POST', '/v1/sessions', bob), 429, 'RESOURCE_EXHAUSTED');
+    } finally {
+      emulator.knobs.maxOpenSessionsPerUser = 10;
+    }
+  });
+
   it('when a session is unknown, another user\'s, deleted or expired, then NOT_FOUND or PERMISSION_DENIED', async () => {
     const bob = await directAccessToken(emulator, 'bob@example.com');
     emulator.knobs.maxOpenSessionsPerUser = 1000;
