@@ -10,9 +10,9 @@
  * reads like a fetch Response.
  *
  * The deadline is a plain timer cleared when the answer is in, not gaxios's
- * AbortSignal.timeout(): those signals outlive their call until the timeout
- * would fire, so at a thousand calls a second tens of thousands of them piled
- * up in the heap and made every young-generation GC pause longer.
+ * AbortSignal.timeout(): each of those keeps a signal and its timer alive
+ * until the timeout would fire, long after the call (tens of thousands at a
+ * time at a thousand calls a second).
  *
  * What it does not do, on purpose: follow redirects (Google's APIs answer
  * without them; a 3xx is returned as is and gaxios treats it as an error) or
