@@ -14,7 +14,7 @@
  * this driver. Results print as a table and are written to bench/results.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import { createClient } from 'redis';
@@ -54,7 +54,9 @@ async function spawnReady(script: string, env: Record<string, string>): Promise<
       const line = buffered.split('\n').find((l) => l.startsWith('{"url"'));
       if (line) {
         child.stdout!.off('data', onData);
-        child.stdout!.resume(); // keep draining the logs
+        // Keep draining the logs; BENCH_GATEWAY_STDOUT keeps the gateway's (with any --trace-gc lines) in a file.
+        if (script.includes('gateway') && process.env.BENCH_GATEWAY_STDOUT) child.stdout!.pipe(createWriteStream(process.env.BENCH_GATEWAY_STDOUT, { flags: 'a' }));
+        else child.stdout!.resume();
         resolve({ child, url: (JSON.parse(line) as { url: string }).url });
       }
     };

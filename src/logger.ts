@@ -2,7 +2,8 @@
  * Logging: pino for the process, pino-http for requests. Tokens, codes, state,
  * cookies and Authorization headers never reach a log line: headers are
  * reduced to an allow-list, sensitive query parameters are censored, and
- * redaction paths catch token-shaped fields in anything else we log.
+ * redaction paths catch the fields where a secret could sit in anything
+ * else we log (a Google error's request config, a tokens object).
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -20,12 +21,15 @@ const SENSITIVE_QUERY_KEYS = new Set([
 const LOGGED_REQUEST_HEADERS = ['host', 'user-agent', 'accept', 'content-type', 'content-length', 'range', 'origin', 'sec-fetch-site'];
 const LOGGED_RESPONSE_HEADERS = ['content-type', 'content-length', 'content-range', 'retry-after'];
 
+// Paths name where a secret can sit in what this service logs. None starts with a wildcard: pino applies a
+// wildcard-first path to every top-level key of every line, which cost about 20 µs per request log line and a fifth
+// of all the memory a request allocated (measured with the benchmark's allocation profile). Requests and responses
+// need none, because their serializers below keep only allow-listed headers; an error's cause reaches the line only
+// as message and stack (pino's err serializer).
 const REDACT_PATHS = [
-  'access_token', 'refresh_token', 'id_token', 'client_secret', 'code_verifier', 'tokens', 'authorization', 'cookie',
-  '*.access_token', '*.refresh_token', '*.id_token', '*.client_secret', '*.code_verifier', '*.tokens',
-  '*.authorization', '*.Authorization', '*.cookie', '*.headers.authorization', '*.headers.cookie',
-  '*.headers["set-cookie"]', '*.headers["x-csrf-token"]', 'err.config', 'err.response', '*.config.headers',
-  'err.cause.config', 'err.cause.response',
+  'access_token', 'refresh_token', 'id_token', 'client_secret', 'code_verifier', 'tokens', 'googleTokens',
+  'authorization', 'cookie', 'headers.authorization', 'headers.cookie', 'headers["set-cookie"]',
+  'headers["x-csrf-token"]', 'config', 'response', 'err.config', 'err.response',
 ];
 
 /** Replaces the values of sensitive query parameters, keeping the rest readable. */
@@ -56,10 +60,27 @@ function prettyTransport(): pino.TransportSingleOptions | undefined {
   }
 }
 
+/** Also the base logger's, so a request or response logged anywhere shows only allow-listed headers. */
+const serializers = {
+  req: (req: IncomingMessage & { id?: string; originalUrl?: string }) => ({
+    id: req.id,
+    method: req.method,
+    url: censorUrl(req.originalUrl ?? req.url ?? ''),
+    headers: pick((req.headers ?? {}) as Record<string, unknown>, LOGGED_REQUEST_HEADERS),
+    remoteAddress: req.socket?.remoteAddress,
+  }),
+  res: (res: ServerResponse | { statusCode?: number; headers?: Record<string, unknown> }) => ({
+    statusCode: res.statusCode,
+    headers: pick(('getHeaders' in res ? res.getHeaders() : (res.headers ?? {})) as Record<string, unknown>, LOGGED_RESPONSE_HEADERS),
+  }),
+  err: pino.stdSerializers.err,
+};
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options: pino.LoggerOptions = {
     level,
     base: { service: 'photos-picker-gateway' },
+    serializers,
     redact: { paths: REDACT_PATHS, censor: CENSORED },
   };
   if (destination) return pino(options, destination);
@@ -83,20 +104,7 @@ export function createHttpLogger(logger: Logger) {
     genReqId: requestIdFor,
     quietReqLogger: true,
     wrapSerializers: false,
-    serializers: {
-      req: (req: IncomingMessage & { id?: string; originalUrl?: string }) => ({
-        id: req.id,
-        method: req.method,
-        url: censorUrl(req.originalUrl ?? req.url ?? ''),
-        headers: pick(req.headers as Record<string, unknown>, LOGGED_REQUEST_HEADERS),
-        remoteAddress: req.socket?.remoteAddress,
-      }),
-      res: (res: ServerResponse) => ({
-        statusCode: res.statusCode,
-        headers: pick(res.getHeaders() as Record<string, unknown>, LOGGED_RESPONSE_HEADERS),
-      }),
-      err: pino.stdSerializers.err,
-    },
+    serializers,
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
   };

@@ -19,4 +19,21 @@ describe('logger', () => {
     for (const secret of ['ya29.x', '1//y', 'Bearer z', 'sid=c']) assert.ok(!text.includes(secret), secret);
     assert.match(text, /hello/);
   });
+
+  it('when a response, a Google error or bare headers are logged, then cookies, bearer tokens and CSRF tokens are not', () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (line: string) => void lines.push(line) });
+    logger.info({ res: { statusCode: 200, headers: { 'set-cookie': 'sid=c1', 'content-type': 'text/html' } } }, 'answer');
+    const googleError = Object.assign(new Error('Request failed'), {
+      config: { headers: { Authorization: 'Bearer ya29.e1' } },
+      response: { data: { access_token: 'ya29.e2' } },
+      cause: Object.assign(new Error('inner'), { config: { headers: { Authorization: 'Bearer ya29.e3' } } }),
+    });
+    logger.warn({ err: googleError }, 'google failed');
+    logger.info({ headers: { authorization: 'Bearer ya29.h', cookie: 'sid=c2', 'x-csrf-token': 'csrf-1' }, googleTokens: 'sealed' }, 'headers');
+    const text = lines.join('');
+    for (const secret of ['sid=c1', 'ya29.e1', 'ya29.e2', 'ya29.e3', 'ya29.h', 'sid=c2', 'csrf-1', 'sealed']) assert.ok(!text.includes(secret), secret);
+    assert.match(text, /text\/html/);
+    assert.match(text, /Request failed/);
+  });
 });
