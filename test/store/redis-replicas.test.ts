@@ -87,6 +87,26 @@ describe('two replicas on one Redis', () => {
     }
   });
 
+  it('when a user polls through Redis-backed replicas, then no Redis command leaves a timer behind', async () => {
+    // node-redis's default command timeout made a 5-second AbortSignal.timeout per command, which outlived the answer
+    // and raised a DOMException when it fired; that churn reached the old generation and lengthened GC pauses.
+    const client = a.client();
+    await signIn(client);
+    const id = await createPickerSession(client);
+    const original = AbortSignal.timeout;
+    let made = 0;
+    AbortSignal.timeout = (ms: number) => {
+      made++;
+      return original.call(AbortSignal, ms);
+    };
+    try {
+      for (let i = 0; i < 20; i++) assert.equal((await client.get(`/sessions/${id}`, { accept: 'json' })).status, 200);
+    } finally {
+      AbortSignal.timeout = original;
+    }
+    assert.equal(made, 0, `20 requests made ${made} timeout signals`);
+  });
+
   it('then no Google token is stored in plain text in any Redis value', async () => {
     const client = a.client();
     await signIn(client);
