@@ -42,6 +42,22 @@ export interface RefreshObserver {
   (outcome: 'success' | 'failure'): void;
 }
 
+/**
+ * Opened tokens kept on the loaded session object itself, so one request
+ * decrypts once however often it asks. A symbol key is skipped by
+ * JSON.stringify, so the memo never reaches a store or express-session's
+ * change hash. It is not a WeakMap on purpose: V8's scavenger keeps a
+ * WeakMap entry's value alive until the next full collection, which promoted
+ * every request's session and tokens to the old generation (measured: ten
+ * times the old-space growth of the same objects without the WeakMap).
+ */
+const OPENED = Symbol('opened Google tokens');
+type MemoizedSession = UserSession & { [OPENED]?: { sealed: string; tokens: GoogleTokens | undefined } };
+
+function remember(session: UserSession, sealed: string, tokens: GoogleTokens | undefined): void {
+  Object.defineProperty(session, OPENED, { value: { sealed, tokens }, writable: true, configurable: true, enumerable: false });
+}
+
 export class GoogleAccounts {
   readonly #config: Config;
   readonly #oauth: GoogleOAuth;
@@ -63,22 +79,19 @@ export class GoogleAccounts {
     this.#instrumentation = hooks.instrumentation ?? noInstrumentation;
   }
 
-  /** Opened tokens per loaded session object, so one request decrypts once however often it asks. */
-  readonly #opened = new WeakMap<UserSession, { sealed: string; tokens: GoogleTokens | undefined }>();
-
   tokens(session: UserSession): GoogleTokens | undefined {
     const sealed = session.googleTokens;
     if (!sealed) return undefined;
-    const memo = this.#opened.get(session);
+    const memo = (session as MemoizedSession)[OPENED];
     if (memo?.sealed === sealed) return memo.tokens;
     const tokens = this.#vault.open(sealed);
-    this.#opened.set(session, { sealed, tokens });
+    remember(session, sealed, tokens);
     return tokens;
   }
 
   store(session: UserSession, tokens: GoogleTokens): void {
     session.googleTokens = this.#vault.seal(tokens);
-    this.#opened.set(session, { sealed: session.googleTokens, tokens });
+    remember(session, session.googleTokens, tokens);
   }
 
   isSignedIn(session: UserSession): boolean {
