@@ -392,13 +392,15 @@ async function main() {
         return c;
       }));
       const sids = users.map((c) => decodeURIComponent(c.cookies.get('sid')!).slice(2).split('.')[0]!);
-      const prefix = (await redis.keys('*sess:*')).find((k) => k.endsWith(sids[0]!))!.slice(0, -sids[0]!.length);
+      const prefix = `${gateway.keyPrefix}sess:`;
       const sizes = await Promise.all(sids.map(async (sid) => Number(await redis.memoryUsage(`${prefix}${sid}`))));
       results.redisBytesPerUser = Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length);
       // The heaviest users: the load above left each with the most Picker sessions a session remembers.
       const busy = population.slice(0, 50).map((u) => decodeURIComponent(u.client.cookies.get('sid')!).slice(2).split('.')[0]!);
       const busySizes = await Promise.all(busy.map(async (sid) => Number(await redis.memoryUsage(`${prefix}${sid}`))));
       results.redisBytesPerBusyUser = Math.round(busySizes.reduce((a, b) => a + b, 0) / busySizes.length);
+      // Leave the shared Redis as it was: a run writes a few hundred thousand keys (sessions, observations, counters).
+      for await (const keys of redis.scanIterator({ MATCH: `${gateway.keyPrefix}*`, COUNT: 1000 })) if (keys.length) await redis.unlink(keys);
       await redis.close();
     }
   }
@@ -418,16 +420,17 @@ async function main() {
 /** The gateway as the container runs it, on `port` (its redirect URI is registered with the emulator). */
 async function startGateway(port: number, emulatorUrl: string, store: 'memory' | 'redis') {
   const url = `http://127.0.0.1:${port}`;
+  const keyPrefix = uniquePrefix();
   const started = await spawnReady('bench/gateway-process.ts', {
     NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: url, LOG_LEVEL: 'info',
     GOOGLE_CLIENT_ID: GATEWAY_CLIENT.clientId, GOOGLE_CLIENT_SECRET: GATEWAY_CLIENT.clientSecret,
-    SESSION_SECRET: 'bench-session-secret-of-at-least-32-chars', SESSION_STORE: store, REDIS_KEY_PREFIX: uniquePrefix(),
+    SESSION_SECRET: 'bench-session-secret-of-at-least-32-chars', SESSION_STORE: store, REDIS_KEY_PREFIX: keyPrefix,
     TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
     GOOGLE_AUTH_URL: `${emulatorUrl}/o/oauth2/v2/auth`, GOOGLE_TOKEN_URL: `${emulatorUrl}/token`, GOOGLE_REVOKE_URL: `${emulatorUrl}/revoke`,
     GOOGLE_API_ROOT_URL: `${emulatorUrl}/`, PICKER_API_URL: emulatorUrl, MEDIA_HOSTS: '127.0.0.1',
     RATE_LIMIT_SIGNIN: '1000000', RATE_LIMIT_SESSIONS: '1000000', UPSTREAM_TIMEOUT_MS: '60000',
   });
-  return { ...started, url };
+  return { ...started, url, keyPrefix };
 }
 
 function printMedia(results: Record<string, unknown>) {
