@@ -63,7 +63,7 @@ export class PickerSessions {
   readonly #cache: SharedCache;
   readonly #onEvent: PickerEvents;
   /** One in-flight Google poll per Picker session in this process. */
-  readonly #inflight = new Map<string, Promise<Observation>>();
+  readonly #inflight = new Map<string, Promise<Observation | undefined>>();
 
   readonly #completedGraceMs: number;
 
@@ -198,19 +198,27 @@ export class PickerSessions {
     };
   }
 
-  async #poll(req: Request, id: string, previous: Observation | undefined): Promise<Observation | undefined> {
-    const running = this.#inflight.get(id);
-    if (running) return running;
+  #poll(req: Request, id: string, previous: Observation | undefined): Promise<Observation | undefined> {
+    // Within this process: one poll per session at a time, registered before the first await so that a request
+    // arriving while the lock is being taken joins it instead of finding the lock held and waiting for it.
+    let running = this.#inflight.get(id);
+    if (!running) {
+      running = this.#pollOnce(req, id, previous).finally(() => this.#inflight.delete(id));
+      this.#inflight.set(id, running);
+    }
+    return running;
+  }
+
+  async #pollOnce(req: Request, id: string, previous: Observation | undefined): Promise<Observation | undefined> {
     // Across replicas: whoever takes the lock asks Google; the others wait for its answer. The lock is
     // released as soon as the answer is stored (its TTL only covers a replica that dies mid-poll).
     const lock = `picker:poll-lock:${id}`;
     if (!(await this.#cache.acquire(lock, POLL_LOCK_MS))) return this.#awaitOtherPoller(id, previous);
-    const poll = this.#askGoogle(req, id, previous).finally(() => {
-      this.#inflight.delete(id);
+    try {
+      return await this.#askGoogle(req, id, previous);
+    } finally {
       void this.#cache.release(lock).catch(() => undefined);
-    });
-    this.#inflight.set(id, poll);
-    return poll;
+    }
   }
 
   async #awaitOtherPoller(id: string, previous: Observation | undefined): Promise<Observation | undefined> {

@@ -69,6 +69,31 @@ describe('two replicas on one Redis', () => {
     assert.ok(calls.length <= 3, `Google saw ${calls.length} sessions.get in 2.5 s at a 1 s interval`);
   });
 
+  it('when two tabs poll a stale session at the same moment, then one replica takes the poll lock once for both', async () => {
+    const client = a.client();
+    await signIn(client);
+    const id = await createPickerSession(client);
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // past the 1 s pollInterval: the next look asks Google
+    const cache = a.stores.sharedCache;
+    const acquire = cache.acquire.bind(cache);
+    const lockRequests: string[] = [];
+    // A slow Redis round trip, so the second tab surely arrives while the first is still taking the lock.
+    cache.acquire = async (key, ttlMs) => {
+      if (key.startsWith('picker:poll-lock:')) lockRequests.push(key);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return acquire(key, ttlMs);
+    };
+    try {
+      emulator.clearRequests();
+      const answers = await Promise.all([1, 2].map(() => client.get(`/sessions/${id}`, { accept: 'json' })));
+      assert.deepEqual(answers.map((r) => r.status), [200, 200]);
+    } finally {
+      cache.acquire = acquire;
+    }
+    assert.equal(lockRequests.length, 1, `the poll lock was asked for ${lockRequests.length} times`);
+    assert.equal(emulator.requests.filter((r) => r.path === `/v1/sessions/${id}`).length, 1);
+  });
+
   it('when both replicas run the reaper at once, then each expired session is deleted exactly once', async () => {
     emulator.knobs.sessionTtlSeconds = 1;
     try {
