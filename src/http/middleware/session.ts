@@ -6,10 +6,40 @@
  * absolute timeout are ended here.
  */
 import type { RequestHandler } from 'express';
-import session, { type Store } from 'express-session';
+import session, { type SessionData, type Store } from 'express-session';
 import type { Config } from '../../config.ts';
 
+/** The stored expiry of the session as it was loaded; a symbol, so it is never stored itself. */
+const STORED_EXPIRY = Symbol('stored session expiry');
+type LoadedSession = Partial<SessionData> & { [STORED_EXPIRY]?: number };
+
+/** How stale the stored expiry may get before a request refreshes it: a tenth of the idle timeout, at most a minute. */
+const touchIntervalMs = (idleTimeoutMs: number) => Math.min(60_000, Math.floor(idleTimeoutMs / 10));
+
+/**
+ * With a rolling cookie express-session touches the stored session on every
+ * request that does not change it: every poll. memorystore does that by
+ * parsing and re-serialising the whole session, Redis with an EXPIRE. Here a
+ * touch is skipped while the stored expiry is less than `afterMs` older than
+ * the new one (connect-mongo's touchAfter), so the store may let an idle
+ * session go at most `afterMs` early. The browser's cookie still rolls.
+ */
+function touchLazily(store: Store, afterMs: number): void {
+  const touch = store.touch?.bind(store);
+  if (!touch || afterMs <= 0) return;
+  store.touch = (sid, data, callback) => {
+    const stored = (data as LoadedSession)[STORED_EXPIRY];
+    const next = data.cookie.expires?.getTime();
+    if (stored !== undefined && next !== undefined && next - stored < afterMs) {
+      callback?.();
+      return;
+    }
+    touch(sid, data, callback);
+  };
+}
+
 export function sessionMiddleware(config: Config, store: Store): RequestHandler[] {
+  touchLazily(store, touchIntervalMs(config.session.idleTimeoutMs));
   const sessions = session({
     name: config.session.cookieName,
     secret: [...config.session.secrets],
@@ -27,6 +57,13 @@ export function sessionMiddleware(config: Config, store: Store): RequestHandler[
     },
   });
 
+  // express-session rolls the expiry forward only when the answer's headers go out, so here it is still the stored one.
+  const rememberStoredExpiry: RequestHandler = (req, _res, next) => {
+    const expires = req.session?.cookie?.expires;
+    if (expires) Object.defineProperty(req.session, STORED_EXPIRY, { value: expires.getTime(), configurable: true });
+    next();
+  };
+
   const absoluteLifetime: RequestHandler = (req, _res, next) => {
     const user = req.session?.user;
     if (user && Date.now() - user.authenticatedAt > config.session.absoluteTimeoutMs) {
@@ -36,5 +73,5 @@ export function sessionMiddleware(config: Config, store: Store): RequestHandler[
     next();
   };
 
-  return [sessions, absoluteLifetime];
+  return [sessions, rememberStoredExpiry, absoluteLifetime];
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createClient } from 'redis';
 import { MAX_REMEMBERED } from '../../../src/picker/picker-sessions.ts';
-import { startHarness } from '../../helpers/harness.ts';
+import { createPickerSession, startHarness } from '../../helpers/harness.ts';
 import { SHARED_REDIS_URL, uniquePrefix } from '../../helpers/redis.ts';
 
 describe('session lifetimes', () => {
@@ -36,6 +36,30 @@ describe('session lifetimes', () => {
       await h.close();
     }
   });
+  it('when a user polls, then the stored expiry is refreshed at most once per touch interval (a tenth of the idle timeout)', async () => {
+    const prefix = uniquePrefix();
+    const h = await startHarness({ env: { SESSION_STORE: 'redis', REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix, SESSION_IDLE_TIMEOUT_MS: '20000' } });
+    const redis = createClient({ url: SHARED_REDIS_URL });
+    await redis.connect();
+    try {
+      const client = await h.signedInClient();
+      const id = await createPickerSession(client); // changes the session, so it is stored with a fresh expiry
+      const sid = decodeURIComponent(client.cookies.get('sid')!).slice(2).split('.')[0]!;
+      const ttl = () => redis.pTTL(`${prefix}sess:${sid}`);
+      const poll = async () => assert.equal((await client.get(`/sessions/${id}`, { accept: 'json' })).status, 200);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await poll();
+      assert.ok((await ttl()) < 19_300, 'a poll within 2 s of the last store leaves the stored expiry alone');
+      await new Promise((resolve) => setTimeout(resolve, 1_300));
+      await poll();
+      assert.ok((await ttl()) > 19_500, 'a poll after 2 s moves the stored expiry forward');
+      assert.match(client.cookies.get('sid') ?? '', /./, 'the browser keeps its rolling cookie');
+    } finally {
+      await redis.close();
+      await h.close();
+    }
+  });
+
   it('when a user has created more Picker sessions than it remembers, then their stored session stays small', async () => {
     const prefix = uniquePrefix();
     const h = await startHarness({ env: { SESSION_STORE: 'redis', REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix } });
