@@ -46,10 +46,10 @@ export interface RefreshObserver {
  * Opened tokens kept on the loaded session object itself, so one request
  * decrypts once however often it asks. A symbol key is skipped by
  * JSON.stringify, so the memo never reaches a store or express-session's
- * change hash. It is not a WeakMap on purpose: V8's scavenger keeps a
- * WeakMap entry's value alive until the next full collection, which promoted
- * every request's session and tokens to the old generation (measured: ten
- * times the old-space growth of the same objects without the WeakMap).
+ * change hash. It is not a WeakMap on purpose: entries of a long-lived
+ * WeakMap survived scavenges, so every request's session and tokens reached
+ * the old generation (measured: ten times the old-space growth of the same
+ * objects without the WeakMap).
  */
 const OPENED = Symbol('opened Google tokens');
 type MemoizedSession = UserSession & { [OPENED]?: { sealed: string; tokens: GoogleTokens | undefined } };
