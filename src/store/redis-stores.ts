@@ -11,8 +11,11 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { SharedCache } from './shared-cache.ts';
 import type { Stores } from './stores.ts';
+import { watchRedis } from './redis-watchdog.ts';
 
 const PING_TIMEOUT_MS = 1_000;
+/** A Redis that leaves a PING unanswered this long is treated as down (see redis-watchdog.ts). */
+const STALL_AFTER_MS = 2_000;
 
 type Client = ReturnType<typeof createClient>;
 
@@ -71,7 +74,7 @@ export async function createRedisStores(config: Config, logger: Logger): Promise
     // No per-command timeout. node-redis's default (5 s) bounds only commands not yet written (it drops the timer once a
     // command is on the wire), and with the offline queue disabled nothing waits to be written. It costs an
     // AbortSignal.timeout per command that lives the full 5 s and raises a DOMException when it fires: about 10 µs of
-    // CPU per command and old-generation churn. A stalled Redis shows in /readyz, whose PING has its own deadline.
+    // CPU per command and old-generation churn. A stalled Redis is caught by the watchdog below instead.
     commandOptions: { timeout: 0 },
     socket: {
       connectTimeout: 2_000,
@@ -89,6 +92,7 @@ export async function createRedisStores(config: Config, logger: Logger): Promise
     lastError = '';
   });
   await client.connect();
+  const watchdog = watchRedis(client, { probeEveryMs: 500, stallAfterMs: STALL_AFTER_MS, logger });
 
   const prefix = config.session.redisKeyPrefix;
   const sessionStore = new RedisSessionStore({ client, prefix: `${prefix}sess:` });
@@ -107,6 +111,7 @@ export async function createRedisStores(config: Config, logger: Logger): Promise
       return Promise.race([client.ping().then((answer) => answer === 'PONG', () => false), timeout]);
     },
     close: async () => {
+      watchdog.stop();
       // close() waits for pending replies, which never come while Redis is away; then just drop the socket.
       if (client.isReady) await client.close();
       else if (client.isOpen) client.destroy();

@@ -55,7 +55,17 @@ export class PrivateRedis {
     throw new Error('private redis did not start');
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open, nothing answers. */
+  pause(): void {
+    this.#process?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.#process?.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
+    this.resume();
     if (!this.#process || this.#process.exitCode !== null) return;
     const exited = once(this.#process, 'exit');
     this.#process.kill('SIGKILL');

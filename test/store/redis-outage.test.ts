@@ -48,4 +48,36 @@ describe('when Redis goes away and comes back', () => {
     assert.equal((await client.get('/')).status, 200);
     assert.equal((await (await h.signedInClient()).post('/sessions', { accept: 'json', json: {} })).status, 201);
   });
+
+  it('when Redis stays connected but stops answering, then requests get a 503 within seconds, not a hang, and it recovers', async () => {
+    const client = await h.signedInClient();
+    assert.equal((await client.get('/sessions/x', { accept: 'json' })).status, 404);
+
+    redis.pause();
+    try {
+      const started = performance.now();
+      const api = await client.get('/sessions/x', { accept: 'json', signal: AbortSignal.timeout(10_000) });
+      const waited = performance.now() - started;
+      assert.equal(api.status, 503);
+      assert.equal((await api.json()).code, 'SERVICE_UNAVAILABLE');
+      assert.ok(waited < 4_000, `answered after ${Math.round(waited)} ms`);
+      assert.ok(h.logs.some((line) => /Redis stopped answering/.test(line)), 'the stall is logged');
+      // Until Redis answers again, requests fail at once instead of queueing behind the stalled connection.
+      const next = performance.now();
+      assert.equal((await client.get('/sessions/x', { accept: 'json' })).status, 503);
+      assert.ok(performance.now() - next < 500, 'later requests fail fast');
+      assert.equal((await fetch(`${h.url}/readyz`)).status, 503);
+    } finally {
+      redis.resume();
+    }
+
+    const deadline = Date.now() + 10_000;
+    let status = 0;
+    while (Date.now() < deadline && status !== 404) {
+      status = (await client.get('/sessions/x', { accept: 'json' })).status;
+      if (status !== 404) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(status, 404, 'the same signed-in session works again');
+    assert.equal((await fetch(`${h.url}/readyz`)).status, 200);
+  });
 });
