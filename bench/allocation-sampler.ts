@@ -6,7 +6,9 @@
  * bytes allocated per request set how often the young generation is
  * collected. The profile is written when the process exits, to
  * ALLOCATION_PROFILE_DIR (default: the working directory), and opens in
- * Chrome DevTools' Memory tab.
+ * Chrome DevTools' Memory tab. ALLOCATION_PROFILE_PROMOTED=1 keeps only what
+ * survived the scavenges (what was promoted), which is what fills the old
+ * generation and brings on mark-compacts.
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -17,7 +19,7 @@ session.connect();
 session.post('HeapProfiler.startSampling', {
   samplingInterval: 4096,
   includeObjectsCollectedByMajorGC: true,
-  includeObjectsCollectedByMinorGC: true,
+  includeObjectsCollectedByMinorGC: process.env.ALLOCATION_PROFILE_PROMOTED !== '1',
 });
 
 process.on('exit', () => {

@@ -112,9 +112,12 @@ export class PickerSessions {
       [session.id]: { createdAt: Date.now(), expiresAt: Date.parse(session.expireTime) || Date.now() + 86_400_000 },
     };
     this.#evictOldest(req);
-    await this.#observe(session.id, { session, observedAt: Date.now() });
     const expiresAt = Date.parse(session.expireTime);
-    await this.#scheduleReap(req, session.id, Number.isFinite(expiresAt) ? expiresAt : Date.now() + 86_400_000);
+    // Issued together, so Redis gets both in one write and answers in one round trip.
+    await Promise.all([
+      this.#observe(session.id, { session, observedAt: Date.now() }),
+      this.#scheduleReap(req, session.id, Number.isFinite(expiresAt) ? expiresAt : Date.now() + 86_400_000),
+    ]);
     this.#onEvent('created');
     return session;
   }

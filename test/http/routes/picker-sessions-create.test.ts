@@ -40,6 +40,30 @@ describe('POST /sessions', () => {
     assert.equal(response.headers.get('etag'), null, 'a per-user no-store answer needs no ETag');
   });
 
+  it('when a session is created, then its observation and its reap entry go to the store together, not one after the other', async () => {
+    const client = await h.signedInClient();
+    const cache = h.stores.sharedCache;
+    const original = { set: cache.set, schedule: cache.schedule };
+    let scheduleStarted!: () => void;
+    const scheduled = new Promise<void>((resolve) => (scheduleStarted = resolve));
+    let setWaitedForSchedule = false;
+    cache.set = async (...args) => {
+      // Hold the observation until the reap entry is on its way too; written one after the other, it never would be.
+      setWaitedForSchedule = await Promise.race([scheduled.then(() => true), new Promise<boolean>((r) => setTimeout(r, 500, false))]);
+      return original.set.apply(cache, args);
+    };
+    cache.schedule = (...args) => {
+      scheduleStarted();
+      return original.schedule.apply(cache, args);
+    };
+    try {
+      assert.equal((await client.post('/sessions', { accept: 'json', json: {} })).status, 201);
+      assert.equal(setWaitedForSchedule, true);
+    } finally {
+      Object.assign(cache, original);
+    }
+  });
+
   it('when requestId and maxItemCount are valid, then both reach Google', async () => {
     const client = await h.signedInClient();
     const requestId = randomUUID();
