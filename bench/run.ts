@@ -399,6 +399,12 @@ async function main() {
       const busy = population.slice(0, 50).map((u) => decodeURIComponent(u.client.cookies.get('sid')!).slice(2).split('.')[0]!);
       const busySizes = await Promise.all(busy.map(async (sid) => Number(await redis.memoryUsage(`${prefix}${sid}`))));
       results.redisBytesPerBusyUser = Math.round(busySizes.reduce((a, b) => a + b, 0) / busySizes.length);
+      // How many Picker sessions those users' sessions actually remember: a slower machine's load may not reach 20.
+      const remembered = await Promise.all(busy.map(async (sid) => {
+        const stored = JSON.parse(String(await redis.get(`${prefix}${sid}`) ?? '{}')) as { pickerSessions?: Record<string, unknown> };
+        return Object.keys(stored.pickerSessions ?? {}).length;
+      }));
+      results.pickerSessionsPerBusyUser = +(remembered.reduce((a, b) => a + b, 0) / remembered.length).toFixed(1);
       // Leave the shared Redis as it was: a run writes a few hundred thousand keys (sessions, observations, counters).
       for await (const keys of redis.scanIterator({ MATCH: `${gateway.keyPrefix}*`, COUNT: 1000 })) if (keys.length) await redis.unlink(keys);
       await redis.close();
