@@ -391,12 +391,12 @@ async function main() {
         await signIn(c);
         return c;
       }));
-      const sids = users.map((c) => decodeURIComponent(c.cookies.get('sid')!).slice(2).split('.')[0]!);
+      const sids = users.map((c) => c.sessionId!);
       const prefix = `${gateway.keyPrefix}sess:`;
       const sizes = await Promise.all(sids.map(async (sid) => Number(await redis.memoryUsage(`${prefix}${sid}`))));
       results.redisBytesPerUser = Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length);
       // The heaviest users: the load above left each with the most Picker sessions a session remembers.
-      const busy = population.slice(0, 50).map((u) => decodeURIComponent(u.client.cookies.get('sid')!).slice(2).split('.')[0]!);
+      const busy = population.slice(0, 50).map((u) => u.client.sessionId!);
       const busySizes = await Promise.all(busy.map(async (sid) => Number(await redis.memoryUsage(`${prefix}${sid}`))));
       results.redisBytesPerBusyUser = Math.round(busySizes.reduce((a, b) => a + b, 0) / busySizes.length);
       // How many Picker sessions those users' sessions actually remember: a slower machine's load may not reach 20.

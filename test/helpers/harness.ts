@@ -81,6 +81,12 @@ export class Client {
     return this.#jar;
   }
 
+  /** The server-side session id inside the signed `sid` cookie (`s:<id>.<signature>`), as the store keys it. */
+  get sessionId(): string | undefined {
+    const cookie = this.#jar.get('sid');
+    return cookie ? decodeURIComponent(cookie).slice(2).split('.')[0] : undefined;
+  }
+
   setCookie(name: string, value: string) {
     this.#jar.set(name, value);
   }

@@ -18,7 +18,7 @@ async function withRedisSessions(
   await redis.connect();
   try {
     const client = await h.signedInClient();
-    const sessionKey = () => `${prefix}sess:${decodeURIComponent(client.cookies.get('sid')!).slice(2).split('.')[0]!}`;
+    const sessionKey = () => `${prefix}sess:${client.sessionId!}`;
     await test({ h, redis, client, sessionKey });
   } finally {
     await redis.close();
