@@ -3,11 +3,12 @@
  * wedged server, a black-holed network path) and turns it into a fast outage.
  *
  * node-redis bounds nothing once a command is on the wire, and a per-command
- * timer costs about 10 µs and an old-generation object on every command. A
- * PING every half second costs neither: when it has gone unanswered for `stallAfterMs`,
- * the watchdog drops the connection. That rejects every command waiting on it,
- * so their requests answer 503 at once, and opens a new one; with the offline
- * queue disabled, commands fail fast until Redis answers again.
+ * timer costs about 10 µs and an old-generation object on every command. One
+ * PING every `probeEveryMs` costs neither: when it has gone unanswered for
+ * `stallAfterMs`, the watchdog drops the connection. That rejects every
+ * command waiting on it, so their requests answer 503 at once, and opens a
+ * new one; with the offline queue disabled, commands fail fast until Redis
+ * answers again.
  */
 import type { Logger } from 'pino';
 
@@ -60,6 +61,7 @@ export function watchRedis(client: WatchedClient, { probeEveryMs, stallAfterMs, 
       client.connect().then(
         () => {
           reconnecting = false;
+          logger.info('Redis answering again after a stall');
         },
         (error: unknown) => {
           reconnecting = false;

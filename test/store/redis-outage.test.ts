@@ -79,5 +79,6 @@ describe('when Redis goes away and comes back', () => {
     }
     assert.equal(status, 404, 'the same signed-in session works again');
     assert.equal((await fetch(`${h.url}/readyz`)).status, 200);
+    assert.ok(h.logs.some((line) => /Redis answering again after a stall/.test(line)), 'the recovery is logged');
   });
 });
