@@ -41,6 +41,8 @@ export interface AppDependencies {
   readiness: Readiness;
   /** Shared rate-limit counters (Redis with replicas); in memory when absent. */
   rateLimitStore?: (name: string) => RateLimitStore | undefined;
+  /** Subscribes to store connections dropped because the store stopped answering (counted in /metrics). */
+  onStoreStall?: (listener: () => void) => void;
 }
 
 export interface App {
@@ -66,6 +68,7 @@ export function createApp(deps: AppDependencies): App {
     onRetry: (method) => metrics.googleRetries.inc({ method }),
   };
   const onPickerEvent = (event: string) => metrics.pickerSessions.inc({ event });
+  deps.onStoreStall?.(() => metrics.storeStalls.inc());
   const oauth = new GoogleOAuth(config, instrumentation);
   const accounts = new GoogleAccounts(config, oauth, new TokenVault(config.tokenKeys), {
     instrumentation,

@@ -41,6 +41,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     sharedCache: stores.sharedCache,
     ...(stores.rateLimitStore ? { rateLimitStore: stores.rateLimitStore } : {}),
     readiness: { isReady: async () => !shuttingDown && (await stores.ping()) },
+    onStoreStall: (listener) => stores.onStall?.(listener),
   });
 
   services.reaper.start(config.reaper.intervalMs);

@@ -47,6 +47,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly storeStalls = new Counter({
+    name: 'store_connection_stalls_total',
+    help: 'Store (Redis) connections dropped because the store stopped answering',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // Lifecycle counters start at zero so dashboards see the series before the first event.

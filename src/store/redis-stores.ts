@@ -92,7 +92,13 @@ export async function createRedisStores(config: Config, logger: Logger): Promise
     lastError = '';
   });
   await client.connect();
-  const watchdog = watchRedis(client, { probeEveryMs: 500, stallAfterMs: STALL_AFTER_MS, logger });
+  const stallListeners: Array<() => void> = [];
+  const watchdog = watchRedis(client, {
+    probeEveryMs: 500,
+    stallAfterMs: STALL_AFTER_MS,
+    logger,
+    onStall: () => stallListeners.forEach((listener) => listener()),
+  });
 
   const prefix = config.session.redisKeyPrefix;
   const sessionStore = new RedisSessionStore({ client, prefix: `${prefix}sess:` });
@@ -110,6 +116,7 @@ export async function createRedisStores(config: Config, logger: Logger): Promise
       const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), PING_TIMEOUT_MS).unref());
       return Promise.race([client.ping().then((answer) => answer === 'PONG', () => false), timeout]);
     },
+    onStall: (listener) => void stallListeners.push(listener),
     close: async () => {
       watchdog.stop();
       // close() waits for pending replies, which never come while Redis is away; then just drop the socket.

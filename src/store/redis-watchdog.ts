@@ -26,9 +26,11 @@ export interface WatchdogOptions {
   /** How long a PING may go unanswered before the connection counts as stalled. */
   stallAfterMs: number;
   logger: Logger;
+  /** Called each time a stalled connection is dropped. */
+  onStall?: () => void;
 }
 
-export function watchRedis(client: WatchedClient, { probeEveryMs, stallAfterMs, logger }: WatchdogOptions): { stop(): void } {
+export function watchRedis(client: WatchedClient, { probeEveryMs, stallAfterMs, logger, onStall }: WatchdogOptions): { stop(): void } {
   let probeSentAt: number | undefined;
   let reconnecting = false;
 
@@ -57,6 +59,7 @@ export function watchRedis(client: WatchedClient, { probeEveryMs, stallAfterMs, 
       logger.error({ waitedMs: Math.round(waited) }, 'Redis stopped answering; dropping the connection and reconnecting');
       probeSentAt = undefined;
       reconnecting = true;
+      onStall?.();
       client.destroy();
       client.connect().then(
         () => {

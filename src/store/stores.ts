@@ -17,6 +17,8 @@ export interface Stores {
   rateLimitStore?: (name: string) => import('express-rate-limit').Store | undefined;
   /** Answers within a short time whether the store works. */
   ping(): Promise<boolean>;
+  /** Subscribes to connections dropped because the store stopped answering (Redis only). */
+  onStall?(listener: () => void): void;
   close(): Promise<void>;
 }
 

@@ -222,6 +222,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     sharedCache: stores.sharedCache,
     ...(stores.rateLimitStore ? { rateLimitStore: stores.rateLimitStore } : {}),
     readiness: { isReady: () => stores.ping() },
+    onStoreStall: (listener) => stores.onStall?.(listener),
   });
   server.on('request', app.app);
 

@@ -67,6 +67,7 @@ describe('when Redis goes away and comes back', () => {
       assert.equal((await client.get('/sessions/x', { accept: 'json' })).status, 503);
       assert.ok(performance.now() - next < 500, 'later requests fail fast');
       assert.equal((await fetch(`${h.url}/readyz`)).status, 503);
+      assert.match(await (await fetch(`${h.url}/metrics`)).text(), /^store_connection_stalls_total 1$/m);
     } finally {
       redis.resume();
     }

@@ -68,13 +68,15 @@ describe('the Redis watchdog', () => {
 
   it('when PINGs go unanswered past the deadline, then it drops the connection and reconnects', async () => {
     const client = new EchoClient(socket);
-    const watchdog = watchRedis(client, { probeEveryMs: 20, stallAfterMs: 100, logger: quiet });
+    let stalls = 0;
+    const watchdog = watchRedis(client, { probeEveryMs: 20, stallAfterMs: 100, logger: quiet, onStall: () => stalls++ });
     try {
       await sleep(200);
       assert.equal(client.destroyed, 0, 'an answering Redis is left alone');
       client.answering = false;
       await sleep(250);
       assert.equal(client.destroyed, 1);
+      assert.equal(stalls, 1);
       assert.equal(client.isReady, true, 'it connected again');
     } finally {
       watchdog.stop();
