@@ -107,16 +107,13 @@ export class PickerSessions {
         throw this.#explainCreateError(retryError);
       }
     }
-    req.session.pickerSessions = {
-      ...req.session.pickerSessions,
-      [session.id]: { createdAt: Date.now(), expiresAt: Date.parse(session.expireTime) || Date.now() + 86_400_000 },
-    };
+    const expiresAt = Date.parse(session.expireTime) || Date.now() + 86_400_000;
+    req.session.pickerSessions = { ...req.session.pickerSessions, [session.id]: { createdAt: Date.now(), expiresAt } };
     this.#evictOldest(req);
-    const expiresAt = Date.parse(session.expireTime);
     // Issued together, so Redis gets both in one write and answers in one round trip.
     await Promise.all([
       this.#observe(session.id, { session, observedAt: Date.now() }),
-      this.#scheduleReap(req, session.id, Number.isFinite(expiresAt) ? expiresAt : Date.now() + 86_400_000),
+      this.#scheduleReap(req, session.id, expiresAt),
     ]);
     this.#onEvent('created');
     return session;

@@ -14,7 +14,8 @@ import type { Stores } from './stores.ts';
 import { watchRedis } from './redis-watchdog.ts';
 
 const PING_TIMEOUT_MS = 1_000;
-/** A Redis that leaves a PING unanswered this long is treated as down (see redis-watchdog.ts). */
+/** The watchdog's PING interval, and how long a PING may go unanswered before Redis counts as stalled (see redis-watchdog.ts). */
+const PROBE_EVERY_MS = 500;
 const STALL_AFTER_MS = 2_000;
 
 type Client = ReturnType<typeof createClient>;
@@ -94,7 +95,7 @@ export async function createRedisStores(config: Config, logger: Logger): Promise
   await client.connect();
   const stallListeners: Array<() => void> = [];
   const watchdog = watchRedis(client, {
-    probeEveryMs: 500,
+    probeEveryMs: PROBE_EVERY_MS,
     stallAfterMs: STALL_AFTER_MS,
     logger,
     onStall: () => stallListeners.forEach((listener) => listener()),
