@@ -24,6 +24,7 @@ import { pickerSessionRoutes } from './http/routes/picker-sessions.ts';
 import { createViews } from './http/views.ts';
 import { createHttpLogger } from './logger.ts';
 import { MediaItems } from './picker/media-items.ts';
+import { BufferReclaimer, minorCollector } from './picker/buffer-reclaimer.ts';
 import { MediaProxy } from './picker/media-proxy.ts';
 import { PickerSessions } from './picker/picker-sessions.ts';
 import { Reaper } from './picker/reaper.ts';
@@ -43,6 +44,8 @@ export interface AppDependencies {
   rateLimitStore?: (name: string) => RateLimitStore | undefined;
   /** Subscribes to store connections dropped because the store stopped answering (counted in /metrics). */
   onStoreStall?: (listener: () => void) => void;
+  /** A young-generation collection, run after every few MiB of media streamed; V8's own by default. */
+  collectYoungGarbage?: () => void;
 }
 
 export interface App {
@@ -76,7 +79,7 @@ export function createApp(deps: AppDependencies): App {
   });
   const pickerSessions = new PickerSessions(accounts, deps.sharedCache, { completedGraceMs: config.reaper.completedGraceMs, onEvent: onPickerEvent });
   const mediaItems = new MediaItems(accounts, pickerSessions, deps.sharedCache);
-  const mediaProxy = new MediaProxy(config, accounts, mediaItems);
+  const mediaProxy = new MediaProxy(config, accounts, mediaItems, new BufferReclaimer(deps.collectYoungGarbage ?? minorCollector()));
   const reaper = new Reaper({ store: deps.sessionStore, cache: deps.sharedCache, accounts, logger: deps.logger, onEvent: onPickerEvent });
   const csrf = createCsrf(config);
   const views = createViews({ cache: config.isProduction, csrfToken: csrf.tokenFor });

@@ -12,6 +12,7 @@ import type { GoogleAccounts } from '../auth/google-account.ts';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import type { PickedMediaItem } from '../google/picker-api.ts';
+import type { BufferReclaimer } from './buffer-reclaimer.ts';
 import type { MediaItems } from './media-items.ts';
 
 export interface ContentQuery {
@@ -52,11 +53,13 @@ export class MediaProxy {
   readonly #config: Config;
   readonly #accounts: GoogleAccounts;
   readonly #items: MediaItems;
+  readonly #reclaimer: BufferReclaimer;
 
-  constructor(config: Config, accounts: GoogleAccounts, items: MediaItems) {
+  constructor(config: Config, accounts: GoogleAccounts, items: MediaItems, reclaimer: BufferReclaimer) {
     this.#config = config;
     this.#accounts = accounts;
     this.#items = items;
+    this.#reclaimer = reclaimer;
   }
 
   #checkedUrl(baseUrl: string, parameter: string): URL {
@@ -112,7 +115,9 @@ export class MediaProxy {
     if (query.download) res.attachment(item.mediaFile.filename ?? `${item.id}${item.type === 'VIDEO' ? '.mp4' : ''}`);
     try {
       // pipeline destroys both sides when either ends early: a client that goes away aborts the Google download.
-      await pipeline(upstream, res);
+      const piped = pipeline(upstream, res);
+      this.#reclaimer.follow(upstream);
+      await piped;
     } catch (error) {
       // The client went away (or Google cut the stream): both sides are closed by pipeline; nothing to answer.
       if (!abort.signal.aborted) req.log.warn({ err: error }, 'media stream ended early');

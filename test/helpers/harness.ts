@@ -20,6 +20,8 @@ export interface HarnessOptions {
   emulator?: EmulatorOptions;
   /** Start no emulator of its own but use this one (two gateways on one Google). */
   sharedEmulator?: Emulator;
+  /** Replaces the young-generation collection the media proxy runs (to count its calls). */
+  collectYoungGarbage?: () => void;
 }
 
 export interface Harness {
@@ -223,6 +225,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(stores.rateLimitStore ? { rateLimitStore: stores.rateLimitStore } : {}),
     readiness: { isReady: () => stores.ping() },
     onStoreStall: (listener) => stores.onStall?.(listener),
+    ...(options.collectYoungGarbage ? { collectYoungGarbage: options.collectYoungGarbage } : {}),
   });
   server.on('request', app.app);
 

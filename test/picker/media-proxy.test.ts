@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { minorCollector, RECLAIM_EVERY_BYTES } from '../../src/picker/buffer-reclaimer.ts';
 import { createPickerSession, directAccessToken, startHarness, waitForStatus, type Client, type Harness } from '../helpers/harness.ts';
 
 interface GoogleItem { id: string; type: string; mediaFile: { baseUrl: string; mimeType: string; filename: string; mediaFileMetadata: { videoMetadata?: { processingStatus: string } } } }
@@ -10,9 +11,12 @@ describe('the media proxy', () => {
   let sessionId: string;
   let googleItems: GoogleItem[];
   let token: string;
+  let youngCollections = 0;
+  const collectYoung = minorCollector();
 
   before(async () => {
-    h = await startHarness({ emulator: { knobs: { pollIntervalSeconds: 1 }, librarySize: 24, largeVideoBytes: 64 * 1024 * 1024 } });
+    h = await startHarness({ emulator: { knobs: { pollIntervalSeconds: 1 }, librarySize: 24, largeVideoBytes: 64 * 1024 * 1024 },
+      collectYoungGarbage: () => { youngCollections++; collectYoung?.(); } });
     alice = await h.signedInClient();
     sessionId = await createPickerSession(alice);
     const library = await listLibraryIds();
@@ -93,6 +97,19 @@ describe('the media proxy', () => {
     assert.equal(response.status, 409);
     assert.equal((await response.json()).code, 'VIDEO_NOT_READY');
     assert.equal(h.emulator.requests.filter((r) => r.kind === 'media').length, 0);
+  });
+
+  it('when a large video streams through, then its spent buffers are collected every few MiB along the way', async () => {
+    const item = firstOf((i) => i.mediaFile.filename === 'large-video.mp4');
+    const before = youngCollections;
+    const response = await alice.get(content(item.id));
+    assert.equal(response.status, 200);
+    let received = 0;
+    for await (const chunk of response.body!) received += chunk.byteLength;
+    assert.equal(received, 64 * 1024 * 1024);
+    const expected = received / RECLAIM_EVERY_BYTES;
+    // Other downloads of this file may have left part of an interval counted already.
+    assert.ok(youngCollections - before >= expected - 1 && youngCollections - before <= expected, `${youngCollections - before} collections for ${expected} intervals`);
   });
 
   it('when the client goes away mid-download, then the Google download is aborted', async () => {
