@@ -9,6 +9,7 @@ import type { GoogleAccounts } from '../auth/google-account.ts';
 import type { OwnedPickerSession } from '../auth/session-data.ts';
 import { AppError, notFound } from '../errors.ts';
 import { durationMs, type PickingSession, type PollingConfig } from '../google/picker-api.ts';
+import { saveSessionNow } from '../http/middleware/session.ts';
 import type { SharedCache } from '../store/shared-cache.ts';
 
 export type PickerStatus = 'pending' | 'complete' | 'expired';
@@ -110,10 +111,11 @@ export class PickerSessions {
     const expiresAt = Date.parse(session.expireTime) || Date.now() + 86_400_000;
     req.session.pickerSessions = { ...req.session.pickerSessions, [session.id]: { createdAt: Date.now(), expiresAt } };
     this.#evictOldest(req);
-    // Issued together, so Redis gets both in one write and answers in one round trip.
+    // Issued together, so Redis gets all three in one write and answers in one round trip.
     await Promise.all([
       this.#observe(session.id, { session, observedAt: Date.now() }),
       this.#scheduleReap(req, session.id, expiresAt),
+      saveSessionNow(req),
     ]);
     this.#onEvent('created');
     return session;

@@ -62,6 +62,27 @@ describe('session lifetimes', () => {
       assert.ok((await ttl()) > 19_500, 'a poll after 2 s moves the stored expiry forward');
     }));
 
+  it('when a user creates a Picker session, then Redis sees one write of their session, with a rolled expiry, and nothing else on it', () =>
+    withRedisSessions({ SESSION_IDLE_TIMEOUT_MS: '20000' }, async ({ redis, client, sessionKey }) => {
+      await client.refreshCsrf(); // its own request, which may store the session: before anything is watched
+      await new Promise((resolve) => setTimeout(resolve, 2_300)); // past the touch interval: the expiry is due to roll
+      const monitor = redis.duplicate();
+      await monitor.connect();
+      const onSession: string[] = [];
+      await monitor.monitor((line) => {
+        if (line.includes(`"${sessionKey()}"`)) onSession.push(line.split(' "')[1]!.replace('"', ''));
+      });
+      try {
+        assert.equal((await client.post('/sessions', { accept: 'json', json: {} })).status, 201);
+        await redis.ping(); // MONITOR lines arrive in order: once the PING answers, the request's commands are in
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.deepEqual(onSession.map((command) => command.toUpperCase()), ['GET', 'SET'], 'loaded once, stored once, never touched');
+        assert.ok((await redis.pTTL(sessionKey())) > 19_500, 'the one write carries the rolled expiry');
+      } finally {
+        await monitor.close();
+      }
+    }));
+
   it('when a user has created more Picker sessions than it remembers, then their stored session stays small', () =>
     withRedisSessions({}, async ({ h, redis, client, sessionKey }) => {
       h.emulator.knobs.maxOpenSessionsPerUser = 100;

@@ -40,30 +40,45 @@ describe('POST /sessions', () => {
     assert.equal(response.headers.get('etag'), null, 'a per-user no-store answer needs no ETag');
   });
 
-  it('when a session is created, then its observation and its reap entry go to the store together, not one after the other', async () => {
+  it('when a session is created, then its observation, its reap entry and the user\'s session go to the stores together', async () => {
     const client = await h.signedInClient();
+    await client.refreshCsrf(); // its own request, which may store the session: before anything is counted
     const cache = h.stores.sharedCache;
-    const original = { set: cache.set, schedule: cache.schedule };
+    const store = h.stores.sessionStore;
+    const original = { set: cache.set, schedule: cache.schedule, save: store.set };
     let scheduleStarted!: () => void;
-    const scheduled = new Promise<void>((resolve) => (scheduleStarted = resolve));
-    let setWaitedForSchedule = false;
+    let saveStarted!: () => void;
+    const othersStarted = Promise.all([new Promise<void>((r) => (scheduleStarted = r)), new Promise<void>((r) => (saveStarted = r))]);
+    let observationWaitedForOthers = false;
+    let saves = 0;
     cache.set = async (...args) => {
-      // Hold the observation until the reap entry is on its way too; written one after the other, it never would be.
-      setWaitedForSchedule = await Promise.race([scheduled.then(() => true), new Promise<boolean>((r) => setTimeout(r, 500, false))]);
+      // Hold the observation until the other two writes are on their way; written one after the other, they never would be.
+      observationWaitedForOthers = await Promise.race([othersStarted.then(() => true), new Promise<boolean>((r) => setTimeout(r, 500, false))]);
       return original.set.apply(cache, args);
     };
     cache.schedule = (...args) => {
       scheduleStarted();
       return original.schedule.apply(cache, args);
     };
+    store.set = (...args) => {
+      saves++;
+      saveStarted();
+      return original.save.apply(store, args);
+    };
     try {
-      assert.equal((await client.post('/sessions', { accept: 'json', json: {} })).status, 201);
-      assert.equal(setWaitedForSchedule, true);
+      const response = await client.post('/sessions', { accept: 'json', json: {} });
+      assert.equal(response.status, 201);
+      assert.equal(observationWaitedForOthers, true);
+      assert.equal(saves, 1, 'the session is written once, not again as the answer goes out');
+      const { id } = await response.json();
+      assert.equal((await client.get(`/sessions/${id}`, { accept: 'json' })).status, 200, 'the saved session remembers the new Picker session');
     } finally {
-      // Back to the class's own methods.
+      // Back to the classes' own methods.
       delete (cache as Partial<typeof cache>).set;
       delete (cache as Partial<typeof cache>).schedule;
+      delete (store as Partial<typeof store>).set;
       assert.equal(cache.set, original.set);
+      assert.equal(store.set, original.save);
     }
   });
 
