@@ -47,11 +47,11 @@ export class BufferReclaimer {
     this.#everyBytes = everyBytes;
   }
 
-  /** Counts bytes that went through; collects once every `everyBytes`. */
+  /** Counts bytes that went through; collects once every `everyBytes` (once per call at most: one collection frees all). */
   count(bytes: number): void {
     this.#sinceLastCollection += bytes;
     if (this.#sinceLastCollection < this.#everyBytes) return;
-    this.#sinceLastCollection = 0;
+    this.#sinceLastCollection %= this.#everyBytes;
     this.#collect?.();
   }
 

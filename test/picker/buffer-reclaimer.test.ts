@@ -11,8 +11,12 @@ describe('the buffer reclaimer', () => {
     assert.equal(collections, 0, 'not before the interval is full');
     reclaimer.count(1);
     assert.equal(collections, 1);
-    for (let i = 0; i < 25; i++) reclaimer.count(100);
-    assert.equal(collections, 3, '2500 more bytes fill two more intervals');
+    for (let i = 0; i < 7; i++) reclaimer.count(300);
+    assert.equal(collections, 3, '2100 more bytes fill two more intervals, the bytes past each one counting towards the next');
+    reclaimer.count(899);
+    assert.equal(collections, 3, '100 + 899 bytes are one short of the next interval');
+    reclaimer.count(5000);
+    assert.equal(collections, 4, 'one large chunk makes one collection, which frees everything');
   });
 
   it('when it follows a stream, then the stream’s chunks are what it counts', async () => {
