@@ -16,7 +16,7 @@ import { errorHandler, notFoundHandler } from './http/middleware/error-handler.t
 import { localeMiddleware } from './http/middleware/locale.ts';
 import { createLimiter } from './http/middleware/rate-limit.ts';
 import { securityHeaders } from './http/middleware/security.ts';
-import { sessionMiddleware } from './http/middleware/session.ts';
+import { saveSessionNow, sessionMiddleware } from './http/middleware/session.ts';
 import { authRoutes } from './http/routes/auth.ts';
 import { healthRoutes, type Readiness } from './http/routes/health.ts';
 import { homeRoutes } from './http/routes/home.ts';
@@ -77,7 +77,11 @@ export function createApp(deps: AppDependencies): App {
     instrumentation,
     onRefresh: (outcome) => metrics.tokenRefreshes.inc({ outcome }),
   });
-  const pickerSessions = new PickerSessions(accounts, deps.sharedCache, { completedGraceMs: config.reaper.completedGraceMs, onEvent: onPickerEvent });
+  const pickerSessions = new PickerSessions(accounts, deps.sharedCache, {
+    completedGraceMs: config.reaper.completedGraceMs,
+    saveSession: saveSessionNow,
+    onEvent: onPickerEvent,
+  });
   const mediaItems = new MediaItems(accounts, pickerSessions, deps.sharedCache);
   const mediaProxy = new MediaProxy(config, accounts, mediaItems, new BufferReclaimer(deps.collectYoungGarbage ?? minorCollector()));
   const reaper = new Reaper({ store: deps.sessionStore, cache: deps.sharedCache, accounts, logger: deps.logger, onEvent: onPickerEvent });

@@ -9,7 +9,6 @@ import type { GoogleAccounts } from '../auth/google-account.ts';
 import type { OwnedPickerSession } from '../auth/session-data.ts';
 import { AppError, notFound } from '../errors.ts';
 import { durationMs, type PickingSession, type PollingConfig } from '../google/picker-api.ts';
-import { saveSessionNow } from '../http/middleware/session.ts';
 import type { SharedCache } from '../store/shared-cache.ts';
 
 export type PickerStatus = 'pending' | 'complete' | 'expired';
@@ -67,12 +66,21 @@ export class PickerSessions {
   readonly #inflight = new Map<string, Promise<Observation | undefined>>();
 
   readonly #completedGraceMs: number;
+  readonly #saveSession: (req: Request) => Promise<void>;
 
-  /** completedGraceMs: how long a finished session stays at Google for its results before the reaper deletes it. */
-  constructor(accounts: GoogleAccounts, cache: SharedCache, options: { completedGraceMs: number; onEvent?: PickerEvents }) {
+  /**
+   * completedGraceMs: how long a finished session stays at Google for its results before the reaper deletes it.
+   * saveSession: stores the user's session now, so a creation can write it together with its cache writes.
+   */
+  constructor(
+    accounts: GoogleAccounts,
+    cache: SharedCache,
+    options: { completedGraceMs: number; saveSession: (req: Request) => Promise<void>; onEvent?: PickerEvents },
+  ) {
     this.#accounts = accounts;
     this.#cache = cache;
     this.#completedGraceMs = options.completedGraceMs;
+    this.#saveSession = options.saveSession;
     this.#onEvent = options.onEvent ?? (() => {});
   }
 
@@ -115,7 +123,7 @@ export class PickerSessions {
     await Promise.all([
       this.#observe(session.id, { session, observedAt: Date.now() }),
       this.#scheduleReap(req, session.id, expiresAt),
-      saveSessionNow(req),
+      this.#saveSession(req),
     ]);
     this.#onEvent('created');
     return session;
