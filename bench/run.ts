@@ -43,8 +43,9 @@ const children: ChildProcess[] = [];
 process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
 
 async function spawnReady(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  // BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof") profiles the gateway while it is measured.
-  const nodeArgs = script.includes('gateway') ? (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean) : [];
+  // The gateway runs with the container's flags (Dockerfile CMD); BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof")
+  // adds more, to profile it while it is measured.
+  const nodeArgs = script.includes('gateway') ? ['--v8-pool-size=0', ...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean)] : [];
   const child = spawn(process.execPath, [...nodeArgs, script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   return new Promise((resolve, reject) => {
