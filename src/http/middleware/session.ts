@@ -13,6 +13,11 @@ import type { Config } from '../../config.ts';
 const STORED_EXPIRY = Symbol('stored session expiry');
 type LoadedSession = Partial<SessionData> & { [STORED_EXPIRY]?: number };
 
+/** Records the expiry the store now holds for this session, for the lazy touch to compare against. */
+function recordStoredExpiry(session: object, expires: Date | undefined | null): void {
+  if (expires) Object.defineProperty(session, STORED_EXPIRY, { value: expires.getTime(), configurable: true });
+}
+
 /** How stale the stored expiry may get before a request refreshes it: a tenth of the idle timeout, at most a minute. */
 const touchIntervalMs = (idleTimeoutMs: number) => Math.min(60_000, Math.floor(idleTimeoutMs / 10));
 
@@ -45,8 +50,7 @@ function touchLazily(store: Store, afterMs: number): void {
  */
 export function saveSessionNow(req: Request): Promise<void> {
   req.session.touch();
-  const expires = req.session.cookie.expires?.getTime();
-  if (expires !== undefined) Object.defineProperty(req.session, STORED_EXPIRY, { value: expires, configurable: true });
+  recordStoredExpiry(req.session, req.session.cookie.expires);
   return new Promise((resolve, reject) => req.session.save((error: unknown) => (error ? reject(error) : resolve())));
 }
 
@@ -71,8 +75,7 @@ export function sessionMiddleware(config: Config, store: Store): RequestHandler[
 
   // express-session rolls the expiry forward only when the answer's headers go out, so here it is still the stored one.
   const rememberStoredExpiry: RequestHandler = (req, _res, next) => {
-    const expires = req.session?.cookie?.expires;
-    if (expires) Object.defineProperty(req.session, STORED_EXPIRY, { value: expires.getTime(), configurable: true });
+    if (req.session) recordStoredExpiry(req.session, req.session.cookie?.expires);
     next();
   };
 
