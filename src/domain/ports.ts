@@ -1,0 +1,58 @@
+/**
+ * What the domain needs from the outside world, and nothing more. The domain
+ * (src/domain/*) is plain TypeScript: no express, no request objects, no Redis
+ * client. Adapters (src/adapters/*) implement these ports: in memory for one
+ * process, on Redis for replicas.
+ */
+
+/**
+ * State that several requests, jobs or replicas touch. Every method is one
+ * atomic operation on the backing store, so concurrent callers never lose an
+ * update. Values are strings; the domain owns their encoding. Keys are the
+ * domain's own names; the adapter adds its deployment prefix.
+ */
+export interface SharedStore {
+  get(key: string): Promise<string | undefined>;
+  /** Sets the value; with ttlMs it expires after that long, without it it stays. */
+  set(key: string, value: string, ttlMs?: number): Promise<void>;
+  /** Sets the value only if the key does not exist (a lock, a one-time mark); true when this caller set it. */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Reads and deletes in one step: a one-time value is taken by exactly one caller. */
+  take(key: string): Promise<string | undefined>;
+  delete(...keys: string[]): Promise<void>;
+
+  /** One field of a hash; ttlMs, when given, (re)sets the expiry of the whole hash. */
+  hashSet(key: string, field: string, value: string, ttlMs?: number): Promise<void>;
+  hashGet(key: string, field: string): Promise<string | undefined>;
+  /** Every field of a hash (a Map: field names never meet Object.prototype). */
+  hashGetAll(key: string): Promise<Map<string, string>>;
+  /** Removes fields; answers how many existed. */
+  hashDelete(key: string, ...fields: string[]): Promise<number>;
+
+  /** A time-ordered set of work: members due at dueAt (epoch ms). Scheduling a member again moves it. */
+  schedule(queue: string, member: string, dueAt: number): Promise<void>;
+  /** Up to `limit` members due at or before `now`, earliest first (they stay until unscheduled). */
+  due(queue: string, now: number, limit: number): Promise<string[]>;
+  unschedule(queue: string, member: string): Promise<void>;
+
+  /** Tells every subscriber of `channel`, in every process, that something happened. */
+  publish(channel: string, message: string): Promise<void>;
+  /** Listens on `channel` until the returned function is called. */
+  subscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>>;
+
+  /** True when the store answers within a short time. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Google's sealed tokens for one user, as the store keeps them (encrypted by the TokenVault). */
+export interface GoogleTokens {
+  access_token: string;
+  refresh_token?: string;
+  /** Epoch milliseconds. */
+  expiry_date?: number;
+  scope?: string;
+}
+
+/** The gateway's opaque, stable id of a person: derived from their Google account, never their email. */
+export type UserId = string;
