@@ -34,6 +34,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["/usr/bin/tini", "--"]
-# --v8-pool-size=0: as many V8 background (GC) threads as the container has CPUs, less one, instead of a fixed 4. On a
-# 2-CPU machine the four took both cores in bursts and nearly doubled the p99 (docs/benchmarks.md).
-CMD ["node", "--v8-pool-size=0", "dist/server.js"]
+CMD ["node", "dist/server.js"]

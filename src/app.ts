@@ -1,5 +1,6 @@
 /**
- * Builds the Express application from its dependencies. No listening, no
+ * Builds the Express application from its dependencies: the domain services
+ * over their adapters, and the HTTP layer over the domain. No listening, no
  * process concerns: src/server.ts runs it, tests build it directly.
  */
 import { fileURLToPath } from 'node:url';
@@ -7,53 +8,100 @@ import express, { type Express } from 'express';
 import type { Store as SessionStore } from 'express-session';
 import type { Store as RateLimitStore } from 'express-rate-limit';
 import type { Logger } from 'pino';
-import { GoogleAccounts } from './auth/google-account.ts';
-import { TokenVault } from './auth/token-vault.ts';
+import { createMediaClient, mediaFailure } from './adapters/google/media-client.ts';
+import { GoogleOAuth } from './adapters/google/oauth.ts';
+import { isInvalidGrant, toGoogleAppError } from './adapters/google/google-error.ts';
+import type { GoogleInstrumentation } from './adapters/google/instrumentation.ts';
+import { PickerApi } from './adapters/google/picker-api.ts';
 import type { Config } from './config.ts';
-import { GoogleOAuth } from './google/oauth.ts';
+import { GoogleAccounts } from './domain/accounts.ts';
+import { PickedMedia } from './domain/media.ts';
+import { PickerSessions } from './domain/picker-sessions.ts';
+import type { SharedStore } from './domain/ports.ts';
+import { Reaper } from './domain/reaper.ts';
+import { SignIns } from './domain/sign-in.ts';
+import { TokenVault } from './domain/token-vault.ts';
 import { createCsrf } from './http/middleware/csrf.ts';
 import { errorHandler, notFoundHandler } from './http/middleware/error-handler.ts';
 import { localeMiddleware } from './http/middleware/locale.ts';
 import { createLimiter } from './http/middleware/rate-limit.ts';
 import { securityHeaders } from './http/middleware/security.ts';
-import { saveSessionNow, sessionMiddleware } from './http/middleware/session.ts';
+import { sessionMiddleware } from './http/middleware/session.ts';
 import { authRoutes } from './http/routes/auth.ts';
 import { healthRoutes, type Readiness } from './http/routes/health.ts';
 import { homeRoutes } from './http/routes/home.ts';
 import { pickerSessionRoutes } from './http/routes/picker-sessions.ts';
-import { createViews } from './http/views.ts';
-import { createHttpLogger } from './logger.ts';
-import { MediaItems } from './picker/media-items.ts';
-import { BufferReclaimer, minorCollector } from './picker/buffer-reclaimer.ts';
-import { MediaProxy } from './picker/media-proxy.ts';
-import { PickerSessions } from './picker/picker-sessions.ts';
-import { Reaper } from './picker/reaper.ts';
 import { createSessionPage } from './http/session-page.ts';
+import { createViews } from './http/views.ts';
+import './http/session-data.ts';
+import { createHttpLogger } from './logger.ts';
+import { runWithLogger } from './observability/context.ts';
 import { Metrics } from './observability/metrics.ts';
-import type { GoogleInstrumentation } from './google/instrumentation.ts';
-import type { SharedCache } from './store/shared-cache.ts';
-import './auth/session-data.ts';
 
 export interface AppDependencies {
   config: Config;
   logger: Logger;
   sessionStore: SessionStore;
-  sharedCache: SharedCache;
+  sharedStore: SharedStore;
   readiness: Readiness;
   /** Shared rate-limit counters (Redis with replicas); in memory when absent. */
   rateLimitStore?: (name: string) => RateLimitStore | undefined;
-  /** Subscribes to store connections dropped because the store stopped answering (counted in /metrics). */
-  onStoreStall?: (listener: () => void) => void;
-  /** A young-generation collection, run after every few MiB of media streamed; V8's own by default. */
-  collectYoungGarbage?: () => void;
+}
+
+export interface Services {
+  accounts: GoogleAccounts;
+  pickerSessions: PickerSessions;
+  media: PickedMedia;
+  reaper: Reaper;
+  metrics: Metrics;
 }
 
 export interface App {
   app: Express;
-  services: { accounts: GoogleAccounts; pickerSessions: PickerSessions; oauth: GoogleOAuth; reaper: Reaper; metrics: Metrics };
+  services: Services;
 }
 
 const STATIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
+
+/** The domain over its adapters: what a request handler or a background job calls, with a user id. */
+export function createServices(deps: Pick<AppDependencies, 'config' | 'logger' | 'sharedStore'>, metrics: Metrics) {
+  const { config, logger, sharedStore: store } = deps;
+  const instrumentation: GoogleInstrumentation = {
+    onCall: (method, outcome, seconds) => metrics.observeGoogleCall(method, outcome, seconds),
+    onRetry: (method) => metrics.googleRetries.inc({ method }),
+  };
+  const oauth = new GoogleOAuth(config, instrumentation);
+  const accounts = new GoogleAccounts({
+    store,
+    vault: new TokenVault(config.tokenKeys),
+    oauth,
+    pickerApi: (accessToken) => new PickerApi(config, accessToken, instrumentation),
+    isInvalidGrant,
+    refreshError: (error) => toGoogleAppError(error, 'the token refresh'),
+    tokenTtlMs: config.session.absoluteTimeoutMs,
+    logger,
+    onRefresh: (outcome) => metrics.tokenRefreshes.inc({ outcome }),
+  });
+  const pickerSessions = new PickerSessions({
+    store,
+    accounts,
+    logger,
+    completedGraceMs: config.reaper.completedGraceMs,
+    pollLockMs: config.upstreamTimeoutMs + 5_000,
+    onEvent: (event) => metrics.pickerSessions.inc({ event }),
+  });
+  const media = new PickedMedia({
+    store,
+    accounts,
+    sessions: pickerSessions,
+    media: createMediaClient({ timeoutMs: config.upstreamTimeoutMs }),
+    mediaFailure,
+    mediaHosts: config.mediaHosts,
+  });
+  const signIns = new SignIns({ store, api: oauth, accounts });
+  const reaper = new Reaper({ store, sessions: pickerSessions, logger });
+  return { accounts, pickerSessions, media, signIns, reaper };
+}
 
 export function createApp(deps: AppDependencies): App {
   const { config } = deps;
@@ -66,30 +114,13 @@ export function createApp(deps: AppDependencies): App {
   app.set('etag', false);
 
   const metrics = new Metrics();
-  const instrumentation: GoogleInstrumentation = {
-    onCall: (method, outcome, seconds) => metrics.observeGoogleCall(method, outcome, seconds),
-    onRetry: (method) => metrics.googleRetries.inc({ method }),
-  };
-  const onPickerEvent = (event: string) => metrics.pickerSessions.inc({ event });
-  deps.onStoreStall?.(() => metrics.storeStalls.inc());
-  const oauth = new GoogleOAuth(config, instrumentation);
-  const accounts = new GoogleAccounts(config, oauth, new TokenVault(config.tokenKeys), {
-    instrumentation,
-    onRefresh: (outcome) => metrics.tokenRefreshes.inc({ outcome }),
-  });
-  const pickerSessions = new PickerSessions(accounts, deps.sharedCache, {
-    completedGraceMs: config.reaper.completedGraceMs,
-    saveSession: saveSessionNow,
-    onEvent: onPickerEvent,
-  });
-  const mediaItems = new MediaItems(accounts, pickerSessions, deps.sharedCache);
-  const mediaProxy = new MediaProxy(config, accounts, mediaItems, new BufferReclaimer(deps.collectYoungGarbage ?? minorCollector()));
-  const reaper = new Reaper({ store: deps.sessionStore, cache: deps.sharedCache, accounts, logger: deps.logger, onEvent: onPickerEvent });
+  const { accounts, pickerSessions, media, signIns, reaper } = createServices(deps, metrics);
   const csrf = createCsrf(config);
   const views = createViews({ cache: config.isProduction, csrfToken: csrf.tokenFor });
-  const sessionPage = createSessionPage(views, mediaItems);
+  const sessionPage = createSessionPage(views, media);
 
   app.use(createHttpLogger(deps.logger));
+  app.use((req, _res, next) => runWithLogger(req.log, next));
   app.use(metrics.middleware());
   app.use(healthRoutes(deps.readiness));
   app.get('/metrics', metrics.handler());
@@ -101,20 +132,28 @@ export function createApp(deps: AppDependencies): App {
   app.use(sessionMiddleware(config, deps.sessionStore));
   app.use(csrf.protect);
 
-  const signInLimiter = createLimiter({
-    name: 'signin', windowMs: 15 * 60_000, limit: config.rateLimits.signInPer15Min, key: 'ip',
-    ...(deps.rateLimitStore?.('signin') ? { store: deps.rateLimitStore('signin')! } : {}),
-  });
-  const sessionLimiter = createLimiter({
-    name: 'sessions', windowMs: 60_000, limit: config.rateLimits.sessionsPerMinute, key: 'user',
-    ...(deps.rateLimitStore?.('sessions') ? { store: deps.rateLimitStore('sessions')! } : {}),
-  });
+  const limiter = (name: string, windowMs: number, limit: number, key: 'ip' | 'user') => {
+    const store = deps.rateLimitStore?.(name);
+    return createLimiter({ name, windowMs, limit, key, ...(store ? { store } : {}) });
+  };
 
   app.use(homeRoutes({ accounts, pickerSessions, views }));
-  app.use(authRoutes({ oauth, accounts, pickerSessions, signInLimiter, cookieName: config.session.cookieName }));
-  app.use(pickerSessionRoutes({ accounts, pickerSessions, mediaItems, mediaProxy, sessionPage, views, createLimiter: sessionLimiter }));
+  app.use(authRoutes({
+    signIns,
+    accounts,
+    pickerSessions,
+    signInLimiter: limiter('signin', 15 * 60_000, config.rateLimits.signInPer15Min, 'ip'),
+    cookieName: config.session.cookieName,
+  }));
+  app.use(pickerSessionRoutes({
+    pickerSessions,
+    media,
+    sessionPage,
+    views,
+    createLimiter: limiter('sessions', 60_000, config.rateLimits.sessionsPerMinute, 'user'),
+  }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(views));
-  return { app, services: { accounts, pickerSessions, oauth, reaper, metrics } };
+  return { app, services: { accounts, pickerSessions, media, reaper, metrics } };
 }

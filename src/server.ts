@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { createApp } from './app.ts';
 import { ConfigError, EMULATOR_CLIENT, loadConfig, type Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { createStores, type Stores } from './store/stores.ts';
+import { createStores, type Stores } from './adapters/stores.ts';
 
 export interface RunningServer {
   server: Server;
@@ -38,10 +38,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     config,
     logger,
     sessionStore: stores.sessionStore,
-    sharedCache: stores.sharedCache,
+    sharedStore: stores.sharedStore,
     ...(stores.rateLimitStore ? { rateLimitStore: stores.rateLimitStore } : {}),
     readiness: { isReady: async () => !shuttingDown && (await stores.ping()) },
-    onStoreStall: (listener) => stores.onStall?.(listener),
   });
 
   services.reaper.start(config.reaper.intervalMs);

@@ -4,6 +4,7 @@
  * client. Adapters (src/adapters/*) implement these ports: in memory for one
  * process, on Redis for replicas.
  */
+import type { Readable } from 'node:stream';
 
 /**
  * State that several requests, jobs or replicas touch. Every method is one
@@ -11,6 +12,7 @@
  * update. Values are strings; the domain owns their encoding. Keys are the
  * domain's own names; the adapter adds its deployment prefix.
  */
+import type { Readable } from 'node:stream';
 export interface SharedStore {
   get(key: string): Promise<string | undefined>;
   /** Sets the value; with ttlMs it expires after that long, without it it stays. */
@@ -56,3 +58,69 @@ export interface GoogleTokens {
 
 /** The gateway's opaque, stable id of a person: derived from their Google account, never their email. */
 export type UserId = string;
+
+/** Google's Picker REST API on behalf of one user (one access token). */
+export interface PickerApi {
+  createSession(input: { requestId?: string; maxItemCount?: number }): Promise<PickingSession>;
+  getSession(id: string): Promise<PickingSession>;
+  deleteSession(id: string): Promise<void>;
+  listMediaItems(sessionId: string, page?: { pageSize?: number; pageToken?: string }): Promise<MediaItemsPage>;
+}
+
+/** Google's OAuth endpoints the domain calls after sign-in. */
+export interface GoogleOAuthApi {
+  /** The new access token merged over `tokens`: Google sends no new refresh token. */
+  refresh(tokens: GoogleTokens): Promise<GoogleTokens>;
+  revoke(tokens: GoogleTokens): Promise<void>;
+}
+
+/** Downloads media bytes from a URL the domain has checked, with the user's bearer token. */
+export interface MediaClient {
+  open(url: URL, accessToken: string, options?: { method?: 'GET' | 'HEAD'; range?: string; signal?: AbortSignal }): Promise<MediaResponse>;
+}
+
+export interface MediaResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Readable;
+}
+
+export interface PollingConfig {
+  pollInterval?: string;
+  timeoutIn?: string;
+}
+
+/** A Picker session as Google describes it. */
+export interface PickingSession {
+  id: string;
+  pickerUri: string;
+  pollingConfig?: PollingConfig;
+  expireTime: string;
+  pickingConfig?: { maxItemCount?: string };
+  mediaItemsSet: boolean;
+}
+
+/** One picked item as Google lists it; baseUrl lives 60 minutes. */
+export interface PickedMediaItem {
+  id: string;
+  createTime?: string;
+  type: 'PHOTO' | 'VIDEO' | 'TYPE_UNSPECIFIED';
+  mediaFile: {
+    baseUrl: string;
+    mimeType?: string;
+    filename?: string;
+    mediaFileMetadata?: {
+      width?: number;
+      height?: number;
+      cameraMake?: string;
+      cameraModel?: string;
+      photoMetadata?: Record<string, unknown>;
+      videoMetadata?: { fps?: number; processingStatus?: string };
+    };
+  };
+}
+
+export interface MediaItemsPage {
+  mediaItems: PickedMediaItem[];
+  nextPageToken?: string;
+}

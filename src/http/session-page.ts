@@ -6,15 +6,14 @@
  */
 import type { Request, Response } from 'express';
 import QRCode from 'qrcode';
-import { durationMs } from '../google/picker-api.ts';
-import type { MediaItems } from '../picker/media-items.ts';
-import { toView } from '../picker/media-items.ts';
-import type { SessionView } from '../picker/picker-sessions.ts';
+import { toView, type PickedMedia } from '../domain/media.ts';
+import { durationMs, type SessionView } from '../domain/picker-sessions.ts';
+import type { UserId } from '../domain/ports.ts';
 import type { Translate } from '../i18n/core.ts';
 import type { Views } from './views.ts';
 
 export interface SessionPage {
-  render(req: Request, res: Response, session: SessionView): Promise<void>;
+  render(req: Request, res: Response, userId: UserId, session: SessionView): Promise<void>;
 }
 
 function minutesLeft(session: SessionView): number {
@@ -24,9 +23,9 @@ function minutesLeft(session: SessionView): number {
   return Number.isFinite(left) ? Math.max(0, Math.ceil(left / 60_000)) : 0;
 }
 
-export function createSessionPage(views: Views, mediaItems: MediaItems): SessionPage {
+export function createSessionPage(views: Views, media: PickedMedia): SessionPage {
   return {
-    async render(req, res, session) {
+    async render(req, res, userId, session) {
       const t = res.locals.t as Translate;
       const base = { title: t('session.title'), session, pollIntervalMs: durationMs(session.pollingConfig?.pollInterval) ?? 5_000 };
       if (session.status === 'pending') {
@@ -41,7 +40,7 @@ export function createSessionPage(views: Views, mediaItems: MediaItems): Session
         return;
       }
       if (session.status === 'complete') {
-        const { items } = await mediaItems.all(req, session.id);
+        const { items } = await media.all(userId, session.id);
         views.render(req, res, 'session', { ...base, items: items.map((item) => toView(session.id, item)) });
         return;
       }

@@ -11,7 +11,7 @@ import { createApp, type App } from '../../src/app.ts';
 import { loadConfig, PICKER_SCOPE, type Config, type Env } from '../../src/config.ts';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
 import { createLogger } from '../../src/logger.ts';
-import { createStores, type Stores } from '../../src/store/stores.ts';
+import { createStores, type Stores } from '../../src/adapters/stores.ts';
 
 export const TEST_CLIENT = { clientId: 'test-client.apps.example', clientSecret: 'test-client-secret' };
 
@@ -20,8 +20,6 @@ export interface HarnessOptions {
   emulator?: EmulatorOptions;
   /** Start no emulator of its own but use this one (two gateways on one Google). */
   sharedEmulator?: Emulator;
-  /** Replaces the young-generation collection the media proxy runs (to count its calls). */
-  collectYoungGarbage?: () => void;
 }
 
 export interface Harness {
@@ -221,11 +219,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     config,
     logger,
     sessionStore: stores.sessionStore,
-    sharedCache: stores.sharedCache,
+    sharedStore: stores.sharedStore,
     ...(stores.rateLimitStore ? { rateLimitStore: stores.rateLimitStore } : {}),
     readiness: { isReady: () => stores.ping() },
-    onStoreStall: (listener) => stores.onStall?.(listener),
-    ...(options.collectYoungGarbage ? { collectYoungGarbage: options.collectYoungGarbage } : {}),
   });
   server.on('request', app.app);
 

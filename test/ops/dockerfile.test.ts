@@ -25,12 +25,11 @@ describe('the Dockerfile', () => {
     assert.match(finalStage, /^ENV NODE_ENV=production/m);
   });
 
-  it('when the container or npm start runs the server, then V8 gets as many background threads as there are CPUs, less one', () => {
-    // V8's fixed four GC threads took the cores from under requests on a 2-CPU machine (docs/benchmarks.md).
+  it('when the container or npm start runs the server, then node runs it with no runtime flags', () => {
     const cmd = JSON.parse(finalStage.match(/^CMD (.+)$/m)![1]!) as string[];
-    assert.deepEqual(cmd, ['node', '--v8-pool-size=0', 'dist/server.js']);
+    assert.deepEqual(cmd, ['node', 'dist/server.js']);
     const start = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start;
-    assert.match(start, /with-node\.sh --v8-pool-size=0 src\/server\.ts$/);
+    assert.match(start, /with-node\.sh src\/server\.ts$/);
   });
 
   it('when built, then dependencies come from npm ci and dev dependencies are pruned before the final copy', () => {

@@ -29,12 +29,11 @@ export function createLimiter(options: LimiterOptions): RequestHandler {
     identifier: options.name,
     ...(options.store ? { store: options.store } : {}),
     keyGenerator: (req) =>
-      options.key === 'user' && req.session?.user ? `user:${req.session.user.sub}` : `ip:${clientKey(req)}`,
-    handler: (req, res, next) => {
+      options.key === 'user' && req.session?.user ? `user:${req.session.user.id}` : `ip:${clientKey(req)}`,
+    handler: (req, _res, next) => {
       const resetAt = (req as Request & { rateLimit?: RateLimitInfo }).rateLimit?.resetTime?.getTime();
       const retryAfterSeconds = Math.max(1, Math.ceil(((resetAt ?? Date.now() + options.windowMs) - Date.now()) / 1000));
       next(new AppError({ status: 429, code: 'RATE_LIMITED', detail: 'Too many requests; try again later.', retryAfterSeconds }));
-      void res;
     },
   });
 }

@@ -1,20 +1,14 @@
 /**
- * Google sign-in: GET /auth/google starts it (PKCE S256 + one-time state kept
- * in the session), GET /auth/google/callback finishes it (state checked and
- * spent, code exchanged with the verifier, picker scope checked, session id
- * regenerated), POST /auth/logout ends it.
+ * Google sign-in: GET /auth/google starts it, GET /auth/google/callback
+ * finishes it with a new session id (no fixation), POST /auth/logout ends it.
+ * The flow itself (PKCE, one-time state bound to this browser, the picker
+ * scope) is the domain's: src/domain/sign-in.ts.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
-import type { GoogleAccounts } from '../../auth/google-account.ts';
-import type { PendingSignIn } from '../../auth/session-data.ts';
-import { PICKER_SCOPE } from '../../config.ts';
-import { AppError } from '../../errors.ts';
-import { grantedScopes, type GoogleOAuth } from '../../google/oauth.ts';
-import type { PickerSessions } from '../../picker/picker-sessions.ts';
-
-const SIGN_IN_TTL_MS = 15 * 60_000;
+import type { GoogleAccounts } from '../../domain/accounts.ts';
+import type { PickerSessions } from '../../domain/picker-sessions.ts';
+import { newBinding, type SignIns } from '../../domain/sign-in.ts';
 
 const callbackQuery = z.object({
   state: z.string().max(512).optional(),
@@ -34,15 +28,6 @@ export function safeReturnTo(raw: unknown): string {
   }
 }
 
-function sameSecret(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
-const invalidState = (detail: string) =>
-  new AppError({ status: 400, code: 'INVALID_STATE', detail, messageKey: 'error.invalidState' });
-
 function regenerate(req: Request): Promise<void> {
   return new Promise((resolve, reject) => req.session.regenerate((error) => (error ? reject(error) : resolve())));
 }
@@ -52,78 +37,54 @@ function save(req: Request): Promise<void> {
 }
 
 export interface AuthRouteDeps {
-  oauth: GoogleOAuth;
+  signIns: SignIns;
   accounts: GoogleAccounts;
   pickerSessions: PickerSessions;
   signInLimiter: RequestHandler;
   cookieName: string;
 }
 
-export function authRoutes({ oauth, accounts, pickerSessions, signInLimiter, cookieName }: AuthRouteDeps): Router {
+export function authRoutes({ signIns, accounts, pickerSessions, signInLimiter, cookieName }: AuthRouteDeps): Router {
   const router = Router();
 
   router.get('/auth/google', signInLimiter, async (req, res) => {
-    const held = accounts.tokens(req.session);
-    const request = await oauth.authorizationRequest({ askConsent: !held?.refresh_token });
-    req.session.signIn = {
-      state: request.state,
-      codeVerifier: request.codeVerifier,
+    if (!req.session.signInBinding) {
+      req.session.signInBinding = newBinding();
+      await save(req);
+    }
+    const url = await signIns.start({
+      binding: req.session.signInBinding,
       returnTo: safeReturnTo(req.query.return_to),
-      startedAt: Date.now(),
-    } satisfies PendingSignIn;
-    await save(req);
-    res.set('Cache-Control', 'no-store').redirect(302, request.url);
+      ...(req.session.user ? { knownUser: req.session.user.id } : {}),
+    });
+    res.set('Cache-Control', 'no-store').redirect(302, url);
   });
 
   router.get('/auth/google/callback', async (req, res) => {
     res.set('Cache-Control', 'no-store');
     const query = callbackQuery.safeParse(req.query);
-    // Spend the pending sign-in first, whatever happens next: a state works once.
-    const pending = req.session.signIn;
-    delete req.session.signIn;
-    if (!query.success) throw invalidState('Malformed callback parameters.');
-    const { state, code, error } = query.data;
-    if (!pending || !state) throw invalidState('No sign-in is in progress in this browser.');
-    if (!sameSecret(state, pending.state)) throw invalidState('The state parameter does not match.');
-    if (Date.now() - pending.startedAt > SIGN_IN_TTL_MS) throw invalidState('The sign-in took too long.');
-
-    if (error === 'access_denied') {
-      throw new AppError({ status: 403, code: 'ACCESS_DENIED', detail: 'Access was not allowed at Google.', messageKey: 'error.accessDenied' });
-    }
-    if (error || !code) throw new AppError({ status: 400, code: 'INVALID_ARGUMENT', detail: `Google answered the sign-in with ${error ?? 'no code'}.` });
-
-    const tokens = await oauth.exchangeCode(code, pending.codeVerifier);
-    if (!grantedScopes(tokens.scope).includes(PICKER_SCOPE)) {
-      throw new AppError({
-        status: 403,
-        code: 'SCOPE_NOT_GRANTED',
-        detail: 'The Google Photos picker permission was not granted.',
-        messageKey: 'error.scopeNotGranted',
-      });
-    }
-    const profile = await oauth.profile(tokens.access_token);
-
-    // Google sends a refresh token only on first consent: keep the one we hold for the same person.
-    const previous = accounts.tokens(req.session);
-    const sameUser = req.session.user?.sub === profile.sub;
-    const refreshToken = tokens.refresh_token ?? (sameUser ? previous?.refresh_token : undefined);
-    const carriedSessions = sameUser ? req.session.pickerSessions : undefined;
-
+    const { state, code, error } = query.success ? query.data : {};
+    const { user, returnTo } = await signIns.finish({
+      binding: req.session.signInBinding,
+      ...(state ? { state } : {}),
+      ...(code ? { code } : {}),
+      ...(error ? { error } : {}),
+    });
+    const binding = req.session.signInBinding!;
     await regenerate(req); // a new session id at sign-in: no fixation
-    req.session.user = { ...profile, authenticatedAt: Date.now() };
-    accounts.store(req.session, { ...tokens, ...(refreshToken ? { refresh_token: refreshToken } : {}) });
-    if (carriedSessions) req.session.pickerSessions = carriedSessions;
+    req.session.user = user;
+    req.session.signInBinding = binding; // other tabs' sign-ins in flight still finish in this browser
     await save(req);
     req.log.info({ event: 'signed_in' }, 'user signed in');
-    res.redirect(303, pending.returnTo);
+    res.redirect(303, returnTo);
   });
 
   router.post('/auth/logout', async (req, res) => {
-    const tokens = accounts.tokens(req.session);
-    if (tokens && req.session.user) {
+    const user = req.session.user;
+    if (user) {
       // Best effort, both: a Google hiccup must not keep anyone signed in here.
-      await pickerSessions.deleteAll(req).catch((error: unknown) => req.log.warn({ err: error }, 'could not delete picker sessions at logout'));
-      await oauth.revoke(tokens).catch((error: unknown) => req.log.warn({ err: error }, 'could not revoke the Google token at logout'));
+      await pickerSessions.deleteAll(user.id).catch((error: unknown) => req.log.warn({ err: error }, 'could not delete picker sessions at logout'));
+      await accounts.disconnect(user.id);
     }
     await new Promise<void>((resolve, reject) => req.session.destroy((error) => (error ? reject(error) : resolve())));
     res.clearCookie(cookieName, { path: '/', httpOnly: true, sameSite: 'lax', secure: cookieName.startsWith('__Host-') });

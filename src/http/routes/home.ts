@@ -1,17 +1,18 @@
 import { Router } from 'express';
-import type { GoogleAccounts } from '../../auth/google-account.ts';
-import type { PickerSessions } from '../../picker/picker-sessions.ts';
+import type { GoogleAccounts } from '../../domain/accounts.ts';
+import type { PickerSessions } from '../../domain/picker-sessions.ts';
 import type { Views } from '../views.ts';
 
 export function homeRoutes(deps: { accounts: GoogleAccounts; pickerSessions: PickerSessions; views: Views }): Router {
   const router = Router();
-  router.get('/', (req, res) => {
-    const signedIn = deps.accounts.isSignedIn(req.session);
+  router.get('/', async (req, res) => {
+    const user = req.session?.user;
+    const connected = user !== undefined && (await deps.accounts.isConnected(user.id));
     res.set('Cache-Control', 'no-store');
     deps.views.render(req, res, 'home', {
       title: (res.locals.t as (k: string) => string)('home.title'),
-      user: signedIn ? req.session.user : undefined,
-      pickerSessions: signedIn ? deps.pickerSessions.owned(req) : [],
+      user: connected ? user : undefined,
+      pickerSessions: connected ? await deps.pickerSessions.list(user.id) : [],
       formError: undefined,
       values: {},
     });

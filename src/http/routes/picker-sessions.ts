@@ -1,16 +1,15 @@
 /**
  * /sessions: create a Picker session and send the browser to its pickerUri
- * (JSON clients get 201), follow it, delete it.
+ * (JSON clients get 201), follow it, delete it, list and stream its items.
  */
+import { pipeline } from 'node:stream/promises';
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import type { GoogleAccounts } from '../../auth/google-account.ts';
+import type { PickedMedia } from '../../domain/media.ts';
+import type { PickerSessions } from '../../domain/picker-sessions.ts';
 import { AppError } from '../../errors.ts';
-import type { PickerSessions } from '../../picker/picker-sessions.ts';
-import type { MediaItems } from '../../picker/media-items.ts';
-import type { MediaProxy } from '../../picker/media-proxy.ts';
 import type { SessionPage } from '../session-page.ts';
-import { requireUser } from '../middleware/require-user.ts';
+import { requireUser, userOf } from '../middleware/require-user.ts';
 import { wantsJson } from '../negotiate.ts';
 import type { Views } from '../views.ts';
 
@@ -30,6 +29,7 @@ export const createSessionInput = z.object({
 });
 
 const sessionIdParam = z.string().min(1).max(512);
+const itemIdParam = z.string().min(1).max(512);
 
 const mediaItemsQuery = z.object({
   pageSize: z.preprocess(blank, z.coerce.number().int().min(1, 'pageSize must be 1 to 100').max(100, 'pageSize must be 1 to 100').optional()),
@@ -48,20 +48,23 @@ function invalid(error: z.ZodError): AppError {
 }
 
 export interface PickerSessionRouteDeps {
-  accounts: GoogleAccounts;
   pickerSessions: PickerSessions;
-  mediaItems: MediaItems;
-  mediaProxy: MediaProxy;
+  media: PickedMedia;
   sessionPage: SessionPage;
   views: Views;
   createLimiter: RequestHandler;
 }
 
-export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
-  const { accounts, pickerSessions, views } = deps;
-  const router = Router();
+/** Answer headers passed on from Google's media answer. */
+const PASSED_HEADERS = ['content-type', 'content-length', 'content-range', 'accept-ranges', 'last-modified', 'etag'] as const;
 
-  router.post('/sessions', requireUser(accounts), deps.createLimiter, async (req, res) => {
+export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
+  const { pickerSessions, views } = deps;
+  const router = Router();
+  const signedIn = requireUser();
+
+  router.post('/sessions', signedIn, deps.createLimiter, async (req, res) => {
+    const user = userOf(res);
     const input = createSessionInput.safeParse(req.body ?? {});
     if (!input.success) {
       const detail = input.error.issues.map((issue) => issue.message).join('; ');
@@ -70,14 +73,14 @@ export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
       const t = res.locals.t as (key: string) => string;
       views.render(req, res, 'home', {
         title: t('home.title'),
-        user: req.session.user,
-        pickerSessions: pickerSessions.owned(req),
+        user,
+        pickerSessions: await pickerSessions.list(user.id),
         formError: detail,
         values: { maxItemCount: String((req.body as Record<string, unknown> | undefined)?.maxItemCount ?? '') },
       }, 400);
       return;
     }
-    const session = await pickerSessions.create(req, {
+    const session = await pickerSessions.create(user.id, {
       ...(input.data.requestId ? { requestId: input.data.requestId } : {}),
       ...(input.data.maxItemCount ? { maxItemCount: input.data.maxItemCount } : {}),
     });
@@ -96,11 +99,9 @@ export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
     });
   });
 
-  const signedIn = requireUser(accounts);
-
   router.get('/sessions/:id', signedIn, async (req, res) => {
-    const id = sessionIdParam.parse(req.params.id);
-    const view = await pickerSessions.status(req, id);
+    const user = userOf(res);
+    const view = await pickerSessions.status(user.id, sessionIdParam.parse(req.params.id));
     res.set('Cache-Control', 'no-store');
     if (wantsJson(req)) {
       res.json({
@@ -112,11 +113,11 @@ export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
       });
       return;
     }
-    await deps.sessionPage.render(req, res, view);
+    await deps.sessionPage.render(req, res, user.id, view);
   });
 
   const deleteSession: RequestHandler = async (req, res) => {
-    await pickerSessions.delete(req, sessionIdParam.parse(req.params.id));
+    await pickerSessions.delete(userOf(res).id, sessionIdParam.parse(req.params.id));
     res.set('Cache-Control', 'no-store');
     if (req.method === 'DELETE') res.status(204).end();
     else res.redirect(303, '/');
@@ -125,27 +126,47 @@ export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
   router.post('/sessions/:id/delete', signedIn, deleteSession);
 
   router.get('/sessions/:id/media-items', signedIn, async (req, res) => {
-    const id = sessionIdParam.parse(req.params.id);
     const query = mediaItemsQuery.safeParse(req.query);
     if (!query.success) throw invalid(query.error);
-    const page = await deps.mediaItems.page(req, id, {
+    const page = await deps.media.page(userOf(res).id, sessionIdParam.parse(req.params.id), {
       ...(query.data.pageSize ? { pageSize: query.data.pageSize } : {}),
       ...(query.data.pageToken ? { pageToken: query.data.pageToken } : {}),
     });
     res.set('Cache-Control', 'private, no-store').json({ mediaItems: page.mediaItems, nextPageToken: page.nextPageToken ?? null });
   });
 
+  // GET and HEAD: a HEAD asks Google for the headers only, never the bytes.
   router.get('/sessions/:id/media-items/:itemId/content', signedIn, async (req, res) => {
-    const id = sessionIdParam.parse(req.params.id);
-    const itemId = sessionIdParam.parse(req.params.itemId);
     const query = contentQuery.safeParse(req.query);
     if (!query.success) throw invalid(query.error);
-    await deps.mediaProxy.stream(req, res, id, itemId, {
+    const abort = new AbortController();
+    res.once('close', () => abort.abort());
+    const range = req.get('range');
+    const content = await deps.media.open(userOf(res).id, sessionIdParam.parse(req.params.id), itemIdParam.parse(req.params.itemId), {
       ...(query.data.w ? { w: query.data.w } : {}),
       ...(query.data.h ? { h: query.data.h } : {}),
       crop: query.data.crop === '1',
-      download: query.data.download === '1',
+      method: req.method === 'HEAD' ? 'HEAD' : 'GET',
+      ...(range ? { range } : {}),
+      signal: abort.signal,
     });
+    res.status(content.status);
+    for (const name of PASSED_HEADERS) {
+      const value = content.headers[name];
+      if (value !== undefined) res.setHeader(name, value);
+    }
+    res.setHeader('Cache-Control', 'private, max-age=300');
+    res.vary('Range');
+    if (query.data.download === '1') {
+      const { item } = content;
+      res.attachment(item.mediaFile.filename ?? `${item.id}${item.type === 'VIDEO' ? '.mp4' : ''}`);
+    }
+    try {
+      // pipeline destroys both sides when either ends early: a client that goes away aborts the Google download.
+      await pipeline(content.body, res);
+    } catch (error) {
+      if (!abort.signal.aborted) req.log.warn({ err: error }, 'media stream ended early');
+    }
   });
 
   return router;

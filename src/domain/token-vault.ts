@@ -1,19 +1,12 @@
 /**
- * Google tokens are kept in the user's server-side session only in encrypted
+ * Google tokens are kept in the shared store only in encrypted
  * form (AES-256-GCM, a fresh 96-bit nonce each time), so a leaked store dump
  * or Redis snapshot holds no usable token. The first key encrypts; every key
  * decrypts, which lets operators rotate TOKEN_ENCRYPTION_KEY without signing
  * everyone out.
  */
 import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-
-export interface GoogleTokens {
-  access_token: string;
-  refresh_token?: string;
-  /** ms since epoch */
-  expiry_date?: number;
-  scope?: string;
-}
+import type { GoogleTokens } from './ports.ts';
 
 const VERSION = 'v1';
 

@@ -1,19 +1,22 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { createPickerSession, startHarness, waitForStatus } from '../helpers/harness.ts';
+import { describe, it, mock } from 'node:test';
+import { createPickerSession, startHarness, waitForStatus } from '../../helpers/harness.ts';
 
 describe('the reaper', () => {
-  it('when a session is past its expireTime, then the reaper deletes it at Google and forgets it', async () => {
-    const h = await startHarness({ emulator: { knobs: { sessionTtlSeconds: 1 } } });
+  it('when a session is past its expireTime, then the reaper deletes it at Google and it still reads as expired', async () => {
+    const h = await startHarness({ emulator: { knobs: { sessionTtlSeconds: 60 } } });
     try {
       const client = await h.signedInClient();
       const id = await createPickerSession(client);
       assert.equal(await h.app.services.reaper.runOnce(), 0, 'nothing is due yet');
-      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      mock.timers.enable({ apis: ['Date'], now: Date.now() + 61_000 });
       assert.equal(await h.app.services.reaper.runOnce(), 1);
       assert.ok(h.emulator.requests.some((r) => r.method === 'DELETE' && r.path === `/v1/sessions/${id}`));
-      assert.equal((await client.get(`/sessions/${id}`, { accept: 'json' })).status, 404);
+      const answer = await client.get(`/sessions/${id}`, { accept: 'json' });
+      assert.equal(answer.status, 200);
+      assert.equal((await answer.json()).status, 'expired');
     } finally {
+      mock.timers.reset();
       await h.close();
     }
   });
@@ -36,16 +39,17 @@ describe('the reaper', () => {
   });
 
   it('when the user signed out, then there is nothing left for the reaper', async () => {
-    const h = await startHarness({ emulator: { knobs: { sessionTtlSeconds: 1 } } });
+    const h = await startHarness({ emulator: { knobs: { sessionTtlSeconds: 60 } } });
     try {
       const client = await h.signedInClient();
       await createPickerSession(client);
       await client.post('/auth/logout');
-      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      mock.timers.enable({ apis: ['Date'], now: Date.now() + 61_000 });
       h.emulator.clearRequests();
       assert.equal(await h.app.services.reaper.runOnce(), 0);
       assert.equal(h.emulator.requests.length, 0);
     } finally {
+      mock.timers.reset();
       await h.close();
     }
   });

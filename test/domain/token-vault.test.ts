@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { TokenVault } from '../../src/auth/token-vault.ts';
+import { TokenVault } from '../../src/domain/token-vault.ts';
 
 const tokens = { access_token: 'ya29.secret-access', refresh_token: '1//secret-refresh', expiry_date: 1_900_000_000_000 };
 
