@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { directAccessToken } from '@photos-picker-gateway/google-emulator';
 import { minorCollector, RECLAIM_EVERY_BYTES } from '../../src/picker/buffer-reclaimer.ts';
-import { createPickerSession, directAccessToken, startHarness, waitForStatus, type Client, type Harness } from '../helpers/harness.ts';
+import { createPickerSession, startHarness, waitForStatus, type Client, type Harness } from '../helpers/harness.ts';
 
 interface GoogleItem { id: string; type: string; mediaFile: { baseUrl: string; mimeType: string; filename: string; mediaFileMetadata: { videoMetadata?: { processingStatus: string } } } }
 

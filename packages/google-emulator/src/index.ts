@@ -15,6 +15,9 @@ import { pickerApiRoutes } from './picker-api.ts';
 import { pickerUiRoutes } from './picker-ui.ts';
 import { ACCOUNTS, EmulatorState } from './state.ts';
 
+export { directAccessToken } from './direct-token.ts';
+export { PICKER_SCOPE } from './state.ts';
+
 export interface EmulatorClient { clientId: string; clientSecret: string; redirectUris: string[] }
 
 export interface EmulatorKnobs {

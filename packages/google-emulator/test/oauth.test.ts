@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { CodeChallengeMethod, OAuth2Client } from 'google-auth-library';
-import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
-import { PICKER_SCOPE } from '../../src/emulator/state.ts';
+import { createEmulator, type Emulator } from '../src/index.ts';
+import { PICKER_SCOPE } from '../src/state.ts';
 
 const CLIENT = { clientId: 'emu-test-client', clientSecret: 'emu-test-secret', redirectUris: ['http://127.0.0.1:9/callback'] };
 const REDIRECT = CLIENT.redirectUris[0]!;

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
-import { directAccessToken } from '../helpers/harness.ts';
+import { createEmulator, directAccessToken, type Emulator } from '../src/index.ts';
 
 interface GoogleErrorBody { error: { code: number; status: string; message: string; details?: Array<{ reason: string }> } }
 
