@@ -178,6 +178,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     },
     revokeGrants(account) {
       for (const grant of state.grants) if (grant.account.email === account) state.killGrant(grant);
+      const revoked = state.account(account);
+      if (revoked) state.forgetConsents(revoked);
     },
     sessionsOf(account) {
       return [...state.sessions.values()]

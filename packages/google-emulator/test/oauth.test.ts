@@ -8,7 +8,7 @@ import { PICKER_SCOPE } from '../src/state.ts';
 const CLIENT = { clientId: 'emu-test-client', clientSecret: 'emu-test-secret', redirectUris: ['http://127.0.0.1:9/callback'] };
 const REDIRECT = CLIENT.redirectUris[0]!;
 
-interface AuthParams { scope?: string; state?: string; access_type?: string; prompt?: string; code_challenge?: string; code_challenge_method?: string; redirect_uri?: string; client_id?: string }
+interface AuthParams { scope?: string; state?: string; access_type?: string; prompt?: string; login_hint?: string; code_challenge?: string; code_challenge_method?: string; redirect_uri?: string; client_id?: string }
 
 describe('the emulator: Google OAuth', () => {
   let emulator: Emulator;
@@ -24,19 +24,28 @@ describe('the emulator: Google OAuth', () => {
       client_id: params.client_id ?? CLIENT.clientId, redirect_uri: params.redirect_uri ?? REDIRECT, response_type: 'code',
       scope: params.scope ?? `openid email ${PICKER_SCOPE}`, state: params.state ?? 'st4te', access_type: params.access_type ?? 'offline',
       ...(params.prompt ? { prompt: params.prompt } : {}),
+      ...(params.login_hint ? { login_hint: params.login_hint } : {}),
       ...(params.code_challenge ? { code_challenge: params.code_challenge, code_challenge_method: params.code_challenge_method ?? 'S256' } : {}),
     }).toString();
     return url.href;
   }
 
-  /** Opens the consent page and answers it; returns the redirect back to the app. */
-  async function consent(url: string, options: { decision?: 'allow' | 'deny'; account?: string; scopes?: string[] } = {}): Promise<URL> {
+  /** Opens the consent page and answers it; returns the redirect back to the app and the browser's Google cookie. */
+  async function decide(url: string, options: { decision?: 'allow' | 'deny'; account?: string; scopes?: string[] } = {}): Promise<{ back: URL; cookie: string }> {
     const page = await fetch(url);
     assert.equal(page.status, 200);
     const transaction = (await page.text()).match(/name="transaction" value="([^"]+)"/)![1]!;
     const form = new URLSearchParams({ transaction, account: options.account ?? 'alice@example.com', decision: options.decision ?? 'allow' });
     for (const scope of options.scopes ?? (new URL(url).searchParams.get('scope') ?? '').split(' ')) form.append('scope', scope);
     const answer = await fetch(`${emulator.url}/o/oauth2/v2/auth/decision`, { method: 'POST', body: form, redirect: 'manual' });
+    assert.equal(answer.status, 302);
+    return { back: new URL(answer.headers.get('location')!), cookie: answer.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ') };
+  }
+  const consent = async (url: string, options?: Parameters<typeof decide>[1]) => (await decide(url, options)).back;
+
+  /** Where the authorization endpoint sends the browser straight back, with no page (prompt=none). */
+  async function silently(url: string, cookie?: string): Promise<URL> {
+    const answer = await fetch(url, { redirect: 'manual', ...(cookie ? { headers: { cookie } } : {}) });
     assert.equal(answer.status, 302);
     return new URL(answer.headers.get('location')!);
   }
@@ -85,6 +94,52 @@ describe('the emulator: Google OAuth', () => {
     const mismatch = await fetch(authUrl({ redirect_uri: `${REDIRECT}/` }), { redirect: 'manual' });
     assert.equal(mismatch.status, 400);
     assert.match(await mismatch.text(), /redirect_uri_mismatch/);
+  });
+
+  it('when prompt=none finds no Google account signed in, or another one than login_hint names, then interaction_required comes back', async () => {
+    const alone = await silently(authUrl({ prompt: 'none' }));
+    assert.equal(`${alone.origin}${alone.pathname}`, REDIRECT);
+    assert.deepEqual([alone.searchParams.get('error'), alone.searchParams.get('state'), alone.searchParams.get('code')], ['interaction_required', 'st4te', null]);
+    const { cookie } = await decide(authUrl(), { account: 'alice@example.com' });
+    const other = await silently(authUrl({ prompt: 'none', login_hint: 'bob@example.com' }), cookie);
+    assert.equal(other.searchParams.get('error'), 'interaction_required');
+  });
+
+  it('when prompt=none comes before consent or asks for more than was granted, then consent_required; once granted, a code with no page', async () => {
+    const client = { clientId: 'emu-silent-client', clientSecret: 'silent-secret', redirectUris: [REDIRECT] };
+    emulator.registerClient(client);
+    const { cookie } = await decide(authUrl(), { account: 'carol@example.com' }); // signed in, but for another client
+    const url = (params: AuthParams) => authUrl({ client_id: client.clientId, ...params });
+    assert.equal((await silently(url({ prompt: 'none' }), cookie)).searchParams.get('error'), 'consent_required');
+
+    await decide(url({}), { account: 'carol@example.com', scopes: ['openid', 'email'] });
+    assert.equal((await silently(url({ prompt: 'none' }), cookie)).searchParams.get('error'), 'consent_required', 'the picker scope was not granted');
+    const back = await silently(url({ prompt: 'none', scope: 'openid email', login_hint: 'carol@example.com' }), cookie);
+    assert.equal(back.searchParams.get('error'), null);
+    assert.match(back.searchParams.get('code') ?? '', /^4\/0A/);
+    assert.equal(back.searchParams.get('prompt'), 'none');
+    const exchanged = await fetch(`${emulator.url}/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: REDIRECT, client_id: client.clientId, client_secret: client.clientSecret }),
+    });
+    const tokens = (await exchanged.json()) as Record<string, string>;
+    assert.equal(exchanged.status, 200);
+    assert.equal(tokens.refresh_token, undefined, 'no refresh token without a consent page');
+
+    emulator.revokeGrants('carol@example.com');
+    assert.equal((await silently(url({ prompt: 'none', scope: 'openid email' }), cookie)).searchParams.get('error'), 'consent_required', 'revocation takes the consent away');
+  });
+
+  it('when login_hint names a demo account, then the consent page offers only that account and refuses another', async () => {
+    const page = await (await fetch(authUrl({ login_hint: 'bob@example.com' }))).text();
+    assert.deepEqual([...page.matchAll(/name="account" value="([^"]+)"( checked)?/g)].map((m) => `${m[1]}${m[2] ?? ''}`), ['bob@example.com checked']);
+    const transaction = page.match(/name="transaction" value="([^"]+)"/)![1]!;
+    const answer = await fetch(`${emulator.url}/o/oauth2/v2/auth/decision`, {
+      method: 'POST', redirect: 'manual', body: new URLSearchParams({ transaction, account: 'alice@example.com', decision: 'allow', scope: 'openid' }),
+    });
+    assert.equal(answer.status, 400);
+    const unknown = await (await fetch(authUrl({ login_hint: 'nobody@example.com' }))).text();
+    assert.equal([...unknown.matchAll(/name="account"/g)].length, emulator.accounts.length, 'an unknown hint narrows nothing');
   });
 
   it('when a consent page is answered twice, then the second answer is refused', async () => {
