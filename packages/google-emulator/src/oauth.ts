@@ -6,7 +6,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import { emulatorCookie, html, pageContext, raw, sendPage, translatedError } from './pages.ts';
-import { ACCOUNTS, PICKER_SCOPE, SIGN_IN_SCOPES, expandScope, token, type Account, type AuthTransaction, type EmulatorState } from './state.ts';
+import {
+  ACCOUNTS, PICKER_SCOPE, SIGN_IN_SCOPES, expandScope, token, type Account, type AuthCode, type AuthTransaction, type ClientRecord, type EmulatorState,
+} from './state.ts';
 import type { EmulatorKnobs } from './index.ts';
 import { bearer, unauthenticated } from './google-errors.ts';
 
@@ -40,6 +42,19 @@ function clientCredentials(req: Request): { id?: string; secret?: string } {
 
 const scopeLabel = (t: (k: string, v?: Record<string, string>) => string, scope: string) =>
   scope === PICKER_SCOPE ? t('consent.scope.picker') : t('consent.scope.other', { scope });
+
+/** Why this client cannot exchange the code, as Google's error and description; undefined when it can. */
+function exchangeRefusal(code: AuthCode, client: ClientRecord, body: Record<string, string | undefined>): [string, string] | undefined {
+  if (code.used || code.expiresAt <= Date.now() || code.clientId !== client.clientId) return ['invalid_grant', 'Bad Request'];
+  // A redirect URI the client never registered is a mismatch; a registered one that is not the code's, a bad grant.
+  if (!body.redirect_uri || !client.redirectUris.has(body.redirect_uri)) return ['redirect_uri_mismatch', 'Bad Request'];
+  if (body.redirect_uri !== code.redirectUri) return ['invalid_grant', 'Bad Request'];
+  if (code.codeChallenge) {
+    if (!body.code_verifier) return ['invalid_grant', 'Missing code verifier.'];
+    if (!verifierMatches(code.codeChallenge, code.codeChallengeMethod, body.code_verifier)) return ['invalid_grant', 'Invalid code verifier.'];
+  }
+  return undefined;
+}
 
 /** The redirect back to the app: `state`, then the answer's parameters. */
 function backTo(transaction: AuthTransaction, answer: Record<string, string>): string {
@@ -153,13 +168,9 @@ ${scopes.filter((s) => SIGN_IN_SCOPES.has(s)).map((scope) => html`<input type="h
       if (!body.code) return oauthError(res, 400, 'invalid_request', 'Missing required parameter: code');
       const code = state.codes.get(body.code);
       if (!code) return oauthError(res, 400, 'invalid_grant', AUTH_CODE_FORMAT.test(body.code) ? 'Bad Request' : 'Malformed auth code.');
-      if (code.used || code.expiresAt <= Date.now() || code.clientId !== client.clientId) return oauthError(res, 400, 'invalid_grant', 'Bad Request');
-      if (body.redirect_uri !== code.redirectUri) return oauthError(res, 400, 'redirect_uri_mismatch', 'Bad Request');
-      if (code.codeChallenge) {
-        if (!body.code_verifier) return oauthError(res, 400, 'invalid_grant', 'Missing code verifier.');
-        if (!verifierMatches(code.codeChallenge, code.codeChallengeMethod, body.code_verifier)) return oauthError(res, 400, 'invalid_grant', 'Invalid code verifier.');
-      }
-      code.used = true;
+      const refusal = exchangeRefusal(code, client, body);
+      code.used = true; // one try: a failed exchange uses the code up too
+      if (refusal) return oauthError(res, 400, ...refusal);
       const grant = { id: token('g', 9), account: code.account, clientId: client.clientId, scopes: code.scopes, refreshToken: undefined, alive: true, createdAt: Date.now() };
       state.grants.push(grant);
       const refreshToken = code.refreshable ? state.issueRefreshToken(grant) : undefined;
