@@ -53,6 +53,19 @@ describe('the emulator: Photos Picker API', () => {
     expectError(await call('POST', '/v1/sessions', alice, { pickingConfig: { maxItemCount: 0 } }), 400, 'INVALID_ARGUMENT');
   });
 
+  it('when the body or its pickingConfig is not a JSON object, then INVALID_ARGUMENT in Google\'s envelope and no session', async () => {
+    const before = emulator.sessionsOf('alice@example.com').length;
+    const post = async (json: string) => {
+      const response = await fetch(`${emulator.url}/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' }, body: json });
+      return { status: response.status, body: (await response.json()) as Record<string, any> };
+    };
+    for (const json of ['[]', '[{"pickingConfig":{"maxItemCount":"5"}}]', '"session"', '42', 'null']) expectError(await post(json), 400, 'INVALID_ARGUMENT');
+    for (const config of ['"5"', '5', '[]', 'null', 'true']) expectError(await post(`{"pickingConfig":${config}}`), 400, 'INVALID_ARGUMENT');
+    for (const max of ['true', '[5]', '{"value":5}']) expectError(await post(`{"pickingConfig":{"maxItemCount":${max}}}`), 400, 'INVALID_ARGUMENT');
+    assert.equal(emulator.sessionsOf('alice@example.com').length, before);
+    assert.equal((await post('{"pickingConfig":{"maxItemCount":5}}')).body.pickingConfig.maxItemCount, '5');
+  });
+
   it('when the token is missing, invalid or lacks the scope, then 401 UNAUTHENTICATED or 403 PERMISSION_DENIED', async () => {
     const missing = await call('GET', '/v1/sessions/x', '');
     expectError(missing, 401, 'UNAUTHENTICATED');
