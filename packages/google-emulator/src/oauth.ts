@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import { emulatorCookie, html, pageContext, raw, sendPage, translatedError } from './pages.ts';
 import {
-  ACCOUNTS, PICKER_SCOPE, SIGN_IN_SCOPES, expandScope, token, type Account, type AuthCode, type AuthTransaction, type ClientRecord, type EmulatorState,
+  ACCOUNTS, PICKER_SCOPE, SIGN_IN_SCOPES, expandScope, includesScope, token, type Account, type AuthCode, type AuthTransaction, type ClientRecord, type EmulatorState,
 } from './state.ts';
 import type { EmulatorKnobs } from './index.ts';
 import { bearer, unauthenticated } from './google-errors.ts';
@@ -181,7 +181,7 @@ ${scopes.filter((s) => SIGN_IN_SCOPES.has(s)).map((scope) => html`<input type="h
         ...(refreshToken ? { refresh_token: refreshToken } : {}),
         scope: code.scopes.map(expandScope).join(' '),
         token_type: 'Bearer',
-        ...(code.scopes.includes('openid') ? { id_token: idToken(code.account, client.clientId) } : {}),
+        ...(code.scopes.includes('openid') ? { id_token: idToken(code.account, client.clientId, code.scopes) } : {}),
       });
       return;
     }
@@ -197,7 +197,7 @@ ${scopes.filter((s) => SIGN_IN_SCOPES.has(s)).map((scope) => html`<input type="h
         expires_in: knobs.accessTokenTtlSeconds,
         scope: grant.scopes.map(expandScope).join(' '),
         token_type: 'Bearer',
-        ...(grant.scopes.includes('openid') ? { id_token: idToken(grant.account, client.clientId) } : {}),
+        ...(grant.scopes.includes('openid') ? { id_token: idToken(grant.account, client.clientId, grant.scopes) } : {}),
       });
       return;
     }
@@ -215,11 +215,18 @@ ${scopes.filter((s) => SIGN_IN_SCOPES.has(s)).map((scope) => html`<input type="h
   router.get('/oauth2/v2/userinfo', (req, res) => {
     const access = state.validToken(bearer(req));
     if (!access) return unauthenticated(res, Boolean(bearer(req)), 'oauth2.userinfo.get');
-    const { account } = access.grant;
+    const { account, scopes } = access.grant;
     const [given, family] = account.name.split(' ');
+    // Like Google: the id always, the email only with the email scope, the name and picture only with profile.
     res.json({
-      id: account.sub, email: account.email, verified_email: true, name: account.name, given_name: given, family_name: family,
-      picture: `data:image/svg+xml,${encodeURIComponent(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><rect width="1" height="1" fill="#0b57d0"/></svg>`)}`,
+      id: account.sub,
+      ...(includesScope(scopes, 'email') ? { email: account.email, verified_email: true } : {}),
+      ...(includesScope(scopes, 'profile')
+        ? {
+            name: account.name, given_name: given, family_name: family,
+            picture: `data:image/svg+xml,${encodeURIComponent(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><rect width="1" height="1" fill="#0b57d0"/></svg>`)}`,
+          }
+        : {}),
     });
   });
 
@@ -227,12 +234,16 @@ ${scopes.filter((s) => SIGN_IN_SCOPES.has(s)).map((scope) => html`<input type="h
 }
 
 /** A JWT-shaped id_token. Its signature does not verify: the gateway does not rely on id_tokens. */
-function idToken(account: Account, audience: string): string {
+function idToken(account: Account, audience: string, scopes: string[]): string {
   const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
   return [
     part({ alg: 'RS256', kid: 'emulator', typ: 'JWT' }),
-    part({ iss: 'https://accounts.google.com', aud: audience, sub: account.sub, email: account.email, email_verified: true, iat: now, exp: now + 3600 }),
+    part({
+      iss: 'https://accounts.google.com', aud: audience, sub: account.sub,
+      ...(includesScope(scopes, 'email') ? { email: account.email, email_verified: true } : {}),
+      iat: now, exp: now + 3600,
+    }),
     'emulator-signature',
   ].join('.');
 }

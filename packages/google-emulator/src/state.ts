@@ -13,6 +13,8 @@ const EXPANDED_SCOPE: Record<string, string> = {
   profile: 'https://www.googleapis.com/auth/userinfo.profile',
 };
 export const expandScope = (scope: string) => EXPANDED_SCOPE[scope] ?? scope;
+/** Whether `scope` is among `scopes`, in its short (`email`) or expanded (`…/auth/userinfo.email`) form. */
+export const includesScope = (scopes: readonly string[], scope: string) => scopes.some((s) => expandScope(s) === expandScope(scope));
 
 export interface Account {
   email: string;

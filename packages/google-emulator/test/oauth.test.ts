@@ -276,13 +276,23 @@ describe('the emulator: Google OAuth', () => {
     await assert.rejects(client.refreshAccessToken(), /invalid_grant/);
   });
 
-  it('when userinfo is asked with a valid token, then it describes the account', async () => {
-    const code = (await consent(authUrl(), { account: 'carol@example.com' })).searchParams.get('code')!;
-    const { access_token } = (await token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT })).body;
-    const info = (await (await fetch(`${emulator.url}/oauth2/v2/userinfo`, { headers: { authorization: `Bearer ${access_token}` } })).json()) as Record<string, unknown>;
-    assert.equal(info.email, 'carol@example.com');
-    assert.equal(info.verified_email, true);
-    assert.ok(info.id && info.name);
+  it('when userinfo is asked, then the id always, the email only with the email scope, the name and picture only with profile', async () => {
+    const idTokenClaims: Array<Record<string, unknown>> = [];
+    const userinfo = async (scope: string) => {
+      const code = (await consent(authUrl({ scope }), { account: 'carol@example.com' })).searchParams.get('code')!;
+      const { access_token, id_token } = (await token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT })).body;
+      if (id_token) idTokenClaims.push(JSON.parse(Buffer.from(String(id_token).split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>);
+      return (await (await fetch(`${emulator.url}/oauth2/v2/userinfo`, { headers: { authorization: `Bearer ${access_token}` } })).json()) as Record<string, unknown>;
+    };
+    const everything = await userinfo(`openid email profile ${PICKER_SCOPE}`);
+    assert.deepEqual([everything.email, everything.verified_email, everything.name], ['carol@example.com', true, 'Carol Example']);
+    assert.ok(everything.id && everything.picture);
+    const email = await userinfo('openid https://www.googleapis.com/auth/userinfo.email');
+    assert.deepEqual(Object.keys(email).sort(), ['email', 'id', 'verified_email']);
+    const profile = await userinfo(`profile ${PICKER_SCOPE}`);
+    assert.deepEqual([profile.name, profile.email], ['Carol Example', undefined]);
+    assert.deepEqual(Object.keys(await userinfo(`openid ${PICKER_SCOPE}`)), ['id']);
+    assert.deepEqual(idTokenClaims.map((claims) => claims.email), ['carol@example.com', 'carol@example.com', undefined], 'the id_token says the same');
     const missing = await fetch(`${emulator.url}/oauth2/v2/userinfo`);
     assert.equal(missing.status, 401);
     assert.equal(((await missing.json()) as { error: { status: string } }).error.status, 'UNAUTHENTICATED');
