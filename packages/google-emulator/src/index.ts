@@ -190,7 +190,10 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   };
 
   // ---- control API, outside the log and the faults ----
-  controls.get('/requests', (_req, res) => void res.json(log));
+  controls.get('/requests', (req, res) => {
+    const { method, path } = req.query;
+    res.json(log.filter((entry) => (typeof method !== 'string' || entry.method === method.toUpperCase()) && (typeof path !== 'string' || entry.path === path)));
+  });
   controls.delete('/requests', (_req, res) => {
     emulator.clearRequests();
     res.status(204).end();

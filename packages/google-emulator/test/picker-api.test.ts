@@ -216,6 +216,19 @@ describe('the emulator: Photos Picker API', () => {
     await assert.rejects(fetch(`${emulator.url}/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${alice}` }, signal: AbortSignal.timeout(300) }));
   });
 
+  it('when sessions are polled, then the log counts each session\'s sessions.get, in process and over HTTP', async () => {
+    emulator.clearRequests();
+    const [one, two] = [(await call('POST', '/v1/sessions')).body.id as string, (await call('POST', '/v1/sessions')).body.id as string];
+    for (let i = 0; i < 3; i++) await call('GET', `/v1/sessions/${one}`);
+    await call('GET', `/v1/sessions/${two}`);
+    await call('DELETE', `/v1/sessions/${one}`);
+    await call('DELETE', `/v1/sessions/${two}`);
+    const polls = (id: string) => emulator.requests.filter((r) => r.method === 'GET' && r.path === `/v1/sessions/${id}`).length;
+    assert.deepEqual([polls(one), polls(two)], [3, 1]);
+    const overHttp = (await (await fetch(`${emulator.url}/__emulator/requests?method=get&path=${encodeURIComponent(`/v1/sessions/${one}`)}`)).json()) as unknown[];
+    assert.equal(overHttp.length, 3);
+  });
+
   it('when controlled over HTTP, then knobs, faults and the log answer under /__emulator/', async () => {
     const knobs = await (await fetch(`${emulator.url}/__emulator/knobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 0, pollIntervalSeconds: 7 }) })).json() as { pollIntervalSeconds: number };
     assert.equal(knobs.pollIntervalSeconds, 7);
