@@ -9,11 +9,11 @@ COPY scripts/with-node.sh scripts/with-node.sh
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src src
+# The Google emulator (packages/google-emulator) is a dev-only workspace package: not copied, not built, and its
+# node_modules link goes with the other devDependencies at the prune.
 RUN npm run build \
- && mkdir -p dist/emulator dist/i18n \
+ && mkdir -p dist/i18n \
  && cp -r src/i18n/messages dist/i18n/ \
- && if [ -d src/emulator/messages ]; then cp -r src/emulator/messages dist/emulator/; fi \
- && if [ -d src/emulator/assets ]; then cp -r src/emulator/assets dist/emulator/; fi \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:24-trixie-slim AS runtime

@@ -3,7 +3,7 @@
  * bytes does not share an event loop with the gateway being measured.
  * Prints one JSON line {url} when ready.
  */
-import { createEmulator } from '../src/emulator/index.ts';
+import { createEmulator } from '@photos-picker-gateway/google-emulator';
 
 const emulator = createEmulator({
   largeVideoBytes: Number(process.env.LARGE_VIDEO_BYTES ?? 1024 ** 3),

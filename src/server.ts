@@ -15,10 +15,23 @@ export interface RunningServer {
   shutdown(signal?: string): Promise<void>;
 }
 
+/**
+ * What the process needs of the Google emulator, a dev-only workspace package. It is named through a variable so
+ * TypeScript does not follow it: the production build compiles without the package, which the image leaves out.
+ */
+const EMULATOR_PACKAGE: string = '@photos-picker-gateway/google-emulator';
+interface EmulatorPackage {
+  createEmulator(options: { publicUrl: string; clients: Array<{ clientId: string; clientSecret: string; redirectUris: string[] }> }): {
+    readonly url: string;
+    listen(port: number, host: string): Promise<void>;
+    close(): Promise<void>;
+  };
+}
+
 async function startEmulator(config: Config, logger: Logger) {
   if (!config.emulator) return undefined;
   // Loaded only here, so a production process never even imports the emulator.
-  const { createEmulator } = await import('./emulator/index.ts');
+  const { createEmulator } = (await import(EMULATOR_PACKAGE)) as EmulatorPackage;
   const emulator = createEmulator({
     publicUrl: config.emulator.url,
     clients: [{ ...EMULATOR_CLIENT, redirectUris: [config.redirectUri] }],

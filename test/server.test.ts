@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { createEmulator, type Emulator } from '../src/emulator/index.ts';
+import { createEmulator, type Emulator } from '@photos-picker-gateway/google-emulator';
 import { Client, signIn, TEST_CLIENT } from './helpers/harness.ts';
 import { freePort } from './helpers/redis.ts';
 

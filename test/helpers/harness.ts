@@ -7,9 +7,9 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createEmulator, type Emulator, type EmulatorOptions } from '@photos-picker-gateway/google-emulator';
 import { createApp, type App } from '../../src/app.ts';
 import { loadConfig, PICKER_SCOPE, type Config, type Env } from '../../src/config.ts';
-import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createStores, type Stores } from '../../src/adapters/stores.ts';
 
@@ -249,30 +249,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
   };
   return harness;
-}
-
-/** An access token for `account` obtained straight from the emulator, to compare the gateway with Google itself. */
-export async function directAccessToken(emulator: Emulator, account = 'alice@example.com'): Promise<string> {
-  const client = { clientId: 'direct-test-client', clientSecret: 'direct-secret', redirectUris: ['http://127.0.0.1/direct-callback'] };
-  emulator.registerClient(client);
-  const auth = new URL(`${emulator.url}/o/oauth2/v2/auth`);
-  auth.search = new URLSearchParams({
-    client_id: client.clientId, redirect_uri: client.redirectUris[0]!, response_type: 'code', scope: PICKER_SCOPE, state: 'direct',
-  }).toString();
-  const html = await (await fetch(auth)).text();
-  const transaction = html.match(/name="transaction" value="([^"]+)"/)![1]!;
-  const decision = await fetch(`${emulator.url}/o/oauth2/v2/auth/decision`, {
-    method: 'POST', redirect: 'manual',
-    body: new URLSearchParams({ transaction, account, decision: 'allow', scope: PICKER_SCOPE }),
-  });
-  const code = new URL(decision.headers.get('location')!).searchParams.get('code')!;
-  const token = await fetch(`${emulator.url}/token`, {
-    method: 'POST',
-    body: new URLSearchParams({
-      grant_type: 'authorization_code', code, redirect_uri: client.redirectUris[0]!, client_id: client.clientId, client_secret: client.clientSecret,
-    }),
-  });
-  return ((await token.json()) as { access_token: string }).access_token;
 }
 
 /** Creates a Picker session through the gateway's JSON API and returns its id. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it, mock } from 'node:test';
 import { createClient } from 'redis';
-import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
+import { createEmulator, type Emulator } from '@photos-picker-gateway/google-emulator';
 import { consentToSignIn, createPickerSession, signIn, startHarness, waitForStatus, type Harness } from '../helpers/harness.ts';
 import { SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
 

@@ -12,7 +12,6 @@ function catalogues(dir: URL) {
 
 const sets = {
   gateway: new URL('../../src/i18n/messages/', import.meta.url),
-  emulator: new URL('../../src/emulator/messages/', import.meta.url),
 };
 
 describe('message catalogues', () => {

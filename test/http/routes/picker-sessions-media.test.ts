@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createPickerSession, directAccessToken, startHarness, waitForStatus, type Client, type Harness } from '../../helpers/harness.ts';
+import { directAccessToken } from '@photos-picker-gateway/google-emulator';
+import { createPickerSession, startHarness, waitForStatus, type Client, type Harness } from '../../helpers/harness.ts';
 
 interface GoogleItem { id: string; type: string; mediaFile: { baseUrl: string; mimeType: string; filename: string; mediaFileMetadata: { videoMetadata?: { processingStatus: string } } } }
 

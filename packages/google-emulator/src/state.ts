@@ -13,6 +13,8 @@ const EXPANDED_SCOPE: Record<string, string> = {
   profile: 'https://www.googleapis.com/auth/userinfo.profile',
 };
 export const expandScope = (scope: string) => EXPANDED_SCOPE[scope] ?? scope;
+/** Whether `scope` is among `scopes`, in its short (`email`) or expanded (`…/auth/userinfo.email`) form. */
+export const includesScope = (scopes: readonly string[], scope: string) => scopes.some((s) => expandScope(s) === expandScope(scope));
 
 export interface Account {
   email: string;
@@ -91,6 +93,8 @@ export interface AuthTransaction {
   state: string | undefined;
   accessType: string;
   prompt: string;
+  /** The account `login_hint` named, the only one the consent page offers. */
+  hintedAccount: Account | undefined;
   codeChallenge: string | undefined;
   codeChallengeMethod: string;
   createdAt: number;
@@ -104,8 +108,8 @@ export interface AuthCode {
   scopes: string[];
   codeChallenge: string | undefined;
   codeChallengeMethod: string;
-  offline: boolean;
-  forceConsent: boolean;
+  /** Exchanging it yields a refresh token: offline access, given on a first or a forced (prompt=consent) consent. */
+  refreshable: boolean;
   expiresAt: number;
   used: boolean;
 }
@@ -151,8 +155,8 @@ export class EmulatorState {
   readonly grants: Grant[] = [];
   readonly accessTokens = new Map<string, AccessToken>();
   readonly refreshTokens = new Map<string, Grant>();
-  /** account|client pairs that consented once: later offline grants get no new refresh token unless prompt=consent. */
-  readonly consented = new Set<string>();
+  /** The scopes (expanded) each account has granted each client (by client id), until a revocation. */
+  readonly #consents = new Map<Account, Map<string, Set<string>>>();
   readonly sessions = new Map<string, PickerSession>();
   /** Each account's sessions that may still be open, so counting them does not walk every session ever made. */
   readonly #openSessions = new Map<Account, Set<PickerSession>>();
@@ -166,6 +170,11 @@ export class EmulatorState {
 
   account(email: string | undefined): Account | undefined {
     return ACCOUNTS.find((a) => a.email === email);
+  }
+
+  /** The account a `login_hint` names: its email or its `sub`, as Google accepts. */
+  accountByHint(hint: string | undefined): Account | undefined {
+    return hint === undefined ? undefined : ACCOUNTS.find((a) => a.email === hint.toLowerCase() || a.sub === hint);
   }
 
   library(account: Account): LibraryItem[] {
@@ -212,9 +221,30 @@ export class EmulatorState {
     return refreshToken;
   }
 
+  /** Revocation: the grant dies and the app's consent with it, so the next sign-in is a first consent again. */
   killGrant(grant: Grant): void {
     grant.alive = false;
     if (grant.refreshToken) this.refreshTokens.delete(grant.refreshToken);
+    this.forgetConsents(grant.account, grant.clientId);
+  }
+
+  /** The account's consent to the client, or to every client. */
+  forgetConsents(account: Account, clientId?: string): void {
+    if (clientId === undefined) this.#consents.delete(account);
+    else this.#consents.get(account)?.delete(clientId);
+  }
+
+  /** What the account has granted the client so far; undefined before its first consent. */
+  consentedScopes(account: Account, clientId: string): ReadonlySet<string> | undefined {
+    return this.#consents.get(account)?.get(clientId);
+  }
+
+  recordConsent(account: Account, clientId: string, scopes: string[]): void {
+    let clients = this.#consents.get(account);
+    if (!clients) this.#consents.set(account, (clients = new Map()));
+    let granted = clients.get(clientId);
+    if (!granted) clients.set(clientId, (granted = new Set()));
+    for (const scope of scopes) granted.add(expandScope(scope));
   }
 
   addSession(session: PickerSession): void {

@@ -4,13 +4,8 @@
  * are escaped by the `html` tag unless marked raw.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Request, Response } from 'express';
-import { LOCALES, LOCALE_NAMES, createMessages, negotiateLocale, type Catalogue, type Locale, type Translate } from '../i18n/core.ts';
-
-const messages = createMessages(
-  Object.fromEntries(LOCALES.map((locale) => [locale, JSON.parse(readFileSync(new URL(`./messages/${locale}.json`, import.meta.url), 'utf8')) as Catalogue])) as Record<Locale, Catalogue>,
-);
+import { LOCALES, LOCALE_NAMES, requestedLocale, translator, type Locale, type Translate } from './i18n.ts';
 
 export class Raw {
   readonly value: string;
@@ -52,8 +47,8 @@ export interface PageContext {
 /** Language: ?hl=, then the lang cookie, then Accept-Language. */
 export function pageContext(req: Request): PageContext {
   const hl = typeof req.query.hl === 'string' ? req.query.hl.split('-')[0] : undefined;
-  const locale = negotiateLocale(req.get('accept-language'), hl ?? cookie(req, 'lang'));
-  return { locale, t: messages.translator(locale), nonce: randomBytes(16).toString('base64') };
+  const locale = requestedLocale(req, hl ?? cookie(req, 'lang'));
+  return { locale, t: translator(locale), nonce: randomBytes(16).toString('base64') };
 }
 
 export function emulatorCookie(req: Request, name: string): string | undefined {

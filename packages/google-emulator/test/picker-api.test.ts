@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
-import { directAccessToken } from '../helpers/harness.ts';
+import { createEmulator, directAccessToken, type Emulator } from '../src/index.ts';
 
 interface GoogleErrorBody { error: { code: number; status: string; message: string; details?: Array<{ reason: string }> } }
 
@@ -52,6 +51,19 @@ describe('the emulator: Photos Picker API', () => {
     expectError(await call('POST', '/v1/sessions?requestId=123'), 400, 'INVALID_ARGUMENT');
     expectError(await call('POST', '/v1/sessions', alice, { pickingConfig: { maxItemCount: 2001 } }), 400, 'INVALID_ARGUMENT');
     expectError(await call('POST', '/v1/sessions', alice, { pickingConfig: { maxItemCount: 0 } }), 400, 'INVALID_ARGUMENT');
+  });
+
+  it('when the body or its pickingConfig is not a JSON object, then INVALID_ARGUMENT in Google\'s envelope and no session', async () => {
+    const before = emulator.sessionsOf('alice@example.com').length;
+    const post = async (json: string) => {
+      const response = await fetch(`${emulator.url}/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' }, body: json });
+      return { status: response.status, body: (await response.json()) as Record<string, any> };
+    };
+    for (const json of ['[]', '[{"pickingConfig":{"maxItemCount":"5"}}]', '"session"', '42', 'null']) expectError(await post(json), 400, 'INVALID_ARGUMENT');
+    for (const config of ['"5"', '5', '[]', 'null', 'true']) expectError(await post(`{"pickingConfig":${config}}`), 400, 'INVALID_ARGUMENT');
+    for (const max of ['true', '[5]', '{"value":5}']) expectError(await post(`{"pickingConfig":{"maxItemCount":${max}}}`), 400, 'INVALID_ARGUMENT');
+    assert.equal(emulator.sessionsOf('alice@example.com').length, before);
+    assert.equal((await post('{"pickingConfig":{"maxItemCount":5}}')).body.pickingConfig.maxItemCount, '5');
   });
 
   it('when the token is missing, invalid or lacks the scope, then 401 UNAUTHENTICATED or 403 PERMISSION_DENIED', async () => {
@@ -202,6 +214,19 @@ describe('the emulator: Photos Picker API', () => {
 
     emulator.injectFault({ path: '/v1/sessions', hang: true });
     await assert.rejects(fetch(`${emulator.url}/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${alice}` }, signal: AbortSignal.timeout(300) }));
+  });
+
+  it('when sessions are polled, then the log counts each session\'s sessions.get, in process and over HTTP', async () => {
+    emulator.clearRequests();
+    const [one, two] = [(await call('POST', '/v1/sessions')).body.id as string, (await call('POST', '/v1/sessions')).body.id as string];
+    for (let i = 0; i < 3; i++) await call('GET', `/v1/sessions/${one}`);
+    await call('GET', `/v1/sessions/${two}`);
+    await call('DELETE', `/v1/sessions/${one}`);
+    await call('DELETE', `/v1/sessions/${two}`);
+    const polls = (id: string) => emulator.requests.filter((r) => r.method === 'GET' && r.path === `/v1/sessions/${id}`).length;
+    assert.deepEqual([polls(one), polls(two)], [3, 1]);
+    const overHttp = (await (await fetch(`${emulator.url}/__emulator/requests?method=get&path=${encodeURIComponent(`/v1/sessions/${one}`)}`)).json()) as unknown[];
+    assert.equal(overHttp.length, 3);
   });
 
   it('when controlled over HTTP, then knobs, faults and the log answer under /__emulator/', async () => {

@@ -15,6 +15,9 @@ import { pickerApiRoutes } from './picker-api.ts';
 import { pickerUiRoutes } from './picker-ui.ts';
 import { ACCOUNTS, EmulatorState } from './state.ts';
 
+export { directAccessToken } from './direct-token.ts';
+export { PICKER_SCOPE } from './state.ts';
+
 export interface EmulatorClient { clientId: string; clientSecret: string; redirectUris: string[] }
 
 export interface EmulatorKnobs {
@@ -175,6 +178,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     },
     revokeGrants(account) {
       for (const grant of state.grants) if (grant.account.email === account) state.killGrant(grant);
+      const revoked = state.account(account);
+      if (revoked) state.forgetConsents(revoked);
     },
     sessionsOf(account) {
       return [...state.sessions.values()]
@@ -185,7 +190,10 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   };
 
   // ---- control API, outside the log and the faults ----
-  controls.get('/requests', (_req, res) => void res.json(log));
+  controls.get('/requests', (req, res) => {
+    const { method, path } = req.query;
+    res.json(log.filter((entry) => (typeof method !== 'string' || entry.method === method.toUpperCase()) && (typeof path !== 'string' || entry.path === path)));
+  });
   controls.delete('/requests', (_req, res) => {
     emulator.clearRequests();
     res.status(204).end();

@@ -5,8 +5,10 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
-import { html, pageContext, raw, sendPage, translatedError } from './pages.ts';
-import { ACCOUNTS, PICKER_SCOPE, SIGN_IN_SCOPES, expandScope, token, type Account, type EmulatorState } from './state.ts';
+import { emulatorCookie, html, pageContext, raw, sendPage, translatedError } from './pages.ts';
+import {
+  ACCOUNTS, PICKER_SCOPE, SIGN_IN_SCOPES, expandScope, includesScope, token, type Account, type AuthCode, type AuthTransaction, type ClientRecord, type EmulatorState,
+} from './state.ts';
 import type { EmulatorKnobs } from './index.ts';
 import { bearer, unauthenticated } from './google-errors.ts';
 
@@ -41,9 +43,52 @@ function clientCredentials(req: Request): { id?: string; secret?: string } {
 const scopeLabel = (t: (k: string, v?: Record<string, string>) => string, scope: string) =>
   scope === PICKER_SCOPE ? t('consent.scope.picker') : t('consent.scope.other', { scope });
 
+/** Why this client cannot exchange the code, as Google's error and description; undefined when it can. */
+function exchangeRefusal(code: AuthCode, client: ClientRecord, body: Record<string, string | undefined>): [string, string] | undefined {
+  if (code.used || code.expiresAt <= Date.now() || code.clientId !== client.clientId) return ['invalid_grant', 'Bad Request'];
+  // A redirect URI the client never registered is a mismatch; a registered one that is not the code's, a bad grant.
+  if (!body.redirect_uri || !client.redirectUris.has(body.redirect_uri)) return ['redirect_uri_mismatch', 'Bad Request'];
+  if (body.redirect_uri !== code.redirectUri) return ['invalid_grant', 'Bad Request'];
+  if (code.codeChallenge) {
+    if (!body.code_verifier) return ['invalid_grant', 'Missing code verifier.'];
+    if (!verifierMatches(code.codeChallenge, code.codeChallengeMethod, body.code_verifier)) return ['invalid_grant', 'Invalid code verifier.'];
+  }
+  return undefined;
+}
+
+/** The redirect back to the app: `state`, then the answer's parameters. */
+function backTo(transaction: AuthTransaction, answer: Record<string, string>): string {
+  const back = new URL(transaction.redirectUri);
+  if (transaction.state !== undefined) back.searchParams.set('state', transaction.state);
+  for (const [name, value] of Object.entries(answer)) back.searchParams.set(name, value);
+  return back.href;
+}
+
 export function oauthRoutes(state: EmulatorState, knobs: EmulatorKnobs): Router {
   const router = Router();
   const form = express.urlencoded({ extended: false });
+
+  /** A single-use code for what the account granted; the answer's parameters that carry it. */
+  function issueCode(transaction: AuthTransaction, account: Account, granted: string[], refreshable: boolean): Record<string, string> {
+    const code = token('4/0AEmu', 30);
+    state.codes.set(code, {
+      code, clientId: transaction.clientId, redirectUri: transaction.redirectUri, account, scopes: granted,
+      codeChallenge: transaction.codeChallenge, codeChallengeMethod: transaction.codeChallengeMethod,
+      refreshable, expiresAt: Date.now() + knobs.authCodeTtlSeconds * 1000, used: false,
+    });
+    return { code, scope: granted.map(expandScope).join(' '), authuser: '0' };
+  }
+
+  /**
+   * prompt=none shows no page: the browser must be signed in to Google (as the hinted account, if any), and that
+   * account must have granted the client every requested scope before. Otherwise the app hears why, as from Google.
+   */
+  function silentAnswer(transaction: AuthTransaction, signedIn: Account | undefined, loginHint: string | undefined): Record<string, string> {
+    if (!signedIn || (loginHint !== undefined && transaction.hintedAccount !== signedIn)) return { error: 'interaction_required' };
+    const consented = state.consentedScopes(signedIn, transaction.clientId);
+    if (!consented || !transaction.scopes.every((scope) => consented.has(expandScope(scope)))) return { error: 'consent_required' };
+    return { ...issueCode(transaction, signedIn, transaction.scopes, false), prompt: 'none' };
+  }
 
   router.get('/o/oauth2/v2/auth', (req, res) => {
     const q = req.query as Record<string, string | undefined>;
@@ -57,11 +102,15 @@ export function oauthRoutes(state: EmulatorState, knobs: EmulatorKnobs): Router 
     if (q.code_challenge && !['S256', 'plain'].includes(method)) {
       return translatedError(req, res, 400, 'error.invalidRequest', { detail: 'Invalid code_challenge_method' });
     }
-    const transaction = {
+    const transaction: AuthTransaction = {
       id: token('tx', 18), clientId: client.clientId, redirectUri: q.redirect_uri, scopes, state: q.state,
-      accessType: q.access_type ?? 'online', prompt: q.prompt ?? '', codeChallenge: q.code_challenge, codeChallengeMethod: method,
-      createdAt: Date.now(),
+      accessType: q.access_type ?? 'online', prompt: q.prompt ?? '', hintedAccount: state.accountByHint(q.login_hint),
+      codeChallenge: q.code_challenge, codeChallengeMethod: method, createdAt: Date.now(),
     };
+    if (transaction.prompt.split(' ').includes('none')) {
+      const signedIn = state.account(emulatorCookie(req, 'emu_account'));
+      return res.redirect(302, backTo(transaction, silentAnswer(transaction, signedIn, q.login_hint)));
+    }
     state.transactions.set(transaction.id, transaction);
 
     const ctx = pageContext(req);
@@ -72,7 +121,7 @@ export function oauthRoutes(state: EmulatorState, knobs: EmulatorKnobs): Router 
 <form method="post" action="/o/oauth2/v2/auth/decision">
 <input type="hidden" name="transaction" value="${transaction.id}">
 <fieldset><legend>${t('consent.accounts')}</legend>
-${ACCOUNTS.map((account, index) => html`<label><input type="radio" name="account" value="${account.email}"${index === 0 ? raw(' checked') : raw('')}> ${account.name} — ${account.email}${account.hasPhotos ? '' : ` (${t('consent.noPhotos')})`}</label>`)}
+${(transaction.hintedAccount ? [transaction.hintedAccount] : ACCOUNTS).map((account, index) => html`<label><input type="radio" name="account" value="${account.email}"${index === 0 ? raw(' checked') : raw('')}> ${account.name} — ${account.email}${account.hasPhotos ? '' : ` (${t('consent.noPhotos')})`}</label>`)}
 </fieldset>
 <fieldset><legend>${t('consent.wants', { client: client.clientId })}</legend>
 ${scopes.some((s) => SIGN_IN_SCOPES.has(s)) ? html`<p>${t('consent.signInScopes')}</p>` : ''}
@@ -92,34 +141,19 @@ ${scopes.filter((s) => SIGN_IN_SCOPES.has(s)).map((scope) => html`<input type="h
     const transaction = state.transactions.get(id);
     state.transactions.delete(id); // single use
     if (!transaction || Date.now() - transaction.createdAt > TRANSACTION_TTL_MS) return translatedError(req, res, 400, 'error.transaction');
-    const back = new URL(transaction.redirectUri);
-    if (transaction.state !== undefined) back.searchParams.set('state', transaction.state);
-    if (body.decision !== 'allow') {
-      back.searchParams.set('error', 'access_denied');
-      return res.redirect(302, back.href);
-    }
+    if (body.decision !== 'allow') return res.redirect(302, backTo(transaction, { error: 'access_denied' }));
     const account = state.account(typeof body.account === 'string' ? body.account : undefined);
-    if (!account) return translatedError(req, res, 400, 'error.account');
+    if (!account || (transaction.hintedAccount && account !== transaction.hintedAccount)) return translatedError(req, res, 400, 'error.account');
     const ticked = new Set([body.scope ?? []].flat());
     const granted = transaction.scopes.filter((scope) => SIGN_IN_SCOPES.has(scope) || ticked.has(scope));
-    if (granted.length === 0) {
-      back.searchParams.set('error', 'access_denied');
-      return res.redirect(302, back.href);
-    }
-    const code = token('4/0AEmu', 30);
-    state.codes.set(code, {
-      code, clientId: transaction.clientId, redirectUri: transaction.redirectUri, account, scopes: granted,
-      codeChallenge: transaction.codeChallenge, codeChallengeMethod: transaction.codeChallengeMethod,
-      offline: transaction.accessType === 'offline', forceConsent: transaction.prompt.split(' ').includes('consent'),
-      expiresAt: Date.now() + knobs.authCodeTtlSeconds * 1000, used: false,
-    });
-    back.searchParams.set('code', code);
-    back.searchParams.set('scope', granted.map(expandScope).join(' '));
-    back.searchParams.set('authuser', '0');
-    back.searchParams.set('prompt', 'consent');
-    // "This browser is signed in to Google as <email>", for the picker page.
+    if (granted.length === 0) return res.redirect(302, backTo(transaction, { error: 'access_denied' }));
+    // Google gives a refresh token for offline access on the first consent, and again only when consent is forced.
+    const firstConsent = !state.consentedScopes(account, transaction.clientId);
+    const refreshable = transaction.accessType === 'offline' && (firstConsent || transaction.prompt.split(' ').includes('consent'));
+    state.recordConsent(account, transaction.clientId, granted);
+    // "This browser is signed in to Google as <email>", for the picker page and prompt=none.
     res.cookie('emu_account', account.email, { httpOnly: true, sameSite: 'lax', path: '/' });
-    res.redirect(302, back.href);
+    res.redirect(302, backTo(transaction, { ...issueCode(transaction, account, granted, refreshable), prompt: 'consent' }));
   });
 
   router.post('/token', form, (req, res) => {
@@ -134,18 +168,12 @@ ${scopes.filter((s) => SIGN_IN_SCOPES.has(s)).map((scope) => html`<input type="h
       if (!body.code) return oauthError(res, 400, 'invalid_request', 'Missing required parameter: code');
       const code = state.codes.get(body.code);
       if (!code) return oauthError(res, 400, 'invalid_grant', AUTH_CODE_FORMAT.test(body.code) ? 'Bad Request' : 'Malformed auth code.');
-      if (code.used || code.expiresAt <= Date.now() || code.clientId !== client.clientId) return oauthError(res, 400, 'invalid_grant', 'Bad Request');
-      if (body.redirect_uri !== code.redirectUri) return oauthError(res, 400, 'redirect_uri_mismatch', 'Bad Request');
-      if (code.codeChallenge) {
-        if (!body.code_verifier) return oauthError(res, 400, 'invalid_grant', 'Missing code verifier.');
-        if (!verifierMatches(code.codeChallenge, code.codeChallengeMethod, body.code_verifier)) return oauthError(res, 400, 'invalid_grant', 'Invalid code verifier.');
-      }
-      code.used = true;
+      const refusal = exchangeRefusal(code, client, body);
+      code.used = true; // one try: a failed exchange uses the code up too
+      if (refusal) return oauthError(res, 400, ...refusal);
       const grant = { id: token('g', 9), account: code.account, clientId: client.clientId, scopes: code.scopes, refreshToken: undefined, alive: true, createdAt: Date.now() };
       state.grants.push(grant);
-      const pair = `${code.account.email}|${client.clientId}`;
-      const refreshToken = code.offline && (!state.consented.has(pair) || code.forceConsent) ? state.issueRefreshToken(grant) : undefined;
-      state.consented.add(pair);
+      const refreshToken = code.refreshable ? state.issueRefreshToken(grant) : undefined;
       const access = state.issueAccessToken(grant, knobs.accessTokenTtlSeconds);
       res.set('Cache-Control', 'no-store').json({
         access_token: access.token,
@@ -153,7 +181,7 @@ ${scopes.filter((s) => SIGN_IN_SCOPES.has(s)).map((scope) => html`<input type="h
         ...(refreshToken ? { refresh_token: refreshToken } : {}),
         scope: code.scopes.map(expandScope).join(' '),
         token_type: 'Bearer',
-        ...(code.scopes.includes('openid') ? { id_token: idToken(code.account, client.clientId) } : {}),
+        ...(code.scopes.includes('openid') ? { id_token: idToken(code.account, client.clientId, code.scopes) } : {}),
       });
       return;
     }
@@ -169,7 +197,7 @@ ${scopes.filter((s) => SIGN_IN_SCOPES.has(s)).map((scope) => html`<input type="h
         expires_in: knobs.accessTokenTtlSeconds,
         scope: grant.scopes.map(expandScope).join(' '),
         token_type: 'Bearer',
-        ...(grant.scopes.includes('openid') ? { id_token: idToken(grant.account, client.clientId) } : {}),
+        ...(grant.scopes.includes('openid') ? { id_token: idToken(grant.account, client.clientId, grant.scopes) } : {}),
       });
       return;
     }
@@ -187,11 +215,18 @@ ${scopes.filter((s) => SIGN_IN_SCOPES.has(s)).map((scope) => html`<input type="h
   router.get('/oauth2/v2/userinfo', (req, res) => {
     const access = state.validToken(bearer(req));
     if (!access) return unauthenticated(res, Boolean(bearer(req)), 'oauth2.userinfo.get');
-    const { account } = access.grant;
+    const { account, scopes } = access.grant;
     const [given, family] = account.name.split(' ');
+    // Like Google: the id always, the email only with the email scope, the name and picture only with profile.
     res.json({
-      id: account.sub, email: account.email, verified_email: true, name: account.name, given_name: given, family_name: family,
-      picture: `data:image/svg+xml,${encodeURIComponent(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><rect width="1" height="1" fill="#0b57d0"/></svg>`)}`,
+      id: account.sub,
+      ...(includesScope(scopes, 'email') ? { email: account.email, verified_email: true } : {}),
+      ...(includesScope(scopes, 'profile')
+        ? {
+            name: account.name, given_name: given, family_name: family,
+            picture: `data:image/svg+xml,${encodeURIComponent(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><rect width="1" height="1" fill="#0b57d0"/></svg>`)}`,
+          }
+        : {}),
     });
   });
 
@@ -199,12 +234,16 @@ ${scopes.filter((s) => SIGN_IN_SCOPES.has(s)).map((scope) => html`<input type="h
 }
 
 /** A JWT-shaped id_token. Its signature does not verify: the gateway does not rely on id_tokens. */
-function idToken(account: Account, audience: string): string {
+function idToken(account: Account, audience: string, scopes: string[]): string {
   const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
   return [
     part({ alg: 'RS256', kid: 'emulator', typ: 'JWT' }),
-    part({ iss: 'https://accounts.google.com', aud: audience, sub: account.sub, email: account.email, email_verified: true, iat: now, exp: now + 3600 }),
+    part({
+      iss: 'https://accounts.google.com', aud: audience, sub: account.sub,
+      ...(includesScope(scopes, 'email') ? { email: account.email, email_verified: true } : {}),
+      iat: now, exp: now + 3600,
+    }),
     'emulator-signature',
   ].join('.');
 }

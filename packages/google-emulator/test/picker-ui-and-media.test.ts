@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
-import { pngSize } from '../../src/emulator/png.ts';
-import { directAccessToken } from '../helpers/harness.ts';
+import { createEmulator, directAccessToken, type Emulator } from '../src/index.ts';
+import { pngSize } from '../src/png.ts';
 
-const DEMO_VIDEO = readFileSync(new URL('../../src/emulator/assets/demo.mp4', import.meta.url));
+const DEMO_VIDEO = readFileSync(new URL('../src/assets/demo.mp4', import.meta.url));
 
 describe('the emulator: picker page and media bytes', () => {
   let emulator: Emulator;

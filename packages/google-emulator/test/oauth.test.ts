@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { CodeChallengeMethod, OAuth2Client } from 'google-auth-library';
-import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
-import { PICKER_SCOPE } from '../../src/emulator/state.ts';
+import { createEmulator, type Emulator } from '../src/index.ts';
+import { PICKER_SCOPE } from '../src/state.ts';
 
 const CLIENT = { clientId: 'emu-test-client', clientSecret: 'emu-test-secret', redirectUris: ['http://127.0.0.1:9/callback'] };
 const REDIRECT = CLIENT.redirectUris[0]!;
 
-interface AuthParams { scope?: string; state?: string; access_type?: string; prompt?: string; code_challenge?: string; code_challenge_method?: string; redirect_uri?: string; client_id?: string }
+interface AuthParams { scope?: string; state?: string; access_type?: string; prompt?: string; login_hint?: string; code_challenge?: string; code_challenge_method?: string; redirect_uri?: string; client_id?: string }
 
 describe('the emulator: Google OAuth', () => {
   let emulator: Emulator;
@@ -24,19 +24,28 @@ describe('the emulator: Google OAuth', () => {
       client_id: params.client_id ?? CLIENT.clientId, redirect_uri: params.redirect_uri ?? REDIRECT, response_type: 'code',
       scope: params.scope ?? `openid email ${PICKER_SCOPE}`, state: params.state ?? 'st4te', access_type: params.access_type ?? 'offline',
       ...(params.prompt ? { prompt: params.prompt } : {}),
+      ...(params.login_hint ? { login_hint: params.login_hint } : {}),
       ...(params.code_challenge ? { code_challenge: params.code_challenge, code_challenge_method: params.code_challenge_method ?? 'S256' } : {}),
     }).toString();
     return url.href;
   }
 
-  /** Opens the consent page and answers it; returns the redirect back to the app. */
-  async function consent(url: string, options: { decision?: 'allow' | 'deny'; account?: string; scopes?: string[] } = {}): Promise<URL> {
+  /** Opens the consent page and answers it; returns the redirect back to the app and the browser's Google cookie. */
+  async function decide(url: string, options: { decision?: 'allow' | 'deny'; account?: string; scopes?: string[] } = {}): Promise<{ back: URL; cookie: string }> {
     const page = await fetch(url);
     assert.equal(page.status, 200);
     const transaction = (await page.text()).match(/name="transaction" value="([^"]+)"/)![1]!;
     const form = new URLSearchParams({ transaction, account: options.account ?? 'alice@example.com', decision: options.decision ?? 'allow' });
     for (const scope of options.scopes ?? (new URL(url).searchParams.get('scope') ?? '').split(' ')) form.append('scope', scope);
     const answer = await fetch(`${emulator.url}/o/oauth2/v2/auth/decision`, { method: 'POST', body: form, redirect: 'manual' });
+    assert.equal(answer.status, 302);
+    return { back: new URL(answer.headers.get('location')!), cookie: answer.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ') };
+  }
+  const consent = async (url: string, options?: Parameters<typeof decide>[1]) => (await decide(url, options)).back;
+
+  /** Where the authorization endpoint sends the browser straight back, with no page (prompt=none). */
+  async function silently(url: string, cookie?: string): Promise<URL> {
+    const answer = await fetch(url, { redirect: 'manual', ...(cookie ? { headers: { cookie } } : {}) });
     assert.equal(answer.status, 302);
     return new URL(answer.headers.get('location')!);
   }
@@ -87,6 +96,52 @@ describe('the emulator: Google OAuth', () => {
     assert.match(await mismatch.text(), /redirect_uri_mismatch/);
   });
 
+  it('when prompt=none finds no Google account signed in, or another one than login_hint names, then interaction_required comes back', async () => {
+    const alone = await silently(authUrl({ prompt: 'none' }));
+    assert.equal(`${alone.origin}${alone.pathname}`, REDIRECT);
+    assert.deepEqual([alone.searchParams.get('error'), alone.searchParams.get('state'), alone.searchParams.get('code')], ['interaction_required', 'st4te', null]);
+    const { cookie } = await decide(authUrl(), { account: 'alice@example.com' });
+    const other = await silently(authUrl({ prompt: 'none', login_hint: 'bob@example.com' }), cookie);
+    assert.equal(other.searchParams.get('error'), 'interaction_required');
+  });
+
+  it('when prompt=none comes before consent or asks for more than was granted, then consent_required; once granted, a code with no page', async () => {
+    const client = { clientId: 'emu-silent-client', clientSecret: 'silent-secret', redirectUris: [REDIRECT] };
+    emulator.registerClient(client);
+    const { cookie } = await decide(authUrl(), { account: 'carol@example.com' }); // signed in, but for another client
+    const url = (params: AuthParams) => authUrl({ client_id: client.clientId, ...params });
+    assert.equal((await silently(url({ prompt: 'none' }), cookie)).searchParams.get('error'), 'consent_required');
+
+    await decide(url({}), { account: 'carol@example.com', scopes: ['openid', 'email'] });
+    assert.equal((await silently(url({ prompt: 'none' }), cookie)).searchParams.get('error'), 'consent_required', 'the picker scope was not granted');
+    const back = await silently(url({ prompt: 'none', scope: 'openid email', login_hint: 'carol@example.com' }), cookie);
+    assert.equal(back.searchParams.get('error'), null);
+    assert.match(back.searchParams.get('code') ?? '', /^4\/0A/);
+    assert.equal(back.searchParams.get('prompt'), 'none');
+    const exchanged = await fetch(`${emulator.url}/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: REDIRECT, client_id: client.clientId, client_secret: client.clientSecret }),
+    });
+    const tokens = (await exchanged.json()) as Record<string, string>;
+    assert.equal(exchanged.status, 200);
+    assert.equal(tokens.refresh_token, undefined, 'no refresh token without a consent page');
+
+    emulator.revokeGrants('carol@example.com');
+    assert.equal((await silently(url({ prompt: 'none', scope: 'openid email' }), cookie)).searchParams.get('error'), 'consent_required', 'revocation takes the consent away');
+  });
+
+  it('when login_hint names a demo account, then the consent page offers only that account and refuses another', async () => {
+    const page = await (await fetch(authUrl({ login_hint: 'bob@example.com' }))).text();
+    assert.deepEqual([...page.matchAll(/name="account" value="([^"]+)"( checked)?/g)].map((m) => `${m[1]}${m[2] ?? ''}`), ['bob@example.com checked']);
+    const transaction = page.match(/name="transaction" value="([^"]+)"/)![1]!;
+    const answer = await fetch(`${emulator.url}/o/oauth2/v2/auth/decision`, {
+      method: 'POST', redirect: 'manual', body: new URLSearchParams({ transaction, account: 'alice@example.com', decision: 'allow', scope: 'openid' }),
+    });
+    assert.equal(answer.status, 400);
+    const unknown = await (await fetch(authUrl({ login_hint: 'nobody@example.com' }))).text();
+    assert.equal([...unknown.matchAll(/name="account"/g)].length, emulator.accounts.length, 'an unknown hint narrows nothing');
+  });
+
   it('when a consent page is answered twice, then the second answer is refused', async () => {
     const page = await (await fetch(authUrl())).text();
     const transaction = page.match(/name="transaction" value="([^"]+)"/)![1]!;
@@ -111,10 +166,8 @@ describe('the emulator: Google OAuth', () => {
     assert.equal(String(right.body.id_token).split('.').length, 3);
   });
 
-  it('when a code is used twice, expired, garbage or sent with another redirect_uri, then Google\'s errors come back', async () => {
+  it('when a code is used twice, expired or garbage, then Google\'s errors come back', async () => {
     const code = (await consent(authUrl())).searchParams.get('code')!;
-    const wrongRedirect = await token({ grant_type: 'authorization_code', code, redirect_uri: 'http://127.0.0.1:9/other' });
-    assert.deepEqual([wrongRedirect.status, wrongRedirect.body.error], [400, 'redirect_uri_mismatch']);
     assert.equal((await token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT })).status, 200);
     const replay = await token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT });
     assert.deepEqual([replay.status, replay.body.error, replay.body.error_description], [400, 'invalid_grant', 'Bad Request']);
@@ -127,6 +180,27 @@ describe('the emulator: Google OAuth', () => {
       assert.equal((await token({ grant_type: 'authorization_code', code: stale, redirect_uri: REDIRECT })).body.error, 'invalid_grant');
     } finally {
       emulator.knobs.authCodeTtlSeconds = 600;
+    }
+  });
+
+  it('when the redirect_uri is another of the client\'s, then invalid_grant; one it never registered, redirect_uri_mismatch', async () => {
+    const other = 'http://127.0.0.1:9/other-callback';
+    emulator.registerClient({ ...CLIENT, redirectUris: [other] });
+    const elsewhere = await token({ grant_type: 'authorization_code', code: (await consent(authUrl())).searchParams.get('code')!, redirect_uri: other });
+    assert.deepEqual([elsewhere.status, elsewhere.body.error, elsewhere.body.error_description], [400, 'invalid_grant', 'Bad Request']);
+    const unregistered = await token({ grant_type: 'authorization_code', code: (await consent(authUrl())).searchParams.get('code')!, redirect_uri: 'http://127.0.0.1:9/never' });
+    assert.deepEqual([unregistered.status, unregistered.body.error], [400, 'redirect_uri_mismatch']);
+  });
+
+  it('when an exchange fails, then the code is used up and a second, right try is invalid_grant', async () => {
+    const verifier = 'v'.repeat(64);
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const failures: Array<Record<string, string>> = [{ redirect_uri: 'http://127.0.0.1:9/never', code_verifier: verifier }, { redirect_uri: REDIRECT, code_verifier: 'w'.repeat(64) }, { redirect_uri: REDIRECT }];
+    for (const failure of failures) {
+      const code = (await consent(authUrl({ code_challenge: challenge }))).searchParams.get('code')!;
+      assert.equal((await token({ grant_type: 'authorization_code', code, ...failure })).status, 400);
+      const retry = await token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier });
+      assert.deepEqual([retry.status, retry.body.error, retry.body.error_description], [400, 'invalid_grant', 'Bad Request'], JSON.stringify(failure));
     }
   });
 
@@ -202,13 +276,23 @@ describe('the emulator: Google OAuth', () => {
     await assert.rejects(client.refreshAccessToken(), /invalid_grant/);
   });
 
-  it('when userinfo is asked with a valid token, then it describes the account', async () => {
-    const code = (await consent(authUrl(), { account: 'carol@example.com' })).searchParams.get('code')!;
-    const { access_token } = (await token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT })).body;
-    const info = (await (await fetch(`${emulator.url}/oauth2/v2/userinfo`, { headers: { authorization: `Bearer ${access_token}` } })).json()) as Record<string, unknown>;
-    assert.equal(info.email, 'carol@example.com');
-    assert.equal(info.verified_email, true);
-    assert.ok(info.id && info.name);
+  it('when userinfo is asked, then the id always, the email only with the email scope, the name and picture only with profile', async () => {
+    const idTokenClaims: Array<Record<string, unknown>> = [];
+    const userinfo = async (scope: string) => {
+      const code = (await consent(authUrl({ scope }), { account: 'carol@example.com' })).searchParams.get('code')!;
+      const { access_token, id_token } = (await token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT })).body;
+      if (id_token) idTokenClaims.push(JSON.parse(Buffer.from(String(id_token).split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>);
+      return (await (await fetch(`${emulator.url}/oauth2/v2/userinfo`, { headers: { authorization: `Bearer ${access_token}` } })).json()) as Record<string, unknown>;
+    };
+    const everything = await userinfo(`openid email profile ${PICKER_SCOPE}`);
+    assert.deepEqual([everything.email, everything.verified_email, everything.name], ['carol@example.com', true, 'Carol Example']);
+    assert.ok(everything.id && everything.picture);
+    const email = await userinfo('openid https://www.googleapis.com/auth/userinfo.email');
+    assert.deepEqual(Object.keys(email).sort(), ['email', 'id', 'verified_email']);
+    const profile = await userinfo(`profile ${PICKER_SCOPE}`);
+    assert.deepEqual([profile.name, profile.email], ['Carol Example', undefined]);
+    assert.deepEqual(Object.keys(await userinfo(`openid ${PICKER_SCOPE}`)), ['id']);
+    assert.deepEqual(idTokenClaims.map((claims) => claims.email), ['carol@example.com', 'carol@example.com', undefined], 'the id_token says the same');
     const missing = await fetch(`${emulator.url}/oauth2/v2/userinfo`);
     assert.equal(missing.status, 401);
     assert.equal(((await missing.json()) as { error: { status: string } }).error.status, 'UNAUTHENTICATED');
