@@ -1,7 +1,7 @@
 /**
  * The check every page gets, once per language: <html lang> is the language, no message key shows untranslated,
- * axe finds nothing serious at desktop width nor at 320 px, and nothing scrolls sideways at 320 px. It also
- * writes the page at both widths to test-results/screenshots/ for review.
+ * axe finds nothing serious at desktop width nor at 320 px, and nothing scrolls sideways at 320 px. With
+ * SCREENSHOTS=1 it also writes the page at both widths to test-results/screenshots/ for review.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -15,8 +15,8 @@ import { desktop, phone, type BrowserSuite } from '../helpers/browser.ts';
 export type Arrive = (page: Page) => Promise<void>;
 
 const AXE_SOURCE = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
-const SHOTS = new URL('../../test-results/screenshots/', import.meta.url);
-mkdirSync(SHOTS, { recursive: true });
+const SHOTS = process.env.SCREENSHOTS === '1' ? new URL('../../test-results/screenshots/', import.meta.url) : undefined;
+if (SHOTS) mkdirSync(SHOTS, { recursive: true });
 
 interface AxeViolation { id: string; impact: string | null; help: string; nodes: Array<{ target: string[] }> }
 
@@ -32,7 +32,7 @@ async function seriousAxeViolations(page: Page): Promise<string[]> {
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: new URL(`${name}.png`, SHOTS).pathname, fullPage: true });
+  if (SHOTS) await page.screenshot({ path: new URL(`${name}.png`, SHOTS).pathname, fullPage: true });
 }
 
 function localeTag(locale: Locale): string {
