@@ -6,8 +6,7 @@ describe('in a real browser', () => {
   const suite = withBrowserAndGateway();
 
   it('when a user without JavaScript signs in and presses Pick photos, then the form POST lands on the picker under the CSP and two items can be picked', async () => {
-    const context = await suite.browser.newContext({ javaScriptEnabled: false });
-    const page = await context.newPage();
+    const page = await suite.newPage({ javaScriptEnabled: false });
     const { problems } = await watchPage(page);
     await page.goto(`${suite.h.url}/`);
     await page.getByRole('link', { name: 'Connect Google Photos' }).click();
@@ -28,12 +27,10 @@ describe('in a real browser', () => {
     const session = suite.h.emulator.sessionsOf('alice@example.com').find((s) => s.id === sessionId);
     assert.equal(session?.mediaItemsSet, true);
     assert.deepEqual(problems.filter((p) => /Content Security Policy|Refused/.test(p)), []);
-    await context.close();
   });
 
   it('when a user with JavaScript picks three items in the popup, then the progress page turns into the results, which download and delete', async () => {
-    const context = await suite.browser.newContext({ acceptDownloads: true });
-    const page = await context.newPage();
+    const page = await suite.newPage({ acceptDownloads: true });
     const { problems } = await watchPage(page);
     await page.goto(`${suite.h.url}/`);
     await page.getByRole('link', { name: 'Connect Google Photos' }).click();
@@ -41,7 +38,7 @@ describe('in a real browser', () => {
     await page.getByRole('button', { name: 'Allow' }).click();
     await page.waitForURL(`${suite.h.url}/`);
 
-    const popupPromise = context.waitForEvent('page');
+    const popupPromise = page.context().waitForEvent('page');
     await page.getByRole('button', { name: 'Pick photos' }).click();
     const popup = await popupPromise;
     await popup.waitForURL(`${suite.h.emulator.url}/picker/**/autoclose`);
@@ -71,6 +68,5 @@ describe('in a real browser', () => {
     await page.waitForURL(`${suite.h.url}/`);
     assert.equal(suite.h.emulator.sessionsOf('alice@example.com').find((s) => s.id === sessionId)?.deleted, true);
     assert.deepEqual(problems, []);
-    await context.close();
   });
 });

@@ -1,6 +1,6 @@
 /** Debian's Chromium driven by playwright-core: never a downloaded browser. */
-import { after, before } from 'node:test';
-import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import { after, afterEach, before } from 'node:test';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { startHarness, type Harness } from './harness.ts';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -25,16 +25,77 @@ export async function watchPage(page: Page): Promise<{ problems: string[] }> {
 export const phone: BrowserContextOptions = { viewport: { width: 320, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 export const desktop: BrowserContextOptions = { viewport: { width: 1280, height: 800 } };
 
-/** For a browser suite: a gateway and emulator (1 s poll interval) and one Chromium, started before and closed after. */
-export function withBrowserAndGateway(): { readonly h: Harness; readonly browser: Browser } {
-  const suite = {} as { h: Harness; browser: Browser };
+export interface BrowserSuite {
+  readonly h: Harness;
+  readonly browser: Browser;
+  /** A page in a fresh context (its own cookies) of the suite's browser, closed after the current test. */
+  newPage(options?: BrowserContextOptions): Promise<Page>;
+}
+
+/**
+ * For a browser suite (one per file): a gateway and emulator (1 s poll interval) and one Chromium, started before
+ * the first test and closed after the last.
+ */
+export function withBrowserAndGateway(): BrowserSuite {
+  let h: Harness | undefined;
+  let browser: Browser | undefined;
+  const open: BrowserContext[] = [];
+  const suite: BrowserSuite = {
+    get h() {
+      if (!h) throw new Error('the gateway starts in before()');
+      return h;
+    },
+    get browser() {
+      if (!browser) throw new Error('the browser starts in before()');
+      return browser;
+    },
+    async newPage(options) {
+      const context = await suite.browser.newContext(options);
+      open.push(context);
+      return context.newPage();
+    },
+  };
   before(async () => {
-    suite.h = await startHarness({ emulator: { knobs: { pollIntervalSeconds: 1 } } });
-    suite.browser = await launchBrowser();
+    h = await startHarness({ emulator: { knobs: { pollIntervalSeconds: 1 } } });
+    browser = await launchBrowser();
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((context) => context.close()));
   });
   after(async () => {
-    await suite.browser?.close();
-    await suite.h?.close();
+    await browser?.close();
+    await h?.close();
   });
   return suite;
+}
+
+/** A real sign-in through the emulator's consent page; ends back on the gateway. */
+export async function signInWith(page: Page, h: Harness, account = 'alice@example.com'): Promise<void> {
+  await page.goto(`${h.url}/auth/google`);
+  await page.locator(`input[name="account"][value="${account}"]`).check();
+  await page.locator('button[name="decision"][value="allow"]').click();
+  await page.waitForURL(`${h.url}/**`);
+}
+
+/** Creates a Picker session from the page, as its script would, through the JSON API; returns its id. */
+export function createSessionIn(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const token = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')!.content;
+    const response = await fetch('/sessions', {
+      method: 'POST',
+      headers: { accept: 'application/json', 'content-type': 'application/json', 'x-csrf-token': token },
+      body: '{}',
+    });
+    return ((await response.json()) as { id: string }).id;
+  });
+}
+
+/** Posts the home page's Pick photos form without the script's popup (as a browser without JavaScript would). */
+export async function submitPickForm(page: Page, h: Harness): Promise<void> {
+  const home = `${h.url}/`;
+  await page.goto(home);
+  await Promise.all([
+    page.waitForURL((url) => url.href !== home),
+    page.evaluate(() => HTMLFormElement.prototype.submit.call(document.querySelector<HTMLFormElement>('form[data-pick-form]')!)),
+  ]);
 }

@@ -1,0 +1,48 @@
+import { describe } from 'node:test';
+import type { Page } from 'playwright-core';
+import { createSessionIn, signInWith, submitPickForm, withBrowserAndGateway } from '../helpers/browser.ts';
+import { auditPages } from './page-audit.ts';
+
+describe('the pages a signed-in user sees, in every language', () => {
+  const suite = withBrowserAndGateway();
+
+  /**
+   * Opens the session page and lets its script follow the session until it reaches `status` (the gateway asks
+   * Google again once the emulator's 1 s poll interval has passed), then loads it afresh as the server renders it.
+   */
+  async function sessionPageOnce(page: Page, id: string, status: 'complete' | 'expired') {
+    await page.goto(`${suite.h.url}/sessions/${id}`);
+    await page.locator(`[data-session][data-status="${status}"]`).waitFor({ timeout: 15_000 });
+    await page.reload();
+  }
+
+  auditPages(suite, {
+    'signed-in': async (page) => {
+      await signInWith(page, suite.h);
+      await page.goto(`${suite.h.url}/`);
+    },
+    'progress': async (page) => {
+      await signInWith(page, suite.h);
+      const id = await createSessionIn(page);
+      await page.goto(`${suite.h.url}/sessions/${id}`);
+    },
+    'results': async (page) => {
+      await signInWith(page, suite.h);
+      const id = await createSessionIn(page);
+      suite.h.emulator.pick(id, { count: 4 });
+      await sessionPageOnce(page, id, 'complete');
+      await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.grid img')].every((img) => img.complete && img.naturalWidth > 0));
+    },
+    'expired': async (page) => {
+      await signInWith(page, suite.h);
+      const id = await createSessionIn(page);
+      suite.h.emulator.expireSession(id);
+      await sessionPageOnce(page, id, 'expired');
+    },
+    'emulator-picker': async (page) => {
+      await signInWith(page, suite.h);
+      await submitPickForm(page, suite.h);
+      await page.waitForURL(`${suite.h.emulator.url}/picker/**`);
+    },
+  });
+});
