@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { GoogleAccounts } from './auth/google-account.ts';
 import { TokenVault } from './auth/token-vault.ts';
 import type { Config } from './config.ts';
-import { GoogleOAuth } from './google/oauth.ts';
+import { GoogleOAuth } from './adapters/google/oauth.ts';
 import { createCsrf } from './http/middleware/csrf.ts';
 import { errorHandler, notFoundHandler } from './http/middleware/error-handler.ts';
 import { localeMiddleware } from './http/middleware/locale.ts';
@@ -30,7 +30,7 @@ import { PickerSessions } from './picker/picker-sessions.ts';
 import { Reaper } from './picker/reaper.ts';
 import { createSessionPage } from './http/session-page.ts';
 import { Metrics } from './observability/metrics.ts';
-import type { GoogleInstrumentation } from './google/instrumentation.ts';
+import type { GoogleInstrumentation } from './adapters/google/instrumentation.ts';
 import type { SharedCache } from './store/shared-cache.ts';
 import './auth/session-data.ts';
 

@@ -8,10 +8,10 @@ import { createHash } from 'node:crypto';
 import type { SessionData } from 'express-session';
 import type { Logger } from 'pino';
 import { AppError } from '../errors.ts';
-import type { GoogleOAuth } from '../google/oauth.ts';
-import { isInvalidGrant, toGoogleAppError } from '../google/google-error.ts';
-import { PickerApi } from '../google/picker-api.ts';
-import { noInstrumentation, type GoogleInstrumentation } from '../google/instrumentation.ts';
+import type { GoogleOAuth } from '../adapters/google/oauth.ts';
+import { isInvalidGrant, toGoogleAppError } from '../adapters/google/google-error.ts';
+import { PickerApi } from '../adapters/google/picker-api.ts';
+import { noInstrumentation, type GoogleInstrumentation } from '../adapters/google/instrumentation.ts';
 import type { Config } from '../config.ts';
 import type { GoogleTokens, TokenVault } from './token-vault.ts';
 

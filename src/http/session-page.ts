@@ -6,7 +6,7 @@
  */
 import type { Request, Response } from 'express';
 import QRCode from 'qrcode';
-import { durationMs } from '../google/picker-api.ts';
+import { durationMs } from '../adapters/google/picker-api.ts';
 import type { MediaItems } from '../picker/media-items.ts';
 import { toView } from '../picker/media-items.ts';
 import type { SessionView } from '../picker/picker-sessions.ts';

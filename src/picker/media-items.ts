@@ -8,7 +8,7 @@
 import type { Request } from 'express';
 import type { GoogleAccounts } from '../auth/google-account.ts';
 import { AppError, badRequest, notFound } from '../errors.ts';
-import type { PickedMediaItem } from '../google/picker-api.ts';
+import type { PickedMediaItem } from '../adapters/google/picker-api.ts';
 import type { SharedCache } from '../store/shared-cache.ts';
 import type { PickerSessions } from './picker-sessions.ts';
 

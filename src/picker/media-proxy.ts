@@ -11,7 +11,7 @@ import type { Request, Response } from 'express';
 import type { GoogleAccounts } from '../auth/google-account.ts';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
-import type { PickedMediaItem } from '../google/picker-api.ts';
+import type { PickedMediaItem } from '../adapters/google/picker-api.ts';
 import type { BufferReclaimer } from './buffer-reclaimer.ts';
 import type { MediaItems } from './media-items.ts';
 

@@ -8,7 +8,7 @@ import type { Request } from 'express';
 import type { GoogleAccounts } from '../auth/google-account.ts';
 import type { OwnedPickerSession } from '../auth/session-data.ts';
 import { AppError, notFound } from '../errors.ts';
-import { durationMs, type PickingSession, type PollingConfig } from '../google/picker-api.ts';
+import { durationMs, type PickingSession, type PollingConfig } from '../adapters/google/picker-api.ts';
 import type { SharedCache } from '../store/shared-cache.ts';
 
 export type PickerStatus = 'pending' | 'complete' | 'expired';

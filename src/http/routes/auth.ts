@@ -11,7 +11,7 @@ import type { GoogleAccounts } from '../../auth/google-account.ts';
 import type { PendingSignIn } from '../../auth/session-data.ts';
 import { PICKER_SCOPE } from '../../config.ts';
 import { AppError } from '../../errors.ts';
-import { grantedScopes, type GoogleOAuth } from '../../google/oauth.ts';
+import { grantedScopes, type GoogleOAuth } from '../../adapters/google/oauth.ts';
 import type { PickerSessions } from '../../picker/picker-sessions.ts';
 
 const SIGN_IN_TTL_MS = 15 * 60_000;

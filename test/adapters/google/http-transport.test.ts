@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { createTransport } from '../../src/google/http-transport.ts';
+import { createTransport } from '../../../src/adapters/google/http-transport.ts';
 
 const transportFetch = createTransport(5_000);
 

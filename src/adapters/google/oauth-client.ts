@@ -5,7 +5,7 @@
  * connections) with an explicit timeout on every call.
  */
 import { OAuth2Client, type Credentials } from 'google-auth-library';
-import type { Config } from '../config.ts';
+import type { Config } from '../../config.ts';
 import { createTransport, type GoogleFetch } from './http-transport.ts';
 import { noInstrumentation, type GoogleInstrumentation } from './instrumentation.ts';
 import { retryConfig } from './retry.ts';

@@ -3,7 +3,7 @@
  * envelope or an OAuth error body, a timeout, a refused connection) onto the
  * contract's statuses, keeping Google's status name as the code.
  */
-import { AppError } from '../errors.ts';
+import { AppError } from '../../errors.ts';
 
 /** Contract mapping of Google's canonical status names to our HTTP statuses. */
 const STATUS_BY_GOOGLE_CODE: Record<string, number> = {

@@ -5,7 +5,7 @@
  * empty mediaItems list), and int64 values arrive as strings.
  */
 import type { OAuth2Client } from 'google-auth-library';
-import type { Config } from '../config.ts';
+import type { Config } from '../../config.ts';
 import { createOAuthClient } from './oauth-client.ts';
 import { toGoogleAppError } from './google-error.ts';
 import { noInstrumentation, timed, type GoogleInstrumentation } from './instrumentation.ts';
