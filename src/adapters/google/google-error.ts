@@ -46,14 +46,18 @@ export function retryAfterSeconds(headers: unknown): number | undefined {
   return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
 }
 
+const TIMEOUT = /^(TimeoutError|HeadersTimeoutError|BodyTimeoutError|ETIMEDOUT|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT)$/;
+
+/** True when the error, or one it wraps (gaxios and fetch wrap the real one), is a timeout. */
 export function isTimeout(error: unknown): boolean {
-  const e = error as HttpLikeError;
-  const text = `${e?.name ?? ''} ${e?.code ?? ''} ${(e?.cause as HttpLikeError)?.name ?? ''}`;
-  return /TimeoutError|ETIMEDOUT|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT/.test(text);
+  for (let e = error as HttpLikeError | undefined, depth = 0; e && depth < 4; e = e.cause as HttpLikeError | undefined, depth++) {
+    if (TIMEOUT.test(String(e.name)) || TIMEOUT.test(String(e.code))) return true;
+  }
+  return false;
 }
 
 /** Google's error envelope {error:{code,status,message}} or an OAuth body {error, error_description}. */
-export function googleErrorBody(data: unknown): { status?: string; message?: string; oauthError?: string } {
+function googleErrorBody(data: unknown): { status?: string; message?: string; oauthError?: string } {
   if (!data || typeof data !== 'object') return {};
   const error = (data as { error?: unknown }).error;
   if (error && typeof error === 'object') {
@@ -81,7 +85,8 @@ export function toGoogleAppError(error: unknown, what: string): AppError {
     return new AppError({ status: 502, code: 'UNAVAILABLE', detail: `Google could not be reached for ${what}.`, cause: error });
   }
   const body = googleErrorBody(e.response?.data);
-  const code = body.status ?? GOOGLE_CODE_BY_HTTP[httpStatus] ?? (httpStatus >= 500 ? 'UNAVAILABLE' : 'INVALID_ARGUMENT');
+  // A 3xx is not followed (see http-client.ts): to us it is Google failing to answer.
+  const code = body.status ?? GOOGLE_CODE_BY_HTTP[httpStatus] ?? (httpStatus >= 400 && httpStatus < 500 ? 'INVALID_ARGUMENT' : 'UNAVAILABLE');
   const status = httpStatus >= 500 ? 502 : (STATUS_BY_GOOGLE_CODE[code] ?? 502);
   const retryAfter = status === 429 ? (retryAfterSeconds(e.response?.headers) ?? 30) : undefined;
   return new AppError({
