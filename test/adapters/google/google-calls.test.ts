@@ -78,6 +78,7 @@ describe('Google API calls', () => {
       assert.ok(error instanceof AppError);
       assert.equal(error.status, 504);
       assert.equal(error.code, 'DEADLINE_EXCEEDED');
+      assert.equal(error.messageKey, 'error.googleTimeout');
       return true;
     });
     const elapsed = performance.now() - started;
@@ -85,11 +86,12 @@ describe('Google API calls', () => {
     assert.equal(seen.length, 1);
   });
 
-  it('when Google answers 500 INTERNAL to a GET, then it is retried and ends as 502', async () => {
+  it('when Google answers 500 INTERNAL to a GET, then it is retried and ends as 502 "Google is unavailable"', async () => {
     handle = (_req, res) => json(res, 500, { error: { code: 500, status: 'INTERNAL', message: 'Internal error encountered.' } });
     await assert.rejects(new PickerApi(config, 'token').listMediaItems('abc'), (error: AppError) => {
       assert.equal(error.status, 502);
       assert.equal(error.code, 'INTERNAL');
+      assert.equal(error.messageKey, 'error.googleUnavailable');
       return true;
     });
     assert.equal(seen.length, 3);
