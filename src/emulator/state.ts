@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 
-export const PICKER_SCOPE = 'https://www.googleapis.com/auth/photospicker.mediaitems.readonly';
+export { PICKER_SCOPE } from '../config.ts';
 /** Scopes that are granted with sign-in itself; the rest can be unticked on the consent page. */
 export const SIGN_IN_SCOPES = new Set(['openid', 'email', 'profile']);
 const EXPANDED_SCOPE: Record<string, string> = {

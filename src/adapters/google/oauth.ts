@@ -12,7 +12,7 @@ import { createOAuthClient } from './oauth-client.ts';
 import { toGoogleAppError } from './google-error.ts';
 import { noInstrumentation, timed, type GoogleInstrumentation } from './instrumentation.ts';
 
-export const SIGN_IN_SCOPES = [PICKER_SCOPE, 'openid', 'email'] as const;
+const SIGN_IN_SCOPES = [PICKER_SCOPE, 'openid', 'email'] as const;
 
 export interface AuthorizationRequest {
   url: string;

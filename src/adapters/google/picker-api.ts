@@ -66,10 +66,6 @@ function normaliseSession(data: Partial<PickingSession>): PickingSession {
   };
 }
 
-export interface CallOptions {
-  signal?: AbortSignal;
-}
-
 /** Picker calls on behalf of one user, identified by their current access token. */
 export class PickerApi {
   readonly #client: OAuth2Client;
@@ -93,36 +89,33 @@ export class PickerApi {
     });
   }
 
-  async createSession(input: { requestId?: string; maxItemCount?: number }, options: CallOptions = {}) {
+  async createSession(input: { requestId?: string; maxItemCount?: number }) {
     const data = await this.#call<Partial<PickingSession>>('sessions.create', {
       url: `${this.#root}/sessions`,
+      // POST is never retried (see retry.ts): creating twice would open two sessions.
       method: 'POST',
       ...(input.requestId ? { params: { requestId: input.requestId } } : {}),
       data: input.maxItemCount ? { pickingConfig: { maxItemCount: String(input.maxItemCount) } } : {},
-      // POST is never retried (see retry.ts): creating twice would open two sessions.
-      ...options,
     });
     return normaliseSession(data);
   }
 
-  async getSession(id: string, options: CallOptions = {}) {
+  async getSession(id: string) {
     const data = await this.#call<Partial<PickingSession>>('sessions.get', {
       url: `${this.#root}/sessions/${encodeURIComponent(id)}`,
       method: 'GET',
-      ...options,
     });
     return normaliseSession(data);
   }
 
-  async deleteSession(id: string, options: CallOptions = {}): Promise<void> {
+  async deleteSession(id: string): Promise<void> {
     await this.#call<unknown>('sessions.delete', {
       url: `${this.#root}/sessions/${encodeURIComponent(id)}`,
       method: 'DELETE',
-      ...options,
     });
   }
 
-  async listMediaItems(sessionId: string, page: { pageSize?: number; pageToken?: string } = {}, options: CallOptions = {}) {
+  async listMediaItems(sessionId: string, page: { pageSize?: number; pageToken?: string } = {}) {
     const data = await this.#call<Partial<MediaItemsPage>>('mediaItems.list', {
       url: `${this.#root}/mediaItems`,
       method: 'GET',
@@ -131,7 +124,6 @@ export class PickerApi {
         ...(page.pageSize ? { pageSize: page.pageSize } : {}),
         ...(page.pageToken ? { pageToken: page.pageToken } : {}),
       },
-      ...options,
     });
     return {
       mediaItems: Array.isArray(data.mediaItems) ? data.mediaItems : [],
