@@ -4,7 +4,8 @@
  * checks it against MEDIA_HOSTS) and no redirect is followed, so the token
  * cannot travel on. UPSTREAM_TIMEOUT_MS bounds the wait for the answer and
  * then every gap between bytes, never the whole download: a long video may
- * stream for as long as it keeps flowing.
+ * stream for as long as it keeps flowing. (undici checks these timers about
+ * twice a second, so one fires up to a second late.)
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
