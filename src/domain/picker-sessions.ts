@@ -133,7 +133,10 @@ export class PickerSessions {
   /** The user's Picker sessions, newest first. */
   async list(userId: UserId): Promise<OwnedPickerSession[]> {
     const owned = await this.#store.hashGetAll(ownedKey(userId));
+    // Newest first. Fields come back in the order they were added, so reversing first keeps sessions created in the
+    // same millisecond newest first too.
     return [...owned]
+      .reverse()
       .map(([id, raw]) => ({ id, ...(JSON.parse(raw) as Omit<OwnedPickerSession, 'id'>) }))
       .sort((a, b) => b.createdAt - a.createdAt);
   }

@@ -12,7 +12,6 @@ import type { Readable } from 'node:stream';
  * update. Values are strings; the domain owns their encoding. Keys are the
  * domain's own names; the adapter adds its deployment prefix.
  */
-import type { Readable } from 'node:stream';
 export interface SharedStore {
   get(key: string): Promise<string | undefined>;
   /** Sets the value; with ttlMs it expires after that long, without it it stays. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { MAX_REMEMBERED } from '../../../src/picker/picker-sessions.ts';
+import { MAX_REMEMBERED } from '../../../src/domain/picker-sessions.ts';
 import { createPickerSession, startHarness, waitForStatus, type Client, type Harness } from '../../helpers/harness.ts';
 
 describe('following a Picker session', () => {

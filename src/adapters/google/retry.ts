@@ -11,21 +11,24 @@ import { isTimeout, retryAfterSeconds } from './google-error.ts';
 type RetryConfig = NonNullable<NonNullable<OAuth2ClientOptions['transporterOptions']>['retryConfig']>;
 type GaxiosError = Parameters<NonNullable<RetryConfig['shouldRetry']>>[0];
 
-export const MAX_RETRIES = 2;
+const MAX_RETRIES = 2;
 const BASE_DELAY_MS = 200;
 const MAX_DELAY_MS = 5_000;
+/**
+ * Fixed here rather than read from the call's retryConfig: google-auth-library
+ * merges its own list (with POST) into its token calls, and a sign-in code
+ * is good for one exchange only.
+ */
+const RETRIED_METHODS = ['GET', 'DELETE'];
 
 export interface RetryObserver {
   (method: string, attempt: number): void;
 }
 
 function retryable(error: GaxiosError): boolean {
-  const config = error.config?.retryConfig;
-  const attempt = config?.currentRetryAttempt ?? 0;
-  const methods = config?.httpMethodsToRetry ?? ['GET', 'DELETE'];
+  const attempt = error.config?.retryConfig?.currentRetryAttempt ?? 0;
   const method = (error.config?.method ?? 'GET').toUpperCase();
-  if (attempt >= (config?.retry ?? MAX_RETRIES) || !methods.includes(method)) return false;
-  if (isTimeout(error) || error.config?.signal?.aborted) return false;
+  if (attempt >= MAX_RETRIES || !RETRIED_METHODS.includes(method) || isTimeout(error)) return false;
   const status = error.response?.status;
   if (status === undefined) return true; // connection refused or reset
   return status === 429 || status >= 500;
@@ -38,16 +41,11 @@ export function backoffDelayMs(attempt: number, retryAfter: number | undefined, 
 
 export function retryConfig(onRetry?: RetryObserver): RetryConfig {
   return {
-    retry: MAX_RETRIES,
-    noResponseRetries: MAX_RETRIES,
-    httpMethodsToRetry: ['GET', 'DELETE'],
-    statusCodesToRetry: [[429, 429], [500, 599]],
-    shouldRetry: (error) => retryable(error),
+    shouldRetry: retryable,
     retryBackoff: async (error) => {
       const attempt = error.config?.retryConfig?.currentRetryAttempt ?? 0;
       onRetry?.((error.config?.method ?? 'GET').toUpperCase(), attempt);
-      const delay = backoffDelayMs(attempt, retryAfterSeconds(error.response?.headers));
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, retryAfterSeconds(error.response?.headers))));
     },
   };
 }

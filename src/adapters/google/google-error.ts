@@ -1,27 +1,33 @@
 /**
  * Maps whatever a Google call throws (an HTTP error with Google's error
  * envelope or an OAuth error body, a timeout, a refused connection) onto the
- * contract's statuses, keeping Google's status name as the code.
+ * contract's statuses, keeping Google's status name as the code. Every error
+ * carries its own messageKey: Google's status names must not pick the
+ * gateway's explanations (Google's INTERNAL is not "something went wrong on
+ * our side").
  */
-import { AppError } from '../errors.ts';
+import { AppError } from '../../errors.ts';
 
-/** Contract mapping of Google's canonical status names to our HTTP statuses. */
-const STATUS_BY_GOOGLE_CODE: Record<string, number> = {
-  INVALID_ARGUMENT: 400,
-  OUT_OF_RANGE: 400,
-  FAILED_PRECONDITION: 409,
-  UNAUTHENTICATED: 401,
-  PERMISSION_DENIED: 403,
-  NOT_FOUND: 404,
-  ALREADY_EXISTS: 409,
-  ABORTED: 409,
-  RESOURCE_EXHAUSTED: 429,
+/** Contract mapping of Google's canonical status names to our HTTP statuses, and what a person is told. */
+const BY_GOOGLE_CODE: Record<string, { status: number; messageKey: string }> = {
+  INVALID_ARGUMENT: { status: 400, messageKey: 'error.badRequest' },
+  OUT_OF_RANGE: { status: 400, messageKey: 'error.badRequest' },
+  FAILED_PRECONDITION: { status: 409, messageKey: 'error.notDone' },
+  UNAUTHENTICATED: { status: 401, messageKey: 'error.signedOutByGoogle' },
+  PERMISSION_DENIED: { status: 403, messageKey: 'error.permissionDenied' },
+  NOT_FOUND: { status: 404, messageKey: 'error.notFound' },
+  ALREADY_EXISTS: { status: 409, messageKey: 'error.badRequest' },
+  ABORTED: { status: 409, messageKey: 'error.googleUnavailable' },
+  RESOURCE_EXHAUSTED: { status: 429, messageKey: 'error.tooManySessions' },
 };
 
 const GOOGLE_CODE_BY_HTTP: Record<number, string> = {
   400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 409: 'ABORTED',
   429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 501: 'UNIMPLEMENTED', 502: 'UNAVAILABLE', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED',
 };
+
+/** A Google failure on its side, or one we cannot place: 502, "Google is unavailable, try again". */
+const UNAVAILABLE = { status: 502, messageKey: 'error.googleUnavailable' };
 
 interface HttpLikeError {
   name?: string;
@@ -46,14 +52,18 @@ export function retryAfterSeconds(headers: unknown): number | undefined {
   return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
 }
 
+const TIMEOUT = /^(TimeoutError|HeadersTimeoutError|BodyTimeoutError|ETIMEDOUT|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT)$/;
+
+/** True when the error, or one it wraps (gaxios and fetch wrap the real one), is a timeout. */
 export function isTimeout(error: unknown): boolean {
-  const e = error as HttpLikeError;
-  const text = `${e?.name ?? ''} ${e?.code ?? ''} ${(e?.cause as HttpLikeError)?.name ?? ''}`;
-  return /TimeoutError|ETIMEDOUT|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT/.test(text);
+  for (let e = error as HttpLikeError | undefined, depth = 0; e && depth < 4; e = e.cause as HttpLikeError | undefined, depth++) {
+    if (TIMEOUT.test(String(e.name)) || TIMEOUT.test(String(e.code))) return true;
+  }
+  return false;
 }
 
 /** Google's error envelope {error:{code,status,message}} or an OAuth body {error, error_description}. */
-export function googleErrorBody(data: unknown): { status?: string; message?: string; oauthError?: string } {
+function googleErrorBody(data: unknown): { status?: string; message?: string; oauthError?: string } {
   if (!data || typeof data !== 'object') return {};
   const error = (data as { error?: unknown }).error;
   if (error && typeof error === 'object') {
@@ -74,20 +84,24 @@ export function toGoogleAppError(error: unknown, what: string): AppError {
   if (error instanceof AppError) return error;
   const e = error as HttpLikeError;
   if (isTimeout(error)) {
-    return new AppError({ status: 504, code: 'DEADLINE_EXCEEDED', detail: `Google did not answer ${what} in time.`, cause: error });
+    return new AppError({
+      status: 504, code: 'DEADLINE_EXCEEDED', detail: `Google did not answer ${what} in time.`, messageKey: 'error.googleTimeout', cause: error,
+    });
   }
   const httpStatus = e?.response?.status ?? e?.status;
   if (!httpStatus) {
-    return new AppError({ status: 502, code: 'UNAVAILABLE', detail: `Google could not be reached for ${what}.`, cause: error });
+    return new AppError({ code: 'UNAVAILABLE', detail: `Google could not be reached for ${what}.`, ...UNAVAILABLE, cause: error });
   }
   const body = googleErrorBody(e.response?.data);
-  const code = body.status ?? GOOGLE_CODE_BY_HTTP[httpStatus] ?? (httpStatus >= 500 ? 'UNAVAILABLE' : 'INVALID_ARGUMENT');
-  const status = httpStatus >= 500 ? 502 : (STATUS_BY_GOOGLE_CODE[code] ?? 502);
+  // A 3xx is not followed (see http-client.ts): to us it is Google failing to answer.
+  const code = body.status ?? GOOGLE_CODE_BY_HTTP[httpStatus] ?? (httpStatus >= 400 && httpStatus < 500 ? 'INVALID_ARGUMENT' : 'UNAVAILABLE');
+  const { status, messageKey } = httpStatus >= 500 ? UNAVAILABLE : (BY_GOOGLE_CODE[code] ?? UNAVAILABLE);
   const retryAfter = status === 429 ? (retryAfterSeconds(e.response?.headers) ?? 30) : undefined;
   return new AppError({
     status,
     code,
     detail: body.message ? `Google answered ${what} with ${code}: ${body.message}` : `Google answered ${what} with ${code}.`,
+    messageKey,
     cause: error,
     ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),
   });

@@ -5,54 +5,11 @@
  * empty mediaItems list), and int64 values arrive as strings.
  */
 import type { OAuth2Client } from 'google-auth-library';
-import type { Config } from '../config.ts';
+import type { Config } from '../../config.ts';
+import type { MediaItemsPage, PickerApi as PickerApiPort, PickingSession } from '../../domain/ports.ts';
 import { createOAuthClient } from './oauth-client.ts';
 import { toGoogleAppError } from './google-error.ts';
 import { noInstrumentation, timed, type GoogleInstrumentation } from './instrumentation.ts';
-
-export interface PollingConfig {
-  pollInterval?: string;
-  timeoutIn?: string;
-}
-
-export interface PickingSession {
-  id: string;
-  pickerUri: string;
-  pollingConfig?: PollingConfig;
-  expireTime: string;
-  pickingConfig?: { maxItemCount?: string };
-  mediaItemsSet: boolean;
-}
-
-export interface PickedMediaItem {
-  id: string;
-  createTime?: string;
-  type: 'PHOTO' | 'VIDEO' | 'TYPE_UNSPECIFIED';
-  mediaFile: {
-    baseUrl: string;
-    mimeType?: string;
-    filename?: string;
-    mediaFileMetadata?: {
-      width?: number;
-      height?: number;
-      cameraMake?: string;
-      cameraModel?: string;
-      photoMetadata?: Record<string, unknown>;
-      videoMetadata?: { fps?: number; processingStatus?: string };
-    };
-  };
-}
-
-export interface MediaItemsPage {
-  mediaItems: PickedMediaItem[];
-  nextPageToken?: string;
-}
-
-/** Parses Google's Duration strings ("5s", "3.5s") into milliseconds. */
-export function durationMs(duration: string | undefined): number | undefined {
-  const match = duration?.match(/^(\d+(?:\.\d+)?)s$/);
-  return match ? Math.round(Number(match[1]) * 1000) : undefined;
-}
 
 function normaliseSession(data: Partial<PickingSession>): PickingSession {
   if (!data.id || !data.pickerUri) throw new Error('Picker session without id or pickerUri');
@@ -66,12 +23,8 @@ function normaliseSession(data: Partial<PickingSession>): PickingSession {
   };
 }
 
-export interface CallOptions {
-  signal?: AbortSignal;
-}
-
 /** Picker calls on behalf of one user, identified by their current access token. */
-export class PickerApi {
+export class PickerApi implements PickerApiPort {
   readonly #client: OAuth2Client;
   readonly #root: string;
   readonly #instrumentation: GoogleInstrumentation;
@@ -93,36 +46,33 @@ export class PickerApi {
     });
   }
 
-  async createSession(input: { requestId?: string; maxItemCount?: number }, options: CallOptions = {}) {
+  async createSession(input: { requestId?: string; maxItemCount?: number }) {
     const data = await this.#call<Partial<PickingSession>>('sessions.create', {
       url: `${this.#root}/sessions`,
+      // POST is never retried (see retry.ts): creating twice would open two sessions.
       method: 'POST',
       ...(input.requestId ? { params: { requestId: input.requestId } } : {}),
       data: input.maxItemCount ? { pickingConfig: { maxItemCount: String(input.maxItemCount) } } : {},
-      // POST is never retried (see retry.ts): creating twice would open two sessions.
-      ...options,
     });
     return normaliseSession(data);
   }
 
-  async getSession(id: string, options: CallOptions = {}) {
+  async getSession(id: string) {
     const data = await this.#call<Partial<PickingSession>>('sessions.get', {
       url: `${this.#root}/sessions/${encodeURIComponent(id)}`,
       method: 'GET',
-      ...options,
     });
     return normaliseSession(data);
   }
 
-  async deleteSession(id: string, options: CallOptions = {}): Promise<void> {
+  async deleteSession(id: string): Promise<void> {
     await this.#call<unknown>('sessions.delete', {
       url: `${this.#root}/sessions/${encodeURIComponent(id)}`,
       method: 'DELETE',
-      ...options,
     });
   }
 
-  async listMediaItems(sessionId: string, page: { pageSize?: number; pageToken?: string } = {}, options: CallOptions = {}) {
+  async listMediaItems(sessionId: string, page: { pageSize?: number; pageToken?: string } = {}) {
     const data = await this.#call<Partial<MediaItemsPage>>('mediaItems.list', {
       url: `${this.#root}/mediaItems`,
       method: 'GET',
@@ -131,7 +81,6 @@ export class PickerApi {
         ...(page.pageSize ? { pageSize: page.pageSize } : {}),
         ...(page.pageToken ? { pageToken: page.pageToken } : {}),
       },
-      ...options,
     });
     return {
       mediaItems: Array.isArray(data.mediaItems) ? data.mediaItems : [],

@@ -1,5 +1,5 @@
 /** Hooks through which Google calls report to metrics, without the Google modules knowing about Prometheus. */
-import { AppError } from '../errors.ts';
+import { AppError } from '../../errors.ts';
 
 export interface GoogleInstrumentation {
   onCall(method: string, outcome: string, seconds: number): void;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { backoffDelayMs } from '../../src/google/retry.ts';
-import { createPickerSession, startHarness, type Client, type Harness } from '../helpers/harness.ts';
+import { backoffDelayMs } from '../../../src/adapters/google/retry.ts';
+import { createPickerSession, startHarness, type Client, type Harness } from '../../helpers/harness.ts';
 
 describe('resilient Google calls', () => {
   let h: Harness;

@@ -1,21 +1,14 @@
 /**
  * Builds google-auth-library clients. One client per request and user, never
  * a shared client with setCredentials(), so concurrent requests cannot mix
- * users' tokens. The transport is ./http-transport.ts (pooled keep-alive
- * connections) with an explicit timeout on every call.
+ * users' tokens. Every call goes through the process's one HTTP client
+ * (./http-client.ts) and must be answered within UPSTREAM_TIMEOUT_MS.
  */
 import { OAuth2Client, type Credentials } from 'google-auth-library';
-import type { Config } from '../config.ts';
-import { createTransport, type GoogleFetch } from './http-transport.ts';
+import type { Config } from '../../config.ts';
+import { googleFetch } from './http-client.ts';
 import { noInstrumentation, type GoogleInstrumentation } from './instrumentation.ts';
 import { retryConfig } from './retry.ts';
-
-const transports = new WeakMap<Config, GoogleFetch>();
-function transportFor(config: Config): GoogleFetch {
-  let transport = transports.get(config);
-  if (!transport) transports.set(config, (transport = createTransport(config.upstreamTimeoutMs)));
-  return transport;
-}
 
 export function createOAuthClient(
   config: Config,
@@ -36,8 +29,9 @@ export function createOAuthClient(
     eagerRefreshThresholdMillis: 0,
     forceRefreshOnFailure: false,
     transporterOptions: {
-      // The transport enforces UPSTREAM_TIMEOUT_MS on every call (see http-transport.ts for why not gaxios's timeout).
-      fetchImplementation: transportFor(config) as unknown as typeof fetch,
+      fetchImplementation: googleFetch,
+      // Per attempt: a retry gets a fresh deadline (see retry.ts for which calls are retried).
+      timeout: config.upstreamTimeoutMs,
       retryConfig: retryConfig(instrumentation.onRetry),
     },
   });

@@ -6,13 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { oauth2 } from '@googleapis/oauth2';
 import { CodeChallengeMethod } from 'google-auth-library';
-import { PICKER_SCOPE, type Config } from '../config.ts';
-import type { GoogleTokens } from '../auth/token-vault.ts';
+import { PICKER_SCOPE, type Config } from '../../config.ts';
+import type { GoogleTokens } from '../../domain/ports.ts';
 import { createOAuthClient } from './oauth-client.ts';
 import { toGoogleAppError } from './google-error.ts';
 import { noInstrumentation, timed, type GoogleInstrumentation } from './instrumentation.ts';
 
-export const SIGN_IN_SCOPES = [PICKER_SCOPE, 'openid', 'email'] as const;
+const SIGN_IN_SCOPES = [PICKER_SCOPE, 'openid', 'email'] as const;
 
 export interface AuthorizationRequest {
   url: string;
