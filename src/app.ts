@@ -11,6 +11,7 @@ import { GoogleAccounts } from './auth/google-account.ts';
 import { TokenVault } from './auth/token-vault.ts';
 import type { Config } from './config.ts';
 import { GoogleOAuth } from './google/oauth.ts';
+import { integerLiteralsOnly } from './http/inputs.ts';
 import { createCsrf } from './http/middleware/csrf.ts';
 import { errorHandler, notFoundHandler } from './http/middleware/error-handler.ts';
 import { localeMiddleware } from './http/middleware/locale.ts';
@@ -96,7 +97,7 @@ export function createApp(deps: AppDependencies): App {
   app.use('/static', express.static(STATIC_DIR, { index: false, maxAge: config.isProduction ? '1h' : 0 }));
   app.use(securityHeaders(config));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimitBytes, parameterLimit: 50 }));
-  app.use(express.json({ limit: config.bodyLimitBytes }));
+  app.use(express.json({ limit: config.bodyLimitBytes, reviver: integerLiteralsOnly }));
   app.use(localeMiddleware(config));
   app.use(sessionMiddleware(config, deps.sessionStore));
   app.use(csrf.protect);

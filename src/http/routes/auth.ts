@@ -4,41 +4,18 @@
  * spent, code exchanged with the verifier, picker scope checked, session id
  * regenerated), POST /auth/logout ends it.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { Router, type Request, type RequestHandler } from 'express';
-import { z } from 'zod';
 import type { GoogleAccounts } from '../../auth/google-account.ts';
 import type { PendingSignIn } from '../../auth/session-data.ts';
 import { PICKER_SCOPE } from '../../config.ts';
 import { AppError } from '../../errors.ts';
 import { grantedScopes, type GoogleOAuth } from '../../google/oauth.ts';
 import type { PickerSessions } from '../../picker/picker-sessions.ts';
+import { sameSecret } from '../../security/constant-time.ts';
+import { callbackQuery } from '../inputs.ts';
+import { safeReturnTo } from '../return-to.ts';
 
 const SIGN_IN_TTL_MS = 15 * 60_000;
-
-const callbackQuery = z.object({
-  state: z.string().max(512).optional(),
-  code: z.string().max(2048).optional(),
-  error: z.string().max(256).optional(),
-});
-
-/** Only a path on this site; anything else (absolute URL, //host, backslashes) falls back to '/'. */
-export function safeReturnTo(raw: unknown): string {
-  if (typeof raw !== 'string' || !raw.startsWith('/') || raw.startsWith('//') || /[\\\u0000-\u001f]/.test(raw)) return '/';
-  try {
-    const base = 'http://gateway.invalid';
-    const target = new URL(raw, base);
-    return target.origin === base ? `${target.pathname}${target.search}${target.hash}` : '/';
-  } catch {
-    return '/';
-  }
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
 
 const invalidState = (detail: string) =>
   new AppError({ status: 400, code: 'INVALID_STATE', detail, messageKey: 'error.invalidState' });

@@ -3,9 +3,9 @@
  * (JSON clients get 201), follow it, delete it.
  */
 import { Router, type RequestHandler } from 'express';
-import { z } from 'zod';
 import type { GoogleAccounts } from '../../auth/google-account.ts';
 import { AppError } from '../../errors.ts';
+import { contentQuery, createSessionInput, invalidInput, mediaItemIdParam, mediaItemsQuery, pickerSessionIdParam } from '../inputs.ts';
 import type { PickerSessions } from '../../picker/picker-sessions.ts';
 import type { MediaItems } from '../../picker/media-items.ts';
 import type { MediaProxy } from '../../picker/media-proxy.ts';
@@ -13,39 +13,6 @@ import type { SessionPage } from '../session-page.ts';
 import { requireUser } from '../middleware/require-user.ts';
 import { wantsJson } from '../negotiate.ts';
 import type { Views } from '../views.ts';
-
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
-const blank = (value: unknown) => (value === '' || value === null ? undefined : value);
-
-export const createSessionInput = z.object({
-  maxItemCount: z.preprocess(
-    blank,
-    z.coerce.number({ error: 'maxItemCount must be a whole number from 1 to 2000' })
-      .int('maxItemCount must be a whole number from 1 to 2000')
-      .min(1, 'maxItemCount must be a whole number from 1 to 2000')
-      .max(2000, 'maxItemCount must be a whole number from 1 to 2000')
-      .optional(),
-  ),
-  requestId: z.preprocess(blank, z.string().regex(UUID_V4, 'requestId must be a UUID version 4').optional()),
-});
-
-const sessionIdParam = z.string().min(1).max(512);
-
-const mediaItemsQuery = z.object({
-  pageSize: z.preprocess(blank, z.coerce.number().int().min(1, 'pageSize must be 1 to 100').max(100, 'pageSize must be 1 to 100').optional()),
-  pageToken: z.preprocess(blank, z.string().max(512).optional()),
-});
-
-const contentQuery = z.object({
-  w: z.preprocess(blank, z.coerce.number().int().min(1).max(16_383).optional()),
-  h: z.preprocess(blank, z.coerce.number().int().min(1).max(16_383).optional()),
-  crop: z.preprocess(blank, z.enum(['0', '1']).optional()),
-  download: z.preprocess(blank, z.enum(['0', '1']).optional()),
-});
-
-function invalid(error: z.ZodError): AppError {
-  return new AppError({ status: 400, code: 'INVALID_ARGUMENT', detail: error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
-}
 
 export interface PickerSessionRouteDeps {
   accounts: GoogleAccounts;
@@ -99,7 +66,7 @@ export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
   const signedIn = requireUser(accounts);
 
   router.get('/sessions/:id', signedIn, async (req, res) => {
-    const id = sessionIdParam.parse(req.params.id);
+    const id = pickerSessionIdParam.parse(req.params.id);
     const view = await pickerSessions.status(req, id);
     res.set('Cache-Control', 'no-store');
     if (wantsJson(req)) {
@@ -116,7 +83,7 @@ export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
   });
 
   const deleteSession: RequestHandler = async (req, res) => {
-    await pickerSessions.delete(req, sessionIdParam.parse(req.params.id));
+    await pickerSessions.delete(req, pickerSessionIdParam.parse(req.params.id));
     res.set('Cache-Control', 'no-store');
     if (req.method === 'DELETE') res.status(204).end();
     else res.redirect(303, '/');
@@ -125,9 +92,9 @@ export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
   router.post('/sessions/:id/delete', signedIn, deleteSession);
 
   router.get('/sessions/:id/media-items', signedIn, async (req, res) => {
-    const id = sessionIdParam.parse(req.params.id);
+    const id = pickerSessionIdParam.parse(req.params.id);
     const query = mediaItemsQuery.safeParse(req.query);
-    if (!query.success) throw invalid(query.error);
+    if (!query.success) throw invalidInput(query.error);
     const page = await deps.mediaItems.page(req, id, {
       ...(query.data.pageSize ? { pageSize: query.data.pageSize } : {}),
       ...(query.data.pageToken ? { pageToken: query.data.pageToken } : {}),
@@ -136,10 +103,10 @@ export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
   });
 
   router.get('/sessions/:id/media-items/:itemId/content', signedIn, async (req, res) => {
-    const id = sessionIdParam.parse(req.params.id);
-    const itemId = sessionIdParam.parse(req.params.itemId);
+    const id = pickerSessionIdParam.parse(req.params.id);
+    const itemId = mediaItemIdParam.parse(req.params.itemId);
     const query = contentQuery.safeParse(req.query);
-    if (!query.success) throw invalid(query.error);
+    if (!query.success) throw invalidInput(query.error);
     await deps.mediaProxy.stream(req, res, id, itemId, {
       ...(query.data.w ? { w: query.data.w } : {}),
       ...(query.data.h ? { h: query.data.h } : {}),
