@@ -30,7 +30,7 @@ describe('security headers and cookies', () => {
   });
 
   it('when a session cookie is set over http, then it is HttpOnly, SameSite=Lax, Path=/ and not Secure', async () => {
-    const response = await h.client().get('/');
+    const response = await h.client().get('/auth/google'); // a started sign-in: the first thing a session holds
     const cookie = response.headers.getSetCookie().find((c) => c.startsWith('sid='))!;
     assert.match(cookie, /HttpOnly/);
     assert.match(cookie, /SameSite=Lax/);
@@ -41,7 +41,7 @@ describe('security headers and cookies', () => {
   it('when PUBLIC_URL is https, then the cookie is __Host-sid and Secure', async () => {
     const secure = await startHarness({ env: { PUBLIC_URL: 'https://photos.example.test', TRUST_PROXY: 'loopback' }, sharedEmulator: h.emulator });
     try {
-      const response = await fetch(`${secure.url}/`, { headers: { 'x-forwarded-proto': 'https' } });
+      const response = await fetch(`${secure.url}/auth/google`, { headers: { 'x-forwarded-proto': 'https' }, redirect: 'manual' });
       const cookie = response.headers.getSetCookie().find((c) => c.startsWith('__Host-sid='));
       assert.ok(cookie, response.headers.getSetCookie().join(' | '));
       assert.match(cookie!, /Secure/);

@@ -37,7 +37,7 @@ describe('Google sign-in', () => {
 
   it('when the user allows access, then the session id changes and they land on return_to signed in', async () => {
     const client = h.client();
-    await client.get('/'); // an anonymous session first, to see it replaced
+    await client.get('/auth/google'); // a session with a started sign-in first, to see it replaced
     const before = client.cookies.get('sid');
     assert.ok(before);
     const response = await signIn(client, { returnTo: '/sessions?x=1' });
