@@ -16,6 +16,7 @@ describe('security headers and cookies', () => {
     const nonce = csp.match(/'nonce-([^']+)'/)?.[1];
     assert.ok(nonce);
     assert.ok(!second.headers.get('content-security-policy')!.includes(nonce!), 'nonce changes per request');
+    assert.equal(Buffer.from(nonce!, 'base64').length, 16, 'a 128-bit nonce');
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
     const formAction = csp.split(';').map((d) => d.trim()).find((d) => d.startsWith('form-action'))!;
     assert.ok(formAction.includes("'self'"));
