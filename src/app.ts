@@ -21,6 +21,7 @@ import type { SharedStore } from './domain/ports.ts';
 import { Reaper } from './domain/reaper.ts';
 import { SignIns } from './domain/sign-in.ts';
 import { TokenVault } from './domain/token-vault.ts';
+import { integerLiteralsOnly } from './http/inputs.ts';
 import { createCsrf } from './http/middleware/csrf.ts';
 import { errorHandler, notFoundHandler } from './http/middleware/error-handler.ts';
 import { localeMiddleware } from './http/middleware/locale.ts';
@@ -127,7 +128,7 @@ export function createApp(deps: AppDependencies): App {
   app.use('/static', express.static(STATIC_DIR, { index: false, maxAge: config.isProduction ? '1h' : 0 }));
   app.use(securityHeaders(config));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimitBytes, parameterLimit: 50 }));
-  app.use(express.json({ limit: config.bodyLimitBytes }));
+  app.use(express.json({ limit: config.bodyLimitBytes, reviver: integerLiteralsOnly }));
   app.use(localeMiddleware(config));
   app.use(sessionMiddleware(config, deps.sessionStore));
   app.use(csrf.protect);

@@ -173,6 +173,17 @@ export function loadConfig(env: Env = process.env): Config {
   if (isProduction && !secureCookies) {
     warnings.push('PUBLIC_URL is http: cookies are not Secure. Use https outside private networks and local trials.');
   }
+  const trustProxy = parseTrustProxy(e.TRUST_PROXY);
+  if (secureCookies && (trustProxy === false || trustProxy === 0)) {
+    // The gateway speaks plain http, so an https PUBLIC_URL means a proxy ends TLS in front of it. Unless Express
+    // trusts that proxy's X-Forwarded-Proto, every request looks like http, express-session never sets its Secure
+    // cookie, and every sign-in ends in a 400 at the callback.
+    const message =
+      'PUBLIC_URL is https but TRUST_PROXY is not set: behind the TLS-terminating proxy no session cookie would ever be set. ' +
+      'Set TRUST_PROXY to the number of proxies in front of the gateway (e.g. TRUST_PROXY=1).';
+    if (isProduction) problems.push(message);
+    else warnings.push(message);
+  }
 
   const useEmulator = !e.GOOGLE_CLIENT_ID && !isProduction;
   if (isProduction) {
@@ -260,7 +271,7 @@ export function loadConfig(env: Env = process.env): Config {
       absoluteTimeoutMs: e.SESSION_ABSOLUTE_TIMEOUT_MS ?? 7 * 86_400_000,
     },
     tokenKeys,
-    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    trustProxy,
     logLevel: e.LOG_LEVEL,
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS ?? 30_000,
     rateLimits: {

@@ -40,6 +40,15 @@ export class AppError extends Error {
 export const notFound = (detail = 'Not found.') => new AppError({ status: 404, code: 'NOT_FOUND', detail });
 export const badRequest = (detail: string, code = 'INVALID_ARGUMENT') => new AppError({ status: 400, code, detail });
 
+/** body-parser's errors by type (its status stays): what went wrong with the body, said plainly. */
+const BODY_PARSER_ERRORS = new Map<unknown, { code: string; detail: string }>([
+  ['entity.parse.failed', { code: 'MALFORMED_BODY', detail: 'The request body is not well-formed JSON or form data.' }],
+  ['entity.too.large', { code: 'PAYLOAD_TOO_LARGE', detail: 'The request body is larger than this service accepts.' }],
+  ['parameters.too.many', { code: 'PAYLOAD_TOO_LARGE', detail: 'The form has more fields than this service accepts.' }],
+  ['charset.unsupported', { code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'The request body\'s charset is not supported; send UTF-8.' }],
+  ['encoding.unsupported', { code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'The request body\'s Content-Encoding is not supported.' }],
+]);
+
 /** Turns anything thrown into an AppError, keeping the original as the cause. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
@@ -49,15 +58,13 @@ export function toAppError(error: unknown): AppError {
   if (isStoreUnavailable(error)) {
     return new AppError({ status: 503, code: 'SERVICE_UNAVAILABLE', detail: 'Session storage is unavailable; try again shortly.', cause: error });
   }
-  const candidate = error as { status?: unknown; statusCode?: unknown; type?: unknown; expose?: unknown; message?: unknown };
+  const bodyError = BODY_PARSER_ERRORS.get((error as { type?: unknown })?.type);
+  if (bodyError) return new AppError({ status: (error as { status: number }).status, ...bodyError, cause: error });
+  const candidate = error as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown };
   const status = Number(candidate?.status ?? candidate?.statusCode);
-  // body-parser and friends throw http-errors with an exposed 4xx status.
+  // Other http-errors (express, serve-static) with an exposed 4xx status.
   if (Number.isInteger(status) && status >= 400 && status < 500) {
-    const code =
-      candidate.type === 'entity.too.large' ? 'PAYLOAD_TOO_LARGE'
-      : candidate.type === 'entity.parse.failed' ? 'MALFORMED_BODY'
-      : status === 403 ? 'FORBIDDEN'
-      : 'BAD_REQUEST';
+    const code = status === 403 ? 'FORBIDDEN' : 'BAD_REQUEST';
     const detail = candidate.expose === true && typeof candidate.message === 'string' ? candidate.message : undefined;
     return new AppError({ status, code, cause: error, ...(detail ? { detail } : {}) });
   }

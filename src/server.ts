@@ -4,6 +4,7 @@
  * the app, and shuts down gracefully on SIGTERM/SIGINT.
  */
 import { createServer, type Server } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import { createApp } from './app.ts';
 import { ConfigError, EMULATOR_CLIENT, loadConfig, type Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -71,15 +72,34 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ port, publicUrl: config.publicUrl.href }, `Photos Picker Gateway listening on ${config.publicUrl.href}`);
 
+  let inFlight = 0;
+  let onAllAnswered: (() => void) | undefined;
+  server.prependListener('request', (_req, res) => {
+    inFlight++;
+    // During the drain every answer ends its connection, so a kept-alive client goes elsewhere for the next request.
+    if (shuttingDown) res.setHeader('Connection', 'close');
+    res.once('close', () => {
+      if (--inFlight === 0) onAllAnswered?.();
+    });
+  });
+
   let closing: Promise<void> | undefined;
   const shutdown = (signal = 'shutdown') =>
     (closing ??= (async () => {
       shuttingDown = true;
       logger.info({ signal }, 'shutting down: readiness is now 503, finishing in-flight requests');
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      // Stop accepting connections but keep the open ones for now. http.Server#close would also drop the idle
+      // kept-alive ones at once, resetting a request already on its way over one (a load balancer's /readyz);
+      // during the drain such a request is answered instead, with Connection: close.
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      const allAnswered = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (onAllAnswered = resolve));
       const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.shutdownGraceMs).unref());
-      if ((await Promise.race([closed, grace])) === 'timeout') {
+      let outcome = await Promise.race([allAnswered, grace]);
+      if (outcome !== 'timeout') {
+        server.closeIdleConnections();
+        outcome = await Promise.race([closed, grace]);
+      }
+      if (outcome === 'timeout') {
         logger.warn('grace period over: closing remaining connections');
         server.closeAllConnections();
         await closed;

@@ -9,6 +9,7 @@ const productionBase = {
   GOOGLE_CLIENT_SECRET: 'secret',
   SESSION_SECRET: 'a'.repeat(32),
   PUBLIC_URL: 'https://photos.example.com',
+  TRUST_PROXY: '1',
 };
 
 describe('config', () => {
@@ -58,6 +59,16 @@ describe('config', () => {
     assert.equal(config.secureCookies, true);
     assert.equal(config.session.cookieName, '__Host-sid');
     assert.equal(config.warnings.length, 0);
+  });
+
+  it('when PUBLIC_URL is https and TRUST_PROXY is unset, then production refuses to start naming TRUST_PROXY, and elsewhere it warns', () => {
+    for (const trustProxy of [undefined, 'false', '0']) {
+      const env = { ...productionBase, TRUST_PROXY: trustProxy };
+      assert.throws(() => loadConfig(env), (error: Error) => error instanceof ConfigError && /TRUST_PROXY=1/.test(error.message));
+      const development = loadConfig({ ...env, NODE_ENV: 'development' });
+      assert.ok(development.warnings.some((w) => w.includes('TRUST_PROXY')), development.warnings.join('\n'));
+    }
+    assert.equal(loadConfig({ ...productionBase, TRUST_PROXY: 'loopback' }).trustProxy, 'loopback');
   });
 
   it('when production runs on an http PUBLIC_URL, then it starts with a warning', () => {

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { Agent, request, type IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createEmulator, type Emulator } from '@photos-picker-gateway/google-emulator';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/logger.ts';
+import { startServer, type RunningServer } from '../src/server.ts';
 import { Client, signIn, TEST_CLIENT } from './helpers/harness.ts';
 import { freePort } from './helpers/redis.ts';
 
@@ -93,6 +97,101 @@ describe('the server process', () => {
       const exited = once(child, 'exit');
       child.kill('SIGTERM');
       assert.equal((await exited)[0], 0);
+    }
+  });
+});
+
+describe('graceful shutdown', () => {
+  const GRACE_MS = 20_000;
+
+  async function start(): Promise<RunningServer> {
+    const [port, emulatorPort] = [await freePort(), await freePort()];
+    const config = loadConfig({
+      NODE_ENV: 'test', PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}`,
+      EMULATOR_PORT: String(emulatorPort), SHUTDOWN_GRACE_MS: String(GRACE_MS),
+    });
+    return startServer(config, createLogger('silent'));
+  }
+
+  /** A client connection kept alive between requests, as a load balancer's. */
+  function keptAlive(url: string) {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string) =>
+      new Promise<{ response: IncomingMessage; reusedSocket: boolean }>((resolve, reject) => {
+        const req = request(`${url}${path}`, { agent }, (response) => {
+          response.resume();
+          response.on('end', () => resolve({ response, reusedSocket: req.reusedSocket }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    return { get, close: () => agent.destroy() };
+  }
+
+  /**
+   * A request, on a kept-alive connection, whose body the server waits for until `finish` is called: in flight for as
+   * long as the test likes.
+   */
+  async function slowRequest(running: RunningServer) {
+    const agent = new Agent({ keepAlive: true });
+    const received = once(running.server, 'request');
+    let answer!: (status: number) => void;
+    const answered = new Promise<number>((resolve) => (answer = resolve));
+    const req = request(`${running.url}/`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': '2' } }, (response) => {
+      response.resume();
+      response.on('end', () => answer(response.statusCode!));
+    });
+    req.write('{');
+    await received;
+    return { answered, finish: () => req.end('}'), close: () => agent.destroy() };
+  }
+
+  it('when nothing is in flight, then shutdown completes well within the grace period, idle connections or not', async () => {
+    const running = await start();
+    const client = keptAlive(running.url);
+    try {
+      assert.equal((await client.get('/healthz')).response.statusCode, 200);
+      const started = performance.now();
+      await running.shutdown('SIGTERM');
+      assert.ok(performance.now() - started < GRACE_MS / 4, `took ${Math.round(performance.now() - started)} ms`);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('when a slow request is in flight, then it completes and shutdown finishes right after, not at the end of the grace period', async () => {
+    const running = await start();
+    const slow = await slowRequest(running);
+    try {
+      const started = performance.now();
+      const shutdown = running.shutdown('SIGTERM');
+      slow.finish();
+      assert.ok((await slow.answered) > 0, 'the in-flight request got its answer');
+      await shutdown;
+      assert.ok(performance.now() - started < GRACE_MS / 4, `took ${Math.round(performance.now() - started)} ms`);
+    } finally {
+      slow.close();
+    }
+  });
+
+  it('when an idle kept-alive connection asks /readyz during the drain, then it gets 503 with Connection: close, not a reset', async () => {
+    const running = await start();
+    const client = keptAlive(running.url);
+    let slow: Awaited<ReturnType<typeof slowRequest>> | undefined;
+    try {
+      assert.equal((await client.get('/readyz')).response.statusCode, 200);
+      slow = await slowRequest(running);
+      const shutdown = running.shutdown('SIGTERM');
+      const { response, reusedSocket } = await client.get('/readyz');
+      assert.equal(reusedSocket, true, 'asked over the connection opened before SIGTERM');
+      assert.equal(response.statusCode, 503);
+      assert.equal(response.headers.connection, 'close');
+      slow.finish();
+      await slow.answered;
+      await shutdown;
+    } finally {
+      client.close();
+      slow?.close();
     }
   });
 });

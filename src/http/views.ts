@@ -1,6 +1,7 @@
 /**
  * Server-rendered pages (Eta, auto-escaped). Every page gets the shared
- * locals: language and translator, CSP nonce, CSRF token, language switcher.
+ * locals: language and translator, CSP nonce, CSRF token (empty for visitors
+ * with nothing in their session), language switcher.
  */
 import { fileURLToPath } from 'node:url';
 import type { Request, Response } from 'express';
@@ -23,7 +24,7 @@ export function createViews(options: { cache: boolean; csrfToken: (req: Request)
         locale,
         t: res.locals.t as Translate,
         cspNonce: res.locals.cspNonce as string,
-        csrfToken: req.session ? options.csrfToken(req) : '',
+        csrfToken: options.csrfToken(req),
         languages: LOCALES.map((code) => ({ code, name: LOCALE_NAMES[code], current: code === locale })),
       });
       res.status(status).type('html').send(html);

@@ -142,14 +142,17 @@ export class Client {
     return this.request('DELETE', path, options);
   }
 
-  /** Loads a page and keeps the CSRF token it exposes in <meta name="csrf-token">. */
-  async refreshCsrf(): Promise<string> {
+  /**
+   * Loads a page and keeps the CSRF token it exposes in <meta name="csrf-token">: none for a visitor with nothing
+   * in their session (no sign-in, none started), whose pages store nothing.
+   */
+  async refreshCsrf(): Promise<string | undefined> {
     const response = await this.get('/', { accept: 'html' });
     const html = await response.text();
     const token = html.match(/<meta name="csrf-token" content="([^"]*)"/)?.[1];
-    if (!token) throw new Error('no CSRF token on the home page');
-    this.csrfToken = token;
-    return token;
+    if (token === undefined) throw new Error('no csrf-token meta tag on the home page');
+    this.csrfToken = token || undefined;
+    return this.csrfToken;
   }
 }
 

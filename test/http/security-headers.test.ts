@@ -16,6 +16,7 @@ describe('security headers and cookies', () => {
     const nonce = csp.match(/'nonce-([^']+)'/)?.[1];
     assert.ok(nonce);
     assert.ok(!second.headers.get('content-security-policy')!.includes(nonce!), 'nonce changes per request');
+    assert.equal(Buffer.from(nonce!, 'base64').length, 16, 'a 128-bit nonce');
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
     const formAction = csp.split(';').map((d) => d.trim()).find((d) => d.startsWith('form-action'))!;
     assert.ok(formAction.includes("'self'"));
@@ -30,7 +31,7 @@ describe('security headers and cookies', () => {
   });
 
   it('when a session cookie is set over http, then it is HttpOnly, SameSite=Lax, Path=/ and not Secure', async () => {
-    const response = await h.client().get('/');
+    const response = await h.client().get('/auth/google'); // a started sign-in: the first thing a session holds
     const cookie = response.headers.getSetCookie().find((c) => c.startsWith('sid='))!;
     assert.match(cookie, /HttpOnly/);
     assert.match(cookie, /SameSite=Lax/);
@@ -41,7 +42,7 @@ describe('security headers and cookies', () => {
   it('when PUBLIC_URL is https, then the cookie is __Host-sid and Secure', async () => {
     const secure = await startHarness({ env: { PUBLIC_URL: 'https://photos.example.test', TRUST_PROXY: 'loopback' }, sharedEmulator: h.emulator });
     try {
-      const response = await fetch(`${secure.url}/`, { headers: { 'x-forwarded-proto': 'https' } });
+      const response = await fetch(`${secure.url}/auth/google`, { headers: { 'x-forwarded-proto': 'https' }, redirect: 'manual' });
       const cookie = response.headers.getSetCookie().find((c) => c.startsWith('__Host-sid='));
       assert.ok(cookie, response.headers.getSetCookie().join(' | '));
       assert.match(cookie!, /Secure/);

@@ -1,14 +1,21 @@
 /**
- * CSRF for POST, PUT, PATCH and DELETE, two layers as the contract asks:
- * the request must come from our own origin (Origin, or Sec-Fetch-Site:
- * same-origin), and it must carry the session's synchronizer token (form
- * field _csrf or header X-CSRF-Token).
+ * CSRF for POST, PUT, PATCH and DELETE, two layers as the contract asks: the
+ * request must come from our own origin (Origin, or Sec-Fetch-Site:
+ * same-origin), and, once the session holds something worth protecting (a
+ * signed-in user or a started sign-in), it must carry the session's
+ * synchronizer token (form field _csrf or header X-CSRF-Token). A session
+ * with nothing in it has no authority to abuse, and anonymous visitors get no
+ * token (pages for them store nothing), so there the same-origin check is the
+ * whole guard and the route answers as for anyone signed out.
+ *
+ * csrf-sync makes and keeps the token; its own middleware is not used because
+ * it compares tokens with `===`, which is not constant-time.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { csrfSync } from 'csrf-sync';
 import type { Config } from '../../config.ts';
 import { AppError } from '../../errors.ts';
+import { sameSecret } from '../../security/constant-time.ts';
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -22,15 +29,19 @@ function tokenFromRequest(req: Request): string | undefined {
   return typeof field === 'string' ? field : undefined;
 }
 
+/** Whether the session holds a signed-in user or a started sign-in: the state a CSRF token protects. */
+export function sessionHasState(req: Request): boolean {
+  const session = req.session as (typeof req.session & Record<string, unknown>) | undefined;
+  return Boolean(session?.user || session?.signInBinding);
+}
+
 export function createCsrf(config: Config) {
   const { generateToken, getTokenFromState } = csrfSync({ getTokenFromRequest: tokenFromRequest, size: 32 });
 
   const tokenMatches = (req: Request): boolean => {
     const sent = tokenFromRequest(req);
-    const expected = req.session ? getTokenFromState(req) : undefined;
-    if (typeof sent !== 'string' || typeof expected !== 'string') return false;
-    const [a, b] = [Buffer.from(sent), Buffer.from(expected)];
-    return a.length === b.length && timingSafeEqual(a, b);
+    const expected = getTokenFromState(req);
+    return typeof sent === 'string' && typeof expected === 'string' && sameSecret(sent, expected);
   };
 
   const isSameOrigin = (req: Request): boolean => {
@@ -43,12 +54,12 @@ export function createCsrf(config: Config) {
   const protect: RequestHandler = (req, _res, next) => {
     if (!UNSAFE.has(req.method)) return next();
     if (!isSameOrigin(req)) return next(csrfRefused('Cross-site request refused: Origin is not this site.'));
-    if (!tokenMatches(req)) return next(csrfRefused('Missing or invalid CSRF token.'));
+    if (sessionHasState(req) && !tokenMatches(req)) return next(csrfRefused('Missing or invalid CSRF token.'));
     next();
   };
 
-  /** The page's token, made on first use so anonymous API calls create no session. */
-  const tokenFor = (req: Request): string => generateToken(req);
+  /** The page's token, or '' for a session with no state: a token would have to be stored, and so would the session. */
+  const tokenFor = (req: Request): string => (sessionHasState(req) ? generateToken(req) : '');
 
   return { protect, tokenFor };
 }

@@ -1,11 +1,15 @@
 /**
  * The one error handler: RFC 9457 problem details for JSON clients, a page in
- * the user's language that says what happened and what to do for browsers.
- * 5xx details are logged, never shown.
+ * the user's language that says what happened and what to do for browsers,
+ * also for errors raised before the locale middleware ran (a malformed body).
+ * 5xx details are logged, never shown. Errors raised once the answer has gone
+ * out (express-session saving the session as the answer ends) are logged
+ * here too, through pino, rather than by Express's default handler on stderr.
  */
-import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { AppError, notFound, toAppError } from '../../errors.ts';
 import type { Translate } from '../../i18n/core.ts';
+import { localize } from './locale.ts';
 import { wantsJson } from '../negotiate.ts';
 import type { Views } from '../views.ts';
 
@@ -27,10 +31,11 @@ const MESSAGE_BY_CODE: Record<string, string> = {
   MEDIA_HOST_NOT_ALLOWED: 'error.mediaHostNotAllowed',
   VIDEO_NOT_READY: 'error.videoNotReady',
   PAYLOAD_TOO_LARGE: 'error.payloadTooLarge',
+  UNSUPPORTED_MEDIA_TYPE: 'error.unsupportedMediaType',
+  MALFORMED_BODY: 'error.malformedBody',
   INTERNAL: 'error.internal',
   INVALID_ARGUMENT: 'error.badRequest',
   BAD_REQUEST: 'error.badRequest',
-  MALFORMED_BODY: 'error.badRequest',
 };
 
 /** What a person can do next, by explanation. */
@@ -62,26 +67,34 @@ function actionsFor(messageKey: string, t: Translate, req: Request) {
 
 export const notFoundHandler: RequestHandler = (_req, _res, next) => next(notFound());
 
-export function errorHandler(views: Views): ErrorRequestHandler {
-  return (thrown, req, res, next) => {
+/**
+ * After the answer's headers went out only the log is left; a body still being sent is cut short, so the client
+ * sees the failure rather than a truncated answer that looks whole.
+ */
+function afterAnswer(thrown: unknown, req: Request, res: Response): void {
+  req.log?.error({ err: thrown }, 'request failed after its answer was sent');
+  if (!res.writableEnded) res.destroy();
+}
+
+export function errorHandler(views: Views): ErrorRequestHandler[] {
+  const answer: ErrorRequestHandler = (thrown, req, res, next) => {
+    if (res.headersSent) {
+      afterAnswer(thrown, req, res);
+      return;
+    }
     const error = toAppError(thrown);
     if (error.isServerError) req.log?.error({ err: thrown, code: error.code }, 'request failed');
     else req.log?.warn({ code: error.code, detail: error.detail }, 'request refused');
-    if (res.headersSent) {
-      // A stream already started: all that is left is to cut it.
-      res.destroy();
-      return;
-    }
     if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
     res.set('Cache-Control', 'no-store');
 
-    const t = res.locals.t as Translate | undefined;
+    const t = (res.locals.t as Translate | undefined) ?? localize(req, res);
     const messageKey = error.messageKey ?? MESSAGE_BY_CODE[error.code] ?? (error.isServerError ? 'error.internal' : 'error.generic');
     const values = { seconds: error.retryAfterSeconds ?? 60 };
-    const title = t ? t(`${messageKey}.title`, values) : error.code;
+    const title = t(`${messageKey}.title`, values);
     const detail = error.isServerError && error.code === 'INTERNAL' ? 'Something went wrong on our side.' : error.detail;
 
-    if (wantsJson(req) || !t) {
+    if (wantsJson(req)) {
       res.status(error.status).type('application/problem+json').send(JSON.stringify({
         type: 'about:blank',
         title,
@@ -103,6 +116,18 @@ export function errorHandler(views: Views): ErrorRequestHandler {
       next(renderError);
     }
   };
+
+  /** Last in line: errors from after the answer, or from rendering the error page itself. */
+  const last: ErrorRequestHandler = (thrown, req, res, _next) => {
+    if (res.headersSent) {
+      afterAnswer(thrown, req, res);
+      return;
+    }
+    req.log?.error({ err: thrown }, 'the error page could not be rendered');
+    res.status(500).set('Cache-Control', 'no-store').type('text/plain').send('Something went wrong on our side.');
+  };
+
+  return [answer, last];
 }
 
 export { AppError };

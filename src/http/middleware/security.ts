@@ -4,7 +4,7 @@
  * passes through after POST /sessions redirects it to the pickerUri, because
  * Chromium and Safari apply form-action to the redirects that end a form POST.
  */
-import { randomFillSync } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
@@ -12,25 +12,9 @@ import type { Config } from '../../config.ts';
 
 const nonceOf = (_req: IncomingMessage, res: ServerResponse) => `'nonce-${(res as { locals?: { cspNonce?: string } }).locals?.cspNonce}'`;
 
-const NONCE_BYTES = 16;
-/** Random bytes drawn from the CSPRNG 4 KiB at a time: one system call per 256 nonces instead of one per request. */
-const noncePool = Buffer.alloc(4096);
-let noncePoolOffset = noncePool.length;
-
-/** A fresh 128-bit CSP nonce; no two requests ever share one. */
-export function nextNonce(): string {
-  if (noncePoolOffset + NONCE_BYTES > noncePool.length) {
-    randomFillSync(noncePool);
-    noncePoolOffset = 0;
-  }
-  const nonce = noncePool.toString('base64', noncePoolOffset, noncePoolOffset + NONCE_BYTES);
-  noncePoolOffset += NONCE_BYTES;
-  return nonce;
-}
-
 export function securityHeaders(config: Config): RequestHandler[] {
   const assignNonce: RequestHandler = (_req, res, next) => {
-    res.locals.cspNonce = nextNonce();
+    res.locals.cspNonce = randomBytes(16).toString('base64'); // 128 bits, fresh for every request
     next();
   };
   const headers = helmet({

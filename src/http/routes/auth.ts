@@ -5,28 +5,11 @@
  * scope) is the domain's: src/domain/sign-in.ts.
  */
 import { Router, type Request, type RequestHandler } from 'express';
-import { z } from 'zod';
 import type { GoogleAccounts } from '../../domain/accounts.ts';
 import type { PickerSessions } from '../../domain/picker-sessions.ts';
 import { newBinding, type SignIns } from '../../domain/sign-in.ts';
-
-const callbackQuery = z.object({
-  state: z.string().max(512).optional(),
-  code: z.string().max(2048).optional(),
-  error: z.string().max(256).optional(),
-});
-
-/** Only a path on this site; anything else (absolute URL, //host, backslashes) falls back to '/'. */
-export function safeReturnTo(raw: unknown): string {
-  if (typeof raw !== 'string' || !raw.startsWith('/') || raw.startsWith('//') || /[\\\u0000-\u001f]/.test(raw)) return '/';
-  try {
-    const base = 'http://gateway.invalid';
-    const target = new URL(raw, base);
-    return target.origin === base ? `${target.pathname}${target.search}${target.hash}` : '/';
-  } catch {
-    return '/';
-  }
-}
+import { callbackQuery } from '../inputs.ts';
+import { safeReturnTo } from '../return-to.ts';
 
 function regenerate(req: Request): Promise<void> {
   return new Promise((resolve, reject) => req.session.regenerate((error) => (error ? reject(error) : resolve())));

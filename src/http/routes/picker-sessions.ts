@@ -4,48 +4,14 @@
  */
 import { pipeline } from 'node:stream/promises';
 import { Router, type RequestHandler } from 'express';
-import { z } from 'zod';
 import type { PickedMedia } from '../../domain/media.ts';
 import type { PickerSessions } from '../../domain/picker-sessions.ts';
 import { AppError } from '../../errors.ts';
+import { contentQuery, createSessionInput, invalidInput, mediaItemIdParam, mediaItemsQuery, pickerSessionIdParam } from '../inputs.ts';
 import type { SessionPage } from '../session-page.ts';
 import { requireUser, userOf } from '../middleware/require-user.ts';
 import { wantsJson } from '../negotiate.ts';
 import type { Views } from '../views.ts';
-
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
-const blank = (value: unknown) => (value === '' || value === null ? undefined : value);
-
-export const createSessionInput = z.object({
-  maxItemCount: z.preprocess(
-    blank,
-    z.coerce.number({ error: 'maxItemCount must be a whole number from 1 to 2000' })
-      .int('maxItemCount must be a whole number from 1 to 2000')
-      .min(1, 'maxItemCount must be a whole number from 1 to 2000')
-      .max(2000, 'maxItemCount must be a whole number from 1 to 2000')
-      .optional(),
-  ),
-  requestId: z.preprocess(blank, z.string().regex(UUID_V4, 'requestId must be a UUID version 4').optional()),
-});
-
-const sessionIdParam = z.string().min(1).max(512);
-const itemIdParam = z.string().min(1).max(512);
-
-const mediaItemsQuery = z.object({
-  pageSize: z.preprocess(blank, z.coerce.number().int().min(1, 'pageSize must be 1 to 100').max(100, 'pageSize must be 1 to 100').optional()),
-  pageToken: z.preprocess(blank, z.string().max(512).optional()),
-});
-
-const contentQuery = z.object({
-  w: z.preprocess(blank, z.coerce.number().int().min(1).max(16_383).optional()),
-  h: z.preprocess(blank, z.coerce.number().int().min(1).max(16_383).optional()),
-  crop: z.preprocess(blank, z.enum(['0', '1']).optional()),
-  download: z.preprocess(blank, z.enum(['0', '1']).optional()),
-});
-
-function invalid(error: z.ZodError): AppError {
-  return new AppError({ status: 400, code: 'INVALID_ARGUMENT', detail: error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
-}
 
 export interface PickerSessionRouteDeps {
   pickerSessions: PickerSessions;
@@ -101,7 +67,7 @@ export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
 
   router.get('/sessions/:id', signedIn, async (req, res) => {
     const user = userOf(res);
-    const view = await pickerSessions.status(user.id, sessionIdParam.parse(req.params.id));
+    const view = await pickerSessions.status(user.id, pickerSessionIdParam.parse(req.params.id));
     res.set('Cache-Control', 'no-store');
     if (wantsJson(req)) {
       res.json({
@@ -117,7 +83,7 @@ export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
   });
 
   const deleteSession: RequestHandler = async (req, res) => {
-    await pickerSessions.delete(userOf(res).id, sessionIdParam.parse(req.params.id));
+    await pickerSessions.delete(userOf(res).id, pickerSessionIdParam.parse(req.params.id));
     res.set('Cache-Control', 'no-store');
     if (req.method === 'DELETE') res.status(204).end();
     else res.redirect(303, '/');
@@ -127,8 +93,8 @@ export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
 
   router.get('/sessions/:id/media-items', signedIn, async (req, res) => {
     const query = mediaItemsQuery.safeParse(req.query);
-    if (!query.success) throw invalid(query.error);
-    const page = await deps.media.page(userOf(res).id, sessionIdParam.parse(req.params.id), {
+    if (!query.success) throw invalidInput(query.error);
+    const page = await deps.media.page(userOf(res).id, pickerSessionIdParam.parse(req.params.id), {
       ...(query.data.pageSize ? { pageSize: query.data.pageSize } : {}),
       ...(query.data.pageToken ? { pageToken: query.data.pageToken } : {}),
     });
@@ -138,11 +104,11 @@ export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
   // GET and HEAD: a HEAD asks Google for the headers only, never the bytes.
   router.get('/sessions/:id/media-items/:itemId/content', signedIn, async (req, res) => {
     const query = contentQuery.safeParse(req.query);
-    if (!query.success) throw invalid(query.error);
+    if (!query.success) throw invalidInput(query.error);
     const abort = new AbortController();
     res.once('close', () => abort.abort());
     const range = req.get('range');
-    const content = await deps.media.open(userOf(res).id, sessionIdParam.parse(req.params.id), itemIdParam.parse(req.params.itemId), {
+    const content = await deps.media.open(userOf(res).id, pickerSessionIdParam.parse(req.params.id), mediaItemIdParam.parse(req.params.itemId), {
       ...(query.data.w ? { w: query.data.w } : {}),
       ...(query.data.h ? { h: query.data.h } : {}),
       crop: query.data.crop === '1',

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { Request } from 'express';
+import { sessionHasState } from '../../../src/http/middleware/csrf.ts';
 import { startHarness, type Client, type Harness } from '../../helpers/harness.ts';
 
 describe('CSRF protection on unsafe methods', () => {
@@ -52,5 +54,51 @@ describe('CSRF protection on unsafe methods', () => {
       const html = await (await client.get(path, { accept: 'html' })).text();
       assert.match(html, /<meta name="csrf-token" content="[^"]{16,}">/, path);
     }
+  });
+});
+
+describe('anonymous visitors', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ env: { LOG_LEVEL: 'warn' } });
+  });
+  after(() => h.close());
+
+  const storedSessions = () =>
+    new Promise<number>((resolve, reject) => h.stores.sessionStore.length!((error, length) => (error ? reject(error) : resolve(length ?? 0))));
+
+  it('when they see the home page, a 404 or an error page, then no session cookie is set and nothing is stored', async () => {
+    const pages: Array<[string, () => Promise<Response>]> = [
+      ['home', () => h.client().get('/', { accept: 'html' })],
+      ['404', () => h.client().get('/nope', { accept: 'html' })],
+      ['400 error page', () => h.client().get('/auth/google/callback?state=forged&code=x', { accept: 'html' })],
+      ['403 error page', () => h.client().post('/sessions', { form: {}, origin: 'https://evil.example' })],
+      ['language switch', () => h.client().get('/?lang=th', { accept: 'html' })],
+    ];
+    for (const [name, load] of pages) {
+      const response = await load();
+      const html = await response.text();
+      assert.match(html, /<meta name="csrf-token" content="">/, name);
+      const cookies = response.headers.getSetCookie().map((line) => line.split('=')[0]);
+      assert.ok(cookies.every((cookie) => cookie === 'lang'), `${name} set ${cookies.join(', ')}`);
+    }
+    assert.equal(await storedSessions(), 0);
+  });
+
+  it('when one posts from this site without a token, then it is asked to sign in, not refused as a forgery', async () => {
+    const client = h.client();
+    const api = await client.post('/sessions', { accept: 'json', json: {}, csrf: false });
+    assert.equal(api.status, 401);
+    const page = await client.post('/sessions', { form: {}, csrf: false });
+    assert.equal(page.status, 303);
+    assert.equal(await storedSessions(), 0);
+  });
+
+  it('when the session holds a signed-in user or a started sign-in, then it has state to protect; otherwise not', () => {
+    const request = (session: unknown) => ({ session }) as Request;
+    assert.equal(sessionHasState(request({ user: { sub: '1' } })), true);
+    assert.equal(sessionHasState(request({ signInBinding: { state: 'x' } })), true);
+    assert.equal(sessionHasState(request({ cookie: {} })), false);
+    assert.equal(sessionHasState(request(undefined)), false);
   });
 });
