@@ -48,6 +48,8 @@ async function removeKeys(prefix: string): Promise<void> {
 
 async function main() {
   const started = performance.now();
+  // What else runs on the machine: a load average above its cores before the run starts is other people's work.
+  const loadBefore = loadavg()[0]!;
   const ports: Record<Store, number> = { memory: await freePort(), redis: await freePort() };
   const emulator = await spawnReady(script('emulator-process.ts'), {
     LARGE_VIDEO_BYTES: String(1024 ** 3),
@@ -79,9 +81,12 @@ async function main() {
       console.log(`api, ${store} store`);
       const keyPrefix = uniqueKeyPrefix();
       const gateway = store === 'memory' && memoryGateway ? memoryGateway : await startGateway(ports[store], emulator.url, store, keyPrefix);
-      api[store] = await measureApiProfile({ emulatorUrl: emulator.url, bareProxy, gateway, tokens, directSessions }, SETTINGS);
-      await stop(gateway);
-      if (store === 'redis') await removeKeys(keyPrefix);
+      try {
+        api[store] = await measureApiProfile({ emulatorUrl: emulator.url, bareProxy, gateway, tokens, directSessions }, SETTINGS);
+      } finally {
+        await stop(gateway);
+        if (store === 'redis') await removeKeys(keyPrefix);
+      }
       rows.push(...apiRows(store, api[store]!));
     }
   }
@@ -89,10 +94,9 @@ async function main() {
   await stopAll();
 
   const durationSeconds = Math.round((performance.now() - started) / 1000);
-  // What else ran on the machine: a load average far above its cores means the figures are mostly waiting for a core.
-  const loadAverage = loadavg().map((value) => +value.toFixed(1));
+  const loadAverage = { before: +loadBefore.toFixed(1), after: +loadavg()[0]!.toFixed(1) };
   console.log(`\n${table(rows)}\n\n${rows.filter((row) => row.met === false).length} of ${rows.filter((row) => row.met !== null).length} targets not met;`
-    + ` ${durationSeconds} s; load average ${loadAverage.join(' ')} (1, 5, 15 min) on ${availableParallelism()} cores`);
+    + ` ${durationSeconds} s; 1-minute load average ${loadAverage.before} before, ${loadAverage.after} after, on ${availableParallelism()} cores`);
   const results = { at: new Date().toISOString(), durationSeconds, loadAverage, cores: availableParallelism(), settings: SETTINGS, table: rows, media, api };
   writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
 }
