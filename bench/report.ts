@@ -1,0 +1,79 @@
+/** The figures as a table: each with its target (from the issue that set them) and whether this run met it. */
+import type { ProfileResult } from './api-profile.ts';
+import type { MediaResult, TransferResult } from './media.ts';
+
+export interface Row { part: string; figure: string; measured: string; target: string; met: boolean | null }
+
+const TARGETS = { addedP50Ms: 2, addedP99Ms: 10, googleGetsPerInterval: 1, peakRssMiB: 200, abortStopMs: 50 };
+
+const info = (part: string, figure: string, measured: string): Row => ({ part, figure, measured, target: '', met: null });
+const signed = (ms: number) => `${ms >= 0 ? '+' : ''}${ms} ms`;
+
+function transferRows(part: string, label: string, result: TransferResult): Row[] {
+  return [
+    {
+      part, figure: `${label}: throughput, gateway vs bare proxy`,
+      measured: `${result.gatewayMiBps} vs ${result.bareProxyMiBps} MiB/s (direct ${result.directMiBps})`,
+      target: '≥ bare proxy', met: result.gatewayMiBps >= result.bareProxyMiBps,
+    },
+    info(part, `${label}: CPU per GiB, gateway / bare proxy`, `${result.cpuMsPerGiB.gateway} / ${result.cpuMsPerGiB.bareProxy} ms`),
+  ];
+}
+
+export function mediaRows(media: MediaResult): Row[] {
+  const part = 'media';
+  const stops = media.abortStopMs;
+  const worst = stops.includes(null) ? null : Math.max(...(stops as number[]));
+  return [
+    info(part, 'gateway RSS, idle before the downloads', `${media.gatewayIdleRssMiB} MiB`),
+    ...transferRows(part, '1 × 1 GiB', media.whole1GiB),
+    info(part, '1 × 1 GiB: gateway peak RSS', `${media.whole1GiB.gatewayPeakRssMiB} MiB`),
+    ...transferRows(part, '20 × 50 MiB at c20', media.concurrent20x50MiB),
+    {
+      part, figure: '20 × 50 MiB at c20: gateway peak RSS', measured: `${media.concurrent20x50MiB.gatewayPeakRssMiB} MiB`,
+      target: `≤ ${TARGETS.peakRssMiB} MiB`, met: media.concurrent20x50MiB.gatewayPeakRssMiB <= TARGETS.peakRssMiB,
+    },
+    {
+      part, figure: 'client abort: upstream read stopped after (worst of 3)',
+      measured: `${worst === null ? 'not stopped' : `${worst} ms`} (${stops.map((s) => s ?? '–').join(', ')})`,
+      target: `≤ ${TARGETS.abortStopMs} ms`, met: worst !== null && worst <= TARGETS.abortStopMs,
+    },
+  ];
+}
+
+export function apiRows(store: string, result: ProfileResult): Row[] {
+  const part = `api, ${store}`;
+  const { added, latency } = result;
+  const gets = result.googleGetsPerPollInterval;
+  const rows: Row[] = [];
+  for (const [kind, label] of [['poll', 'polls'], ['create', 'creations']] as const) {
+    rows.push(
+      { part, figure: `${label}: added p50`, measured: signed(added.gateway[kind].p50), target: `≤ ${TARGETS.addedP50Ms} ms`, met: added.gateway[kind].p50 <= TARGETS.addedP50Ms },
+      { part, figure: `${label}: added p99`, measured: signed(added.gateway[kind].p99), target: `≤ ${TARGETS.addedP99Ms} ms`, met: added.gateway[kind].p99 <= TARGETS.addedP99Ms },
+      info(part, `${label}: p50 / p99 gateway, direct, bare proxy`,
+        `${latency.gateway[kind].p50} / ${latency.gateway[kind].p99}, ${latency.direct[kind].p50} / ${latency.direct[kind].p99}, ${latency.bareProxy[kind].p50} / ${latency.bareProxy[kind].p99} ms`),
+    );
+  }
+  rows.push(
+    {
+      part, figure: 'Google sessions.get per session per pollInterval (most; mean)', measured: `${gets.max}; ${gets.mean}`,
+      target: `≤ ${TARGETS.googleGetsPerInterval}`, met: gets.max <= TARGETS.googleGetsPerInterval,
+    },
+    info(part, 'bare proxy added p50 / p99, polls; creations',
+      `${signed(added.bareProxy.poll.p50)} / ${signed(added.bareProxy.poll.p99)}; ${signed(added.bareProxy.create.p50)} / ${signed(added.bareProxy.create.p99)}`),
+    info(part, 'CPU per call, gateway / bare proxy', `${result.cpuMsPerCall.gateway} / ${result.cpuMsPerCall.bareProxy} ms`),
+    {
+      part, figure: 'failed calls, gateway / direct / bare proxy',
+      measured: `${result.failedCalls.gateway} / ${result.failedCalls.direct} / ${result.failedCalls.bareProxy}`,
+      target: '0', met: result.failedCalls.gateway + result.failedCalls.direct + result.failedCalls.bareProxy === 0,
+    },
+  );
+  return rows;
+}
+
+/** A Markdown table, so a run's output can go into docs/benchmarks.md as it is. */
+export function table(rows: readonly Row[]): string {
+  const lines = ['| part | figure | measured | target | met |', '|---|---|---|---|---|'];
+  for (const row of rows) lines.push(`| ${row.part} | ${row.figure} | ${row.measured} | ${row.target} | ${row.met === null ? '' : row.met ? 'yes' : 'no'} |`);
+  return lines.join('\n');
+}
