@@ -31,8 +31,7 @@ function tokenFromRequest(req: Request): string | undefined {
 
 /** Whether the session holds a signed-in user or a started sign-in: the state a CSRF token protects. */
 export function sessionHasState(req: Request): boolean {
-  const session = req.session as (typeof req.session & Record<string, unknown>) | undefined;
-  return Boolean(session?.user || session?.signInBinding);
+  return Boolean(req.session?.user || req.session?.signInBinding);
 }
 
 export function createCsrf(config: Config) {

@@ -58,6 +58,7 @@ function actionsFor(messageKey: string, t: Translate, req: Request) {
     case 'error.googleTimeout':
     case 'error.serviceUnavailable':
     case 'error.tooManySessions':
+    case 'error.mediaBusy':
     case 'error.rateLimited':
       return [{ href: req.method === 'GET' ? req.originalUrl : '/', label: t('error.action.retry'), primary: true }, home];
     default:
@@ -92,7 +93,8 @@ export function errorHandler(views: Views): ErrorRequestHandler[] {
     const messageKey = error.messageKey ?? MESSAGE_BY_CODE[error.code] ?? (error.isServerError ? 'error.internal' : 'error.generic');
     const values = { seconds: error.retryAfterSeconds ?? 60 };
     const title = t(`${messageKey}.title`, values);
-    const detail = error.isServerError && error.code === 'INTERNAL' ? 'Something went wrong on our side.' : error.detail;
+    // Our own failures are logged, not described; an error from Google carries its own explanation.
+    const detail = error.isServerError && error.code === 'INTERNAL' && !error.messageKey ? 'Something went wrong on our side.' : error.detail;
 
     if (wantsJson(req)) {
       res.status(error.status).type('application/problem+json').send(JSON.stringify({
@@ -130,4 +132,3 @@ export function errorHandler(views: Views): ErrorRequestHandler[] {
   return [answer, last];
 }
 
-export { AppError };
