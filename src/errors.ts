@@ -75,5 +75,5 @@ export function toAppError(error: unknown): AppError {
 export function isStoreUnavailable(error: unknown): boolean {
   const e = error as { name?: unknown; code?: unknown; message?: unknown; constructor?: { name?: string } } | undefined;
   const text = `${String(e?.constructor?.name ?? '')} ${String(e?.name ?? '')} ${String(e?.code ?? '')} ${String(e?.message ?? '')}`;
-  return /ClientClosedError|ClientOfflineError|DisconnectsClientError|ConnectionTimeoutError|SocketClosedUnexpectedlyError|ECONNREFUSED|client is closed|client is offline/i.test(text);
+  return /ClientClosedError|ClientOfflineError|DisconnectsClientError|ConnectionTimeoutError|SocketClosedUnexpectedlyError|SocketTimeoutError|ECONNREFUSED|client is closed|client is offline|Socket timeout/i.test(text);
 }

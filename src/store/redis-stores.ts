@@ -1,24 +1,16 @@
 /**
  * Redis for replicas: sessions (connect-redis), the shared cache (coalesced
  * polls, listed items, locks) and rate-limit counters all live in one Redis.
- * Commands fail fast while Redis is away (no offline queue), so requests get a
- * clear 503 instead of hanging; the client reconnects on its own.
+ * The connection is the adapters' (src/adapters/redis/client.ts): commands fail
+ * fast while Redis is away or silent, and it reconnects on its own.
  */
 import { RedisStore as RedisSessionStore } from 'connect-redis';
 import { RedisStore as RedisRateLimitStore } from 'rate-limit-redis';
-import { createClient } from 'redis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { SharedCache } from './shared-cache.ts';
 import type { Stores } from './stores.ts';
-import { watchRedis } from './redis-watchdog.ts';
-
-const PING_TIMEOUT_MS = 1_000;
-/** The watchdog's PING interval, and how long a PING may go unanswered before Redis counts as stalled (see redis-watchdog.ts). */
-const PROBE_EVERY_MS = 500;
-const STALL_AFTER_MS = 2_000;
-
-type Client = ReturnType<typeof createClient>;
+import { openRedis, type RedisClient as Client } from '../adapters/redis/client.ts';
 
 export class RedisSharedCache implements SharedCache {
   readonly #client: Client;
@@ -69,38 +61,9 @@ export class RedisSharedCache implements SharedCache {
 }
 
 export async function createRedisStores(config: Config, logger: Logger): Promise<Stores> {
-  const client: Client = createClient({
-    url: config.session.redisUrl,
-    disableOfflineQueue: true,
-    // No per-command timeout. node-redis's default (5 s) bounds only commands not yet written (it drops the timer once a
-    // command is on the wire), and with the offline queue disabled nothing waits to be written. It costs an
-    // AbortSignal.timeout per command that lives the full 5 s and raises a DOMException when it fires: about 10 µs of
-    // CPU per command and old-generation churn. A stalled Redis is caught by the watchdog below instead.
-    commandOptions: { timeout: 0 },
-    socket: {
-      connectTimeout: 2_000,
-      reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 5), 3_000),
-    },
-  });
-  let lastError = '';
-  client.on('error', (error: Error) => {
-    // Log each distinct failure once per outage, not once per reconnect attempt.
-    if (error.message !== lastError) logger.error({ err: error }, 'Redis connection error');
-    lastError = error.message;
-  });
-  client.on('ready', () => {
-    if (lastError) logger.info('Redis connection restored');
-    lastError = '';
-  });
-  await client.connect();
-  const stallListeners: Array<() => void> = [];
-  const watchdog = watchRedis(client, {
-    probeEveryMs: PROBE_EVERY_MS,
-    stallAfterMs: STALL_AFTER_MS,
-    logger,
-    onStall: () => stallListeners.forEach((listener) => listener()),
-  });
-
+  const connection = openRedis(config.session.redisUrl, logger);
+  await connection.ready;
+  const { client } = connection;
   const prefix = config.session.redisKeyPrefix;
   const sessionStore = new RedisSessionStore({ client, prefix: `${prefix}sess:` });
   const sharedCache = new RedisSharedCache(client, prefix);
@@ -112,17 +75,8 @@ export async function createRedisStores(config: Config, logger: Logger): Promise
         prefix: `${prefix}rl:${name}:`,
         sendCommand: (...args: string[]) => client.sendCommand(args) as never,
       }),
-    ping: async () => {
-      if (!client.isReady) return false;
-      const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), PING_TIMEOUT_MS).unref());
-      return Promise.race([client.ping().then((answer) => answer === 'PONG', () => false), timeout]);
-    },
-    onStall: (listener) => void stallListeners.push(listener),
-    close: async () => {
-      watchdog.stop();
-      // close() waits for pending replies, which never come while Redis is away; then just drop the socket.
-      if (client.isReady) await client.close();
-      else if (client.isOpen) client.destroy();
-    },
+    ping: () => connection.ping(),
+    onStall: (listener) => connection.onStall(listener),
+    close: () => connection.close(),
   };
 }

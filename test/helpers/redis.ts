@@ -66,7 +66,7 @@ export class PrivateRedis {
 
   async stop(): Promise<void> {
     this.resume();
-    if (!this.#process || this.#process.exitCode !== null) return;
+    if (!this.#process || this.#process.exitCode !== null || this.#process.signalCode !== null) return;
     const exited = once(this.#process, 'exit');
     this.#process.kill('SIGKILL');
     await exited;

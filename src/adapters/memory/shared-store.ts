@@ -1,0 +1,157 @@
+/**
+ * The shared store for one process. It keeps Redis's model, so the domain
+ * behaves the same on either: one keyspace where a key holds a string, a hash
+ * or a schedule; an expiry per key (a hash expires whole); deleting a key
+ * deletes whatever it holds. Expired keys vanish when next touched, and a
+ * periodic sweep frees the ones nobody touches again.
+ */
+import type { Logger } from 'pino';
+import type { SharedStore } from '../../domain/ports.ts';
+import { AppError } from '../../errors.ts';
+import { guardListener } from '../guarded-listener.ts';
+
+type Content =
+  | { kind: 'string'; value: string }
+  | { kind: 'hash'; fields: Map<string, string> }
+  | { kind: 'schedule'; dueAt: Map<string, number> };
+
+interface Entry {
+  content: Content;
+  /** Epoch ms; Infinity while the key has no expiry. */
+  expiresAt: number;
+}
+
+const expiryAfter = (ttlMs: number | undefined) => (ttlMs === undefined ? Infinity : Date.now() + ttlMs);
+
+export class MemorySharedStore implements SharedStore {
+  readonly #entries = new Map<string, Entry>();
+  readonly #channels = new Map<string, Set<(message: string) => void>>();
+  readonly #logger: Logger;
+  readonly #sweeper: NodeJS.Timeout;
+
+  constructor(logger: Logger, sweepEveryMs = 60_000) {
+    this.#logger = logger;
+    this.#sweeper = setInterval(() => this.#sweep(), sweepEveryMs).unref();
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key);
+  }
+
+  #live(key: string): Entry | undefined {
+    const entry = this.#entries.get(key);
+    if (entry && entry.expiresAt <= Date.now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** The key's content when it holds that kind; a key holding another kind is a bug in the caller, as in Redis (WRONGTYPE). */
+  #read<K extends Content['kind']>(key: string, kind: K): Extract<Content, { kind: K }> | undefined {
+    const entry = this.#live(key);
+    if (!entry) return undefined;
+    if (entry.content.kind !== kind) {
+      throw new AppError({ status: 500, code: 'INTERNAL', cause: new TypeError(`shared store key holds a ${entry.content.kind}, not a ${kind}`) });
+    }
+    return entry.content as Extract<Content, { kind: K }>;
+  }
+
+  // Each method reads and writes without awaiting in between, so it is atomic on the event loop.
+
+  async get(key: string): Promise<string | undefined> {
+    return this.#read(key, 'string')?.value;
+  }
+
+  async set(key: string, value: string, ttlMs?: number): Promise<void> {
+    this.#entries.set(key, { content: { kind: 'string', value }, expiresAt: expiryAfter(ttlMs) });
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    if (this.#live(key)) return false;
+    this.#entries.set(key, { content: { kind: 'string', value }, expiresAt: expiryAfter(ttlMs) });
+    return true;
+  }
+
+  async take(key: string): Promise<string | undefined> {
+    const value = this.#read(key, 'string')?.value;
+    this.#entries.delete(key);
+    return value;
+  }
+
+  async delete(...keys: string[]): Promise<void> {
+    for (const key of keys) this.#entries.delete(key);
+  }
+
+  async hashSet(key: string, field: string, value: string, ttlMs?: number): Promise<void> {
+    const fields = this.#read(key, 'hash')?.fields ?? new Map<string, string>();
+    fields.set(field, value);
+    const expiresAt = ttlMs === undefined ? (this.#entries.get(key)?.expiresAt ?? Infinity) : expiryAfter(ttlMs);
+    this.#entries.set(key, { content: { kind: 'hash', fields }, expiresAt });
+  }
+
+  async hashGet(key: string, field: string): Promise<string | undefined> {
+    return this.#read(key, 'hash')?.fields.get(field);
+  }
+
+  async hashGetAll(key: string): Promise<Map<string, string>> {
+    return new Map(this.#read(key, 'hash')?.fields);
+  }
+
+  async hashDelete(key: string, ...fields: string[]): Promise<number> {
+    const hash = this.#read(key, 'hash');
+    if (!hash) return 0;
+    const removed = fields.filter((field) => hash.fields.delete(field)).length;
+    if (hash.fields.size === 0) this.#entries.delete(key);
+    return removed;
+  }
+
+  async schedule(queue: string, member: string, dueAt: number): Promise<void> {
+    const members = this.#read(queue, 'schedule')?.dueAt ?? new Map<string, number>();
+    members.set(member, dueAt);
+    this.#entries.set(queue, { content: { kind: 'schedule', dueAt: members }, expiresAt: Infinity });
+  }
+
+  async due(queue: string, now: number, limit: number): Promise<string[]> {
+    const schedule = this.#read(queue, 'schedule');
+    if (!schedule) return [];
+    // Ties go by member, as in a Redis sorted set.
+    return [...schedule.dueAt]
+      .filter(([, dueAt]) => dueAt <= now)
+      .sort(([memberA, a], [memberB, b]) => a - b || (memberA < memberB ? -1 : memberA > memberB ? 1 : 0))
+      .slice(0, limit)
+      .map(([member]) => member);
+  }
+
+  async unschedule(queue: string, member: string): Promise<void> {
+    const schedule = this.#read(queue, 'schedule');
+    if (!schedule) return;
+    schedule.dueAt.delete(member);
+    if (schedule.dueAt.size === 0) this.#entries.delete(queue);
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    for (const listener of this.#channels.get(channel) ?? []) listener(message);
+  }
+
+  async subscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>> {
+    const guarded = guardListener(listener, channel, this.#logger);
+    let listeners = this.#channels.get(channel);
+    if (!listeners) this.#channels.set(channel, (listeners = new Set()));
+    listeners.add(guarded);
+    return async () => {
+      listeners.delete(guarded);
+      if (listeners.size === 0 && this.#channels.get(channel) === listeners) this.#channels.delete(channel);
+    };
+  }
+
+  async ping(): Promise<boolean> {
+    return true;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+    this.#channels.clear();
+  }
+}
