@@ -47,6 +47,8 @@ export interface AppDependencies {
   readiness: Readiness;
   /** Shared rate-limit counters (Redis with replicas); in memory when absent. */
   rateLimitStore?: (name: string) => RateLimitStore | undefined;
+  /** Subscribes to store connections dropped because the store stopped answering (counted in /metrics). */
+  onStoreStall?: (listener: () => void) => void;
 }
 
 export interface Services {
@@ -115,6 +117,7 @@ export function createApp(deps: AppDependencies): App {
   app.set('etag', false);
 
   const metrics = new Metrics();
+  deps.onStoreStall?.(() => metrics.storeStalls.inc());
   const { accounts, pickerSessions, media, signIns, reaper } = createServices(deps, metrics);
   const csrf = createCsrf(config);
   const views = createViews({ cache: config.isProduction, csrfToken: csrf.tokenFor });

@@ -54,6 +54,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     sessionStore: stores.sessionStore,
     sharedStore: stores.sharedStore,
     ...(stores.rateLimitStore ? { rateLimitStore: stores.rateLimitStore } : {}),
+    onStoreStall: (listener) => stores.onStall?.(listener),
     readiness: { isReady: async () => !shuttingDown && (await stores.ping()) },
   });
 

@@ -80,7 +80,7 @@ export interface DomainFixture {
 }
 
 export async function domainFixture(options: { store?: SharedStore; google?: FakeGoogle } = {}): Promise<DomainFixture> {
-  const store = options.store ?? new MemorySharedStore();
+  const store = options.store ?? new MemorySharedStore(silentLogger);
   const google = options.google ?? new FakeGoogle();
   const vault = new TokenVault([Buffer.alloc(32, 7)]);
   const build = () => {

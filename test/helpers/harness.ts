@@ -224,6 +224,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     sessionStore: stores.sessionStore,
     sharedStore: stores.sharedStore,
     ...(stores.rateLimitStore ? { rateLimitStore: stores.rateLimitStore } : {}),
+    onStoreStall: (listener) => stores.onStall?.(listener),
     readiness: { isReady: () => stores.ping() },
   });
   server.on('request', app.app);
