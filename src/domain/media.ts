@@ -11,6 +11,7 @@
  * only to hosts in MEDIA_HOSTS over https (plain http only to a loopback
  * emulator). An expired baseUrl (401/403) is listed again once and retried.
  */
+import type { Readable } from 'node:stream';
 import { AppError, badRequest, notFound } from '../errors.ts';
 import type { GoogleAccounts } from './accounts.ts';
 import { itemsKey, type PickerSessions } from './picker-sessions.ts';
@@ -91,6 +92,12 @@ export function mediaParameter(item: PickedMediaItem, query: Pick<ContentRequest
   const parts = [query.w !== undefined ? `w${query.w}` : undefined, query.h !== undefined ? `h${query.h}` : undefined].filter(Boolean);
   const crop = query.crop && query.w !== undefined && query.h !== undefined ? '-c' : '';
   return `=${parts.join('-')}${crop}`;
+}
+
+/** Drops an answer's body unread; the error its stream raises for being cut short is expected, not a failure. */
+function discard(body: Readable): void {
+  body.once('error', () => {});
+  body.destroy();
 }
 
 const mediaHostRefused = () =>
@@ -228,13 +235,13 @@ export class PickedMedia {
     let answer = await media.open(this.#checkedUrl(item.mediaFile.baseUrl, parameter), await accounts.accessToken(userId), options);
     if (answer.status === 401 || answer.status === 403) {
       // An expired baseUrl (or token): list the session again once for fresh URLs, and retry once.
-      answer.body.destroy();
+      discard(answer.body);
       item = await this.find(userId, sessionId, itemId, { renew: true });
       const token = answer.status === 401 ? await accounts.refreshNow(userId) : await accounts.accessToken(userId);
       answer = await media.open(this.#checkedUrl(item.mediaFile.baseUrl, parameter), token, options);
     }
     if (answer.status !== 200 && answer.status !== 206 && answer.status !== 416) {
-      answer.body.destroy();
+      discard(answer.body);
       throw mediaFailure(answer.status, answer.headers);
     }
     return { ...answer, item };

@@ -105,8 +105,11 @@ export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
   router.get('/sessions/:id/media-items/:itemId/content', signedIn, async (req, res) => {
     const query = contentQuery.safeParse(req.query);
     if (!query.success) throw invalidInput(query.error);
+    // A client that goes away before the answer is complete stops the download from Google.
     const abort = new AbortController();
-    res.once('close', () => abort.abort());
+    res.once('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
     const range = req.get('range');
     const content = await deps.media.open(userOf(res).id, pickerSessionIdParam.parse(req.params.id), mediaItemIdParam.parse(req.params.itemId), {
       ...(query.data.w ? { w: query.data.w } : {}),
