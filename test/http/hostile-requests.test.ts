@@ -48,6 +48,10 @@ describe('hostile and malformed requests', () => {
       '/sessions/x/media-items/y/content?w=-1&h=1e9', '/auth/google?return_to[]=/x', '/auth/google?return_to=%0d%0aSet-Cookie:x=1',
       '/auth/google/callback?state[]=1&code[]=2', '/auth/google/callback?state=' + 'x'.repeat(10_000), '/?lang[]=th', '/?lang=xx',
       '/sessions/%E0%A4%A', '//evil.example/', '/\\evil.example', '/sessions/x/../../../etc/passwd', '/%',
+      // Repeated query parameters arrive as arrays.
+      '/sessions/x/media-items?pageSize=1&pageSize=2', '/sessions/x/media-items?pageToken=a&pageToken=b',
+      '/sessions/x/media-items/y/content?w=1&w=2&crop=1&crop=0', '/?lang=th&lang=bn', '/auth/google?return_to=/a&return_to=/b',
+      '/auth/google/callback?state=a&state=b&code=c', '/sessions/x/media-items?pageSize=0x2', '/sessions/x/media-items?pageSize=%201',
     ];
     for (const path of paths) {
       cases.push(() => raw(h.url, 'GET', path, { cookie }));
@@ -58,6 +62,12 @@ describe('hostile and malformed requests', () => {
       { range: 'bytes=9-1' }, { range: 'bytes=abc' }, { 'x-request-id': '\u00ff'.repeat(10) }, { 'x-request-id': 'a'.repeat(500) },
       { cookie: 'sid=' + 'x'.repeat(3_000) }, { cookie: '=;=;;' }, { cookie: 'sid=s%3Aforged.signature' }, { 'content-type': 'application/json; charset=klingon' },
       { 'x-forwarded-for': 'not an ip' }, { 'x-forwarded-proto': 'gopher' }, { host: 'evil.example' }, { 'if-none-match': '"' },
+      // Malformed cookies, alone and beside a valid session.
+      { cookie: 'lang=%' }, { cookie: 'lang=%E0%A4' }, { cookie: `${cookie}; lang=%` }, { cookie: `${cookie}; lang=%E0%A4; lang=th` },
+      { cookie: 'sid=%' }, { cookie: 'sid=s%3A%ZZ.sig' }, { cookie: `sid=a; sid=b; ${cookie}` },
+      // Accept-Language in every broken shape.
+      { 'accept-language': 'th;q=' }, { 'accept-language': 'bn;q=1.5, th;q=-1' }, { 'accept-language': '*;q=0' }, { 'accept-language': 'th-TH-x-%%%' },
+      { 'accept-language': ',' }, { 'accept-language': 'en;q=0.9;q=0.8' },
     ];
     for (const headers of junkHeaders) {
       for (const path of ['/', '/sessions/x', '/auth/google', '/healthz']) cases.push(() => raw(h.url, 'GET', path, headers));
