@@ -13,7 +13,7 @@ import type { RequestLogEntry } from '@photos-picker-gateway/google-emulator';
 import { call, callJson, inParallel, median, percentile, pool, type Answer } from './http-call.ts';
 import { clearRequests, requests } from './emulator-log.ts';
 import { cpuMs, type Running } from './processes.ts';
-import { DEMO_ACCOUNTS, signInToGateway, type GatewayUser } from './sign-in.ts';
+import { loadTestAccount, signInToGateway, type GatewayUser } from './sign-in.ts';
 
 export interface ProfileSettings {
   users: number;
@@ -63,8 +63,8 @@ export interface ProfileResult {
 }
 
 const round2 = (value: number) => +value.toFixed(2);
-const accountOf = (user: number) => DEMO_ACCOUNTS[user % DEMO_ACCOUNTS.length]!;
-const accountsOfUsers = (settings: ProfileSettings) => Array.from({ length: settings.users }, (_, user) => accountOf(user));
+const accountOf = loadTestAccount;
+export const accountsOfUsers = (settings: ProfileSettings) => Array.from({ length: settings.users }, (_, user) => accountOf(user));
 
 /** When in each pollInterval a user polls: the users' phases are spread evenly over the interval. */
 const phaseOf = (user: number, settings: ProfileSettings) => (user * settings.pollIntervalMs) / settings.users;

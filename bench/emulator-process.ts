@@ -8,7 +8,9 @@ import { createEmulator } from '@photos-picker-gateway/google-emulator';
 const emulator = createEmulator({
   largeVideoBytes: Number(process.env.LARGE_VIDEO_BYTES ?? 1024 ** 3),
   clients: JSON.parse(process.env.EMULATOR_CLIENTS ?? '[]'),
-  // Hundreds of benchmark users share two demo accounts, so Google's per-user cap on open sessions is lifted.
+  // One Google account per benchmark user, as real users have.
+  extraAccounts: Number(process.env.EXTRA_ACCOUNTS ?? 0),
+  // The benchmark creates many sessions per person over a run, so Google's per-user cap on open sessions is lifted.
   knobs: { maxOpenSessionsPerUser: 1_000_000_000, pollIntervalSeconds: Number(process.env.POLL_INTERVAL_SECONDS ?? 1) },
 });
 await emulator.listen(0, '127.0.0.1');

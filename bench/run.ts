@@ -16,8 +16,8 @@
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { createClient } from 'redis';
-import { createDirectSessions, measureApiProfile, type ProfileResult, type ProfileSettings } from './api-profile.ts';
-import { pool } from './http-call.ts';
+import { accountsOfUsers, createDirectSessions, measureApiProfile, type ProfileResult, type ProfileSettings } from './api-profile.ts';
+import { inParallel, pool } from './http-call.ts';
 import { measureMedia, type MediaResult } from './media.ts';
 import { freePort, GATEWAY_CLIENT, spawnReady, startGateway, stop, stopAll, uniqueKeyPrefix, type Running } from './processes.ts';
 import { apiRows, mediaRows, table, type Row } from './report.ts';
@@ -53,6 +53,7 @@ async function main() {
   const ports: Record<Store, number> = { memory: await freePort(), redis: await freePort() };
   const emulator = await spawnReady(script('emulator-process.ts'), {
     LARGE_VIDEO_BYTES: String(1024 ** 3),
+    EXTRA_ACCOUNTS: String(SETTINGS.users),
     POLL_INTERVAL_SECONDS: String(SETTINGS.pollIntervalMs / 1000),
     EMULATOR_CLIENTS: JSON.stringify([
       { ...GATEWAY_CLIENT, redirectUris: Object.values(ports).map((port) => `http://127.0.0.1:${port}/auth/google/callback`) },
@@ -61,8 +62,9 @@ async function main() {
   });
   const bareProxy = await spawnReady(script('bare-proxy-process.ts'), { UPSTREAM: emulator.url });
   const agent = pool();
-  const tokens = new Map(await Promise.all(DEMO_ACCOUNTS.map(async (account) =>
-    [account, await directAccessToken(agent, emulator.url, DIRECT_CLIENT, account)] as const)));
+  const accounts = [DEMO_ACCOUNTS[0], ...(PARTS.has('api') ? accountsOfUsers(SETTINGS) : [])];
+  const tokens = new Map(await inParallel(accounts, SETTINGS.setupConcurrency, async (account) =>
+    [account, await directAccessToken(agent, emulator.url, DIRECT_CLIENT, account)] as const));
 
   const rows: Row[] = [];
   let media: MediaResult | undefined;

@@ -9,6 +9,8 @@ import { call, type Answer } from './http-call.ts';
 
 /** The emulator's demo accounts with a Photos library; the benchmark's users take turns between them. */
 export const DEMO_ACCOUNTS = ['alice@example.com', 'bob@example.com'] as const;
+/** The API profile's people, one Google account each: the emulator makes them with its `extraAccounts` option. */
+export const loadTestAccount = (user: number) => `user${user + 1}@example.com`;
 
 export class CookieJar {
   readonly #cookies = new Map<string, string>();

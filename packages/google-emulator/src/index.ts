@@ -75,6 +75,8 @@ export interface EmulatorOptions {
   knobs?: Partial<EmulatorKnobs>;
   librarySize?: number;
   largeVideoBytes?: number;
+  /** Accounts user1@example.com … userN@example.com besides the demo ones, for load tests of many people. */
+  extraAccounts?: number;
   logger?: { info(obj: object, msg?: string): void };
 }
 
@@ -107,7 +109,7 @@ function kindOf(path: string): RequestLogEntry['kind'] {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
-  const state = new EmulatorState(options.librarySize ?? 24, options.largeVideoBytes);
+  const state = new EmulatorState(options.librarySize ?? 24, options.largeVideoBytes, options.extraAccounts);
   const knobs: EmulatorKnobs = { ...DEFAULT_KNOBS, ...options.knobs };
   const faults: Array<EmulatorFault & { remaining: number }> = [];
   const log: RequestLogEntry[] = [];

@@ -1,5 +1,5 @@
 /**
- * Google OAuth 2.0 as google-reference.md documents it: the authorization
+ * Google OAuth 2.0 as Google documents it for web-server apps: the authorization
  * endpoint with a consent page, the token endpoint (authorization_code with
  * PKCE and single-use codes, refresh_token), revocation and userinfo.
  */

@@ -29,6 +29,10 @@ export const ACCOUNTS: readonly Account[] = [
   { email: 'carol@example.com', name: 'Carol Example', sub: '100000000000000000003', hasPhotos: false },
 ];
 
+function generatedAccount(n: number): Account {
+  return { email: `user${n}@example.com`, name: `User ${n}`, sub: String(200000000000000000000n + BigInt(n)), hasPhotos: true };
+}
+
 export interface LibraryItem {
   id: string;
   index: number;
@@ -164,17 +168,23 @@ export class EmulatorState {
   readonly mediaGrants = new Map<string, MediaGrant>();
   readonly libraries = new Map<string, LibraryItem[]>();
 
-  constructor(librarySize: number, largeVideoBytes?: number) {
-    for (const account of ACCOUNTS) if (account.hasPhotos) this.libraries.set(account.email, buildLibrary(account, librarySize, largeVideoBytes));
+  /** The demo accounts, then `extraAccounts` more (user1@example.com, …) for load tests that need many people. */
+  readonly accounts: readonly Account[];
+  readonly #accountsByEmail: ReadonlyMap<string, Account>;
+
+  constructor(librarySize: number, largeVideoBytes?: number, extraAccounts = 0) {
+    this.accounts = [...ACCOUNTS, ...Array.from({ length: extraAccounts }, (_, i) => generatedAccount(i + 1))];
+    this.#accountsByEmail = new Map(this.accounts.map((account) => [account.email, account]));
+    for (const account of this.accounts) if (account.hasPhotos) this.libraries.set(account.email, buildLibrary(account, librarySize, largeVideoBytes));
   }
 
   account(email: string | undefined): Account | undefined {
-    return ACCOUNTS.find((a) => a.email === email);
+    return email === undefined ? undefined : this.#accountsByEmail.get(email);
   }
 
   /** The account a `login_hint` names: its email or its `sub`, as Google accepts. */
   accountByHint(hint: string | undefined): Account | undefined {
-    return hint === undefined ? undefined : ACCOUNTS.find((a) => a.email === hint.toLowerCase() || a.sub === hint);
+    return hint === undefined ? undefined : (this.account(hint.toLowerCase()) ?? this.accounts.find((a) => a.sub === hint));
   }
 
   library(account: Account): LibraryItem[] {

@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
 import { AppError } from '../../errors.ts';
 import { retryAfterSeconds, toGoogleAppError } from './google-error.ts';
-import { googleAgent } from './http-client.ts';
+import { googleHttp } from './http-client.ts';
 
 export interface MediaResponse {
   status: number;
@@ -51,7 +51,7 @@ function flat(headers: IncomingHttpHeaders): Record<string, string> {
 }
 
 export function createMediaClient(options: { timeoutMs: number; dispatcher?: Dispatcher }): MediaClient {
-  const dispatcher = options.dispatcher ?? googleAgent;
+  const dispatcher = options.dispatcher ?? googleHttp(options.timeoutMs).agent;
   return {
     async open(url, accessToken, { method = 'GET', range, signal } = {}) {
       const passedRange = wellFormedRange(range);

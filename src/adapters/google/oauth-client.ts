@@ -6,7 +6,7 @@
  */
 import { OAuth2Client, type Credentials } from 'google-auth-library';
 import type { Config } from '../../config.ts';
-import { googleFetch } from './http-client.ts';
+import { googleHttp } from './http-client.ts';
 import { noInstrumentation, type GoogleInstrumentation } from './instrumentation.ts';
 import { retryConfig } from './retry.ts';
 
@@ -29,9 +29,8 @@ export function createOAuthClient(
     eagerRefreshThresholdMillis: 0,
     forceRefreshOnFailure: false,
     transporterOptions: {
-      fetchImplementation: googleFetch,
-      // Per attempt: a retry gets a fresh deadline (see retry.ts for which calls are retried).
-      timeout: config.upstreamTimeoutMs,
+      // UPSTREAM_TIMEOUT_MS is the Agent's, per attempt: a retry gets a fresh deadline (see retry.ts for which calls are retried).
+      fetchImplementation: googleHttp(config.upstreamTimeoutMs).fetch,
       retryConfig: retryConfig(instrumentation.onRetry),
     },
   });

@@ -1,5 +1,5 @@
 /**
- * Retries for Google calls: only idempotent methods (GET, DELETE), only on
+ * Retries for Google calls (gaxios's for OAuth, the Picker client's own): only idempotent methods (GET, DELETE), only on
  * 429, 5xx and network errors, with exponential backoff and full jitter,
  * honouring Retry-After. A timeout is not retried: the caller's time budget
  * (UPSTREAM_TIMEOUT_MS) is already spent.
@@ -25,13 +25,21 @@ export interface RetryObserver {
   (method: string, attempt: number): void;
 }
 
+/** Whether a failed attempt is worth another: `status` is Google's answer, absent when none came (refused, reset). */
+export function shouldRetry(method: string, attempt: number, status: number | undefined, error?: unknown): boolean {
+  if (attempt >= MAX_RETRIES || !RETRIED_METHODS.includes(method.toUpperCase()) || (error !== undefined && isTimeout(error))) return false;
+  return status === undefined || status === 429 || status >= 500;
+}
+
 function retryable(error: GaxiosError): boolean {
   const attempt = error.config?.retryConfig?.currentRetryAttempt ?? 0;
-  const method = (error.config?.method ?? 'GET').toUpperCase();
-  if (attempt >= MAX_RETRIES || !RETRIED_METHODS.includes(method) || isTimeout(error)) return false;
-  const status = error.response?.status;
-  if (status === undefined) return true; // connection refused or reset
-  return status === 429 || status >= 500;
+  return shouldRetry(error.config?.method ?? 'GET', attempt, error.response?.status, error);
+}
+
+/** Waits before another attempt, telling the observer. */
+export async function pauseBeforeRetry(method: string, attempt: number, headers: unknown, onRetry?: RetryObserver): Promise<void> {
+  onRetry?.(method.toUpperCase(), attempt);
+  await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, retryAfterSeconds(headers))));
 }
 
 export function backoffDelayMs(attempt: number, retryAfter: number | undefined, random = Math.random): number {
@@ -42,10 +50,7 @@ export function backoffDelayMs(attempt: number, retryAfter: number | undefined, 
 export function retryConfig(onRetry?: RetryObserver): RetryConfig {
   return {
     shouldRetry: retryable,
-    retryBackoff: async (error) => {
-      const attempt = error.config?.retryConfig?.currentRetryAttempt ?? 0;
-      onRetry?.((error.config?.method ?? 'GET').toUpperCase(), attempt);
-      await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, retryAfterSeconds(error.response?.headers))));
-    },
+    retryBackoff: (error) =>
+      pauseBeforeRetry(error.config?.method ?? 'GET', error.config?.retryConfig?.currentRetryAttempt ?? 0, error.response?.headers, onRetry),
   };
 }

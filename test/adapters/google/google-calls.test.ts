@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { loadConfig, type Config } from '../../../src/config.ts';
 import { AppError } from '../../../src/errors.ts';
-import { googleAgent } from '../../../src/adapters/google/http-client.ts';
+import { googleHttp } from '../../../src/adapters/google/http-client.ts';
 import { GoogleOAuth } from '../../../src/adapters/google/oauth.ts';
 import { PickerApi } from '../../../src/adapters/google/picker-api.ts';
 import { startStandInServer, type StandInServer } from '../../helpers/stand-in-server.ts';
@@ -61,7 +61,7 @@ describe('Google API calls', () => {
     assert.deepEqual(seen.slice(1).map((r) => r.authorization), ['Bearer ya29.new', 'Bearer ya29.new']);
     // Every connection Google saw is one of the shared Agent's: none came from another client.
     const connections = new Set(seen.map((r) => r.port)).size;
-    assert.equal(googleAgent.stats[base]?.connected, connections);
+    assert.equal(googleHttp(config.upstreamTimeoutMs).agent.stats[base]?.connected, connections);
   });
 
   it('when Google does not answer, then the call fails with 504 at UPSTREAM_TIMEOUT_MS and is not retried', async () => {
