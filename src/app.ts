@@ -25,6 +25,7 @@ import { integerLiteralsOnly } from './http/inputs.ts';
 import { createCsrf } from './http/middleware/csrf.ts';
 import { errorHandler, notFoundHandler } from './http/middleware/error-handler.ts';
 import { localeMiddleware } from './http/middleware/locale.ts';
+import { serveMetrics, timeRequests } from './http/middleware/metrics.ts';
 import { createLimiter } from './http/middleware/rate-limit.ts';
 import { securityHeaders } from './http/middleware/security.ts';
 import { sessionMiddleware } from './http/middleware/session.ts';
@@ -125,9 +126,9 @@ export function createApp(deps: AppDependencies): App {
 
   app.use(createHttpLogger(deps.logger));
   app.use((req, _res, next) => runWithLogger(req.log, next));
-  app.use(metrics.middleware());
+  app.use(timeRequests(metrics));
   app.use(healthRoutes(deps.readiness));
-  app.get('/metrics', metrics.handler());
+  app.get('/metrics', serveMetrics(metrics));
   app.use('/static', express.static(STATIC_DIR, { index: false, maxAge: config.isProduction ? '1h' : 0 }));
   app.use(securityHeaders(config));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimitBytes, parameterLimit: 50 }));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
 import { ConfigError, ENV_VARIABLES, loadConfig } from '../src/config.ts';
 
 const productionBase = {
@@ -97,8 +98,16 @@ describe('config', () => {
     const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     for (const name of ENV_VARIABLES) {
-      assert.match(example, new RegExp(`^${name}=`, 'm'), `.env.example lacks ${name}`);
+      assert.match(example, new RegExp(`^(# )?${name}=`, 'm'), `.env.example lacks ${name}`);
       assert.ok(readme.includes(`\`${name}\``), `README lacks ${name}`);
     }
+  });
+
+  it('when .env.example is loaded as it is, then the service starts on the emulator', () => {
+    const example = parseEnv(readFileSync(new URL('../.env.example', import.meta.url), 'utf8'));
+    const config = loadConfig(example);
+    assert.ok(config.emulator, 'no Google client: the emulator stands in');
+    assert.ok(config.google.authUrl.startsWith(config.emulator.url), config.google.authUrl);
+    assert.ok(config.google.pickerApiUrl.startsWith(config.emulator.url), config.google.pickerApiUrl);
   });
 });

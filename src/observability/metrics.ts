@@ -4,7 +4,6 @@
  * counts, token refreshes, and the process's own metrics. One registry per
  * app, so tests and several apps in one process never collide.
  */
-import type { RequestHandler } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export class Metrics {
@@ -58,24 +57,6 @@ export class Metrics {
     // Lifecycle counters start at zero so dashboards see the series before the first event.
     for (const event of ['created', 'completed', 'expired', 'deleted']) this.pickerSessions.inc({ event }, 0);
     for (const outcome of ['success', 'failure']) this.tokenRefreshes.inc({ outcome }, 0);
-  }
-
-  /** Times every request; the route label is the matched route pattern, never the raw URL (bounded cardinality). */
-  middleware(): RequestHandler {
-    return (req, res, next) => {
-      const end = this.httpDuration.startTimer();
-      res.once('finish', () => {
-        const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : res.statusCode === 404 ? 'not_found' : 'unmatched';
-        end({ method: req.method, route, status: String(res.statusCode) });
-      });
-      next();
-    };
-  }
-
-  handler(): RequestHandler {
-    return async (_req, res) => {
-      res.set('Content-Type', this.registry.contentType).set('Cache-Control', 'no-store').send(await this.registry.metrics());
-    };
   }
 
   observeGoogleCall(method: string, outcome: string, seconds: number): void {
