@@ -204,8 +204,9 @@ export class PickerSessions {
 
   /** The session's state as Google last told it, asking Google again at most once per pollInterval. */
   async status(userId: UserId, id: string): Promise<SessionView> {
-    const owned = await this.owned(userId, id);
-    let observation = parseObservation(await this.#store.get(observationKey(id)));
+    // Both reads at once: one round trip. What was read for an id the user does not own is never shown.
+    const [owned, stored] = await Promise.all([this.owned(userId, id), this.#store.get(observationKey(id))]);
+    let observation = parseObservation(stored);
     if (!isFresh(observation) && owned.expiresAt > Date.now()) observation = await this.#poll(userId, id, observation);
     // Nothing observed and past its expiry: all that is left to say is that it expired.
     const session = observation?.session ?? { id, pickerUri: '', expireTime: new Date(owned.expiresAt).toISOString(), mediaItemsSet: false };
@@ -231,15 +232,17 @@ export class PickerSessions {
 
   async #pollCoalesced(userId: UserId, id: string, previous: Observation | undefined): Promise<Observation | undefined> {
     if (!(await this.#store.setIfAbsent(pollLockKey(id), '1', this.#pollLockMs))) return this.#awaitOtherPoller(id, previous);
+    const recorded: Array<Promise<unknown>> = [];
     try {
       // Another caller may have stored a fresh answer between our read and our lock.
       const current = parseObservation(await this.#store.get(observationKey(id)));
       if (isFresh(current)) return current;
-      return await this.#askGoogle(userId, id, current ?? previous);
+      return await this.#askGoogle(userId, id, current ?? previous, recorded);
     } finally {
-      await this.#store.delete(pollLockKey(id)).catch(() => undefined);
-      // Wakes the waiters whether or not Google answered: they read whatever is stored now.
-      await this.#store.publish(observedChannel(id), '').catch(() => undefined);
+      // Sent right behind the writes that record Google's answer, and applied after them: the lock released, then the
+      // waiters woken (whether or not Google answered: they read whatever is stored now). One round trip for all.
+      const released = [this.#store.delete(pollLockKey(id)), this.#store.publish(observedChannel(id), '')].map((write) => write.catch(() => undefined));
+      await Promise.all([...recorded, ...released]);
     }
   }
 
@@ -260,17 +263,18 @@ export class PickerSessions {
     }
   }
 
-  async #askGoogle(userId: UserId, id: string, previous: Observation | undefined): Promise<Observation> {
+  /** Asks Google; the writes that record its answer go into `recorded`, for the caller to await with its own. */
+  async #askGoogle(userId: UserId, id: string, previous: Observation | undefined, recorded: Array<Promise<unknown>>): Promise<Observation> {
     try {
       const session = await this.#accounts.withPicker(userId, (api) => api.getSession(id));
       const observation: Observation = { session, observedAt: Date.now() };
-      await this.#observe(observation);
+      recorded.push(this.#observe(observation));
       if (session.mediaItemsSet && !previous?.session.mediaItemsSet) {
         this.#onEvent('completed');
         const graceEnds = Math.min(Date.now() + this.#completedGraceMs, Date.parse(session.expireTime) || Infinity);
-        await this.#store.schedule(REAP_QUEUE, reapMember(userId, id), graceEnds);
+        recorded.push(this.#store.schedule(REAP_QUEUE, reapMember(userId, id), graceEnds));
       } else if (statusOf(session) === 'expired') {
-        await this.#store.schedule(REAP_QUEUE, reapMember(userId, id), Date.now()); // timed out: nothing more will come of it
+        recorded.push(this.#store.schedule(REAP_QUEUE, reapMember(userId, id), Date.now())); // timed out: nothing more will come of it
       }
       return observation;
     } catch (error) {
