@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it, mock } from 'node:test';
 import { backoffDelayMs } from '../../../src/adapters/google/retry.ts';
 import { createPickerSession, startHarness, type Client, type Harness } from '../../helpers/harness.ts';
+
+/** Runs `call` with the clock moved past the 1 s poll interval, so the gateway asks Google again. */
+async function pastPollInterval<T>(call: () => Promise<T>): Promise<T> {
+  mock.timers.enable({ apis: ['Date'], now: Date.now() + 1_050 });
+  try {
+    return await call();
+  } finally {
+    mock.timers.reset();
+  }
+}
 
 describe('resilient Google calls', () => {
   let h: Harness;
@@ -18,10 +28,9 @@ describe('resilient Google calls', () => {
 
   it('when an idempotent GET meets 503s, then it is retried with backoff and succeeds', async () => {
     const id = await createPickerSession(alice);
-    await new Promise((resolve) => setTimeout(resolve, 1_050)); // past the poll interval: the next status asks Google
     h.emulator.clearRequests();
     h.emulator.injectFault({ method: 'GET', path: `/v1/sessions/${id}`, status: 503, times: 2 });
-    const response = await alice.get(`/sessions/${id}`, { accept: 'json' });
+    const response = await pastPollInterval(() => alice.get(`/sessions/${id}`, { accept: 'json' }));
     assert.equal(response.status, 200);
     assert.deepEqual(h.emulator.requests.map((r) => `${r.method} ${r.status}`), ['GET 503', 'GET 503', 'GET 200']);
     const metrics = await (await fetch(`${h.url}/metrics`)).text();
@@ -48,10 +57,9 @@ describe('resilient Google calls', () => {
 
   it('when retries give up, then the client gets 502 after three attempts', async () => {
     const id = await createPickerSession(alice);
-    await new Promise((resolve) => setTimeout(resolve, 1_050));
     h.emulator.clearRequests();
     h.emulator.injectFault({ method: 'GET', path: `/v1/sessions/${id}`, status: 500, times: 5 });
-    assert.equal((await alice.get(`/sessions/${id}`, { accept: 'json' })).status, 502);
+    assert.equal((await pastPollInterval(() => alice.get(`/sessions/${id}`, { accept: 'json' }))).status, 502);
     assert.equal(h.emulator.requests.length, 3);
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it, mock } from 'node:test';
 import { MAX_REMEMBERED } from '../../../src/domain/picker-sessions.ts';
 import { createPickerSession, startHarness, waitForStatus, type Client, type Harness } from '../../helpers/harness.ts';
 
@@ -77,8 +77,12 @@ describe('following a Picker session', () => {
     assert.match(html, /action="\/sessions"/);
     // PERMISSION_DENIED is final: no more Google calls for it.
     h.emulator.clearRequests();
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
-    await alice.get(`/sessions/${id}`, { accept: 'json' });
+    mock.timers.enable({ apis: ['Date'], now: Date.now() + 1_100 }); // past the poll interval
+    try {
+      await alice.get(`/sessions/${id}`, { accept: 'json' });
+    } finally {
+      mock.timers.reset();
+    }
     assert.equal(getCalls(id).length, 0);
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import { directAccessToken } from '@photos-picker-gateway/google-emulator';
 import { createPickerSession, startHarness, waitForStatus, type Client, type Harness } from '../../helpers/harness.ts';
 
@@ -143,11 +143,16 @@ describe('the media proxy', () => {
       await waitForStatus(alice, id, 'complete');
       const listed = await (await alice.get(`/sessions/${id}/media-items`, { accept: 'json' })).json();
       const itemId = listed.mediaItems[0].id;
-      await new Promise((resolve) => setTimeout(resolve, 1_300));
       h.emulator.clearRequests();
-      const response = await alice.get(`/sessions/${id}/media-items/${encodeURIComponent(itemId)}/content?w=64&h=64`);
-      assert.equal(response.status, 200);
-      await response.arrayBuffer();
+      mock.timers.enable({ apis: ['Date'], now: Date.now() + 1_300 }); // the baseUrls' hour (here a second) is over
+      let response: Response;
+      try {
+        response = await alice.get(`/sessions/${id}/media-items/${encodeURIComponent(itemId)}/content?w=64&h=64`);
+        assert.equal(response.status, 200);
+        await response.arrayBuffer();
+      } finally {
+        mock.timers.reset();
+      }
       const calls = h.emulator.requests.map((r) => `${r.kind} ${r.status}`);
       assert.deepEqual(calls, ['media 403', 'picker 200', 'media 200']);
     } finally {
