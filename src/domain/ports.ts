@@ -123,3 +123,73 @@ export interface MediaItemsPage {
   mediaItems: PickedMediaItem[];
   nextPageToken?: string;
 }
+
+/**
+ * Where imported items are written: a folder or an S3 bucket. Keys are relative to the destination's root, made by
+ * the domain (never from client input), with `/` between folders.
+ */
+export interface Destination {
+  /** What operators read in logs and readiness: `file:/data/imports` or `s3://bucket/prefix`, never a credential. */
+  readonly description: string;
+  /**
+   * Writes the stream under `key` whole or not at all (a temporary name then a rename; an S3 multipart upload
+   * completed or aborted), reading it only as fast as the destination takes it. Answers the bytes written and their
+   * SHA-256 (hex), computed while the bytes stream. Aborting `signal` stops the copy and leaves nothing behind.
+   */
+  put(key: string, body: Readable, options?: { contentType?: string; signal?: AbortSignal }): Promise<StoredObject>;
+  /** The object's bytes (a byte range when asked), or undefined when there is none. */
+  get(key: string, options?: { range?: { start: number; end?: number } }): Promise<StoredContent | undefined>;
+  exists(key: string): Promise<boolean>;
+  /** Removes the object if it exists. */
+  remove(key: string): Promise<void>;
+  /** Keys under a prefix (a folder), for unique names and clean-ups. */
+  list(prefix: string): Promise<string[]>;
+  /** Writes and removes a probe; rejects with a reason an operator can act on when the destination takes no writes. */
+  check(): Promise<void>;
+}
+
+export interface StoredObject {
+  key: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface StoredContent {
+  body: Readable;
+  /** The whole object's size, whatever range was read. */
+  size: number;
+  /** The bytes this answer carries (the range's, or the whole object's). */
+  bytes: number;
+  contentType?: string;
+}
+
+/** Work that outlives a request: imports, following sessions, delayed deletions, webhooks. */
+export interface JobQueue {
+  /**
+   * Adds a job. The same `jobId` twice is one job (while the first is waiting, delayed or running); `delayMs` starts
+   * it later; `attempts` (default 1) with exponential backoff from `backoffMs` retries a handler that throws.
+   */
+  add(name: string, data: Record<string, unknown>, options?: { jobId?: string; delayMs?: number; attempts?: number; backoffMs?: number }): Promise<void>;
+  /**
+   * Runs `handler` for jobs named `name`, at most `concurrency` at once in this process. A job whose handler throws
+   * `PermanentJobFailure` is not retried; one whose process dies is taken over by another worker.
+   */
+  work(name: string, handler: (job: QueuedJob) => Promise<void>, options: { concurrency: number }): void;
+  /** How many jobs are in each state, for metrics. */
+  counts(): Promise<Record<'waiting' | 'active' | 'delayed' | 'failed', number>>;
+  /** Stops taking jobs, lets running ones finish, closes connections. */
+  close(): Promise<void>;
+}
+
+export interface QueuedJob {
+  id: string;
+  name: string;
+  data: Record<string, unknown>;
+  /** 1 on the first try. */
+  attempt: number;
+}
+
+/** Thrown by a job handler for a failure that trying again cannot change (a 404, a refused permission). */
+export class PermanentJobFailure extends Error {
+  override name = 'PermanentJobFailure';
+}
