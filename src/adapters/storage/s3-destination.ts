@@ -17,7 +17,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { Readable, pipeline } from 'node:stream';
 import type { Destination, StoredContent, StoredObject } from '../../domain/ports.ts';
 import { DigestingStream } from './digesting-stream.ts';
-import { assertSafeKey, assertSafePrefix, reservedName } from './keys.ts';
+import { assertSafeKey, assertSafePrefix, isReservedName, reservedName } from './keys.ts';
 import { destinationUnavailable, rangeNotSatisfiable } from './storage-errors.ts';
 
 /** Above S3's 5 MiB minimum; with QUEUE_SIZE it bounds the memory one upload holds (2 × 8 MiB). */
@@ -138,7 +138,10 @@ export class S3Destination implements Destination {
     const pages = paginateListObjectsV2({ client: this.#client }, { Bucket: this.#bucket, Prefix: `${this.#prefix}${prefix}` });
     for await (const page of pages) {
       for (const object of page.Contents ?? []) {
-        if (object.Key !== undefined) keys.push(object.Key.slice(this.#prefix.length));
+        // A probe left by a check that died between its two requests is no key of the domain's.
+        if (object.Key !== undefined && !isReservedName(object.Key.slice(object.Key.lastIndexOf('/') + 1))) {
+          keys.push(object.Key.slice(this.#prefix.length));
+        }
       }
     }
     return keys;
