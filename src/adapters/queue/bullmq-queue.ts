@@ -1,0 +1,142 @@
+/**
+ * The job queue of replicas (SESSION_STORE=redis): BullMQ on the deployment's
+ * Redis. Every replica works the queue; a job whose process dies keeps no lock,
+ * and BullMQ's stalled-job check hands it to another worker.
+ *
+ * One BullMQ queue per job name: a Worker takes every job of its queue, so a
+ * queue per name is what gives each name its own handler and concurrency, and
+ * a replica that works only some names never takes the others' jobs.
+ */
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { PermanentJobFailure, type JobQueue, type QueuedJob } from '../../domain/ports.ts';
+import { DEFAULT_BACKOFF_MS } from './retry-policy.ts';
+
+export interface BullmqQueueOptions {
+  redisUrl: string;
+  /** Namespaces every key, so deployments sharing a Redis never share jobs (`ppg:bull`). */
+  prefix: string;
+  logger: Logger;
+  /** How long a worker's claim on a running job lasts without renewal; a dead worker's job is free after it. */
+  lockDurationMs?: number;
+  /** How often workers look for jobs whose claim ran out. */
+  stalledIntervalMs?: number;
+  /** How long close() lets running jobs finish before it stops waiting. */
+  closeTimeoutMs?: number;
+}
+
+type JobCounts = Awaited<ReturnType<JobQueue['counts']>>;
+
+/** Failed jobs stay a week (at most 1000 per name) for an operator to read; finished ones leave at once. */
+const KEEP_FAILED = { age: 7 * 24 * 3600, count: 1_000 };
+
+export class BullmqQueue implements JobQueue {
+  readonly #options: Required<BullmqQueueOptions>;
+  /** Adding jobs: fails fast while Redis is away, so a request never waits on a reconnect. */
+  readonly #producer: Redis;
+  /** Working jobs: BullMQ's blocking reads need commands that wait through reconnects. */
+  readonly #consumer: Redis;
+  readonly #queues = new Map<string, Queue>();
+  readonly #workers = new Map<string, Worker>();
+  /** The handlers running in this process, which close() lets finish. */
+  readonly #running = new Set<Promise<void>>();
+
+  constructor(options: BullmqQueueOptions) {
+    this.#options = { lockDurationMs: 30_000, stalledIntervalMs: 30_000, closeTimeoutMs: 25_000, ...options };
+    this.#producer = this.#connect({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    this.#consumer = this.#connect({ maxRetriesPerRequest: null });
+  }
+
+  async add(name: string, data: Record<string, unknown>, options: { jobId?: string; delayMs?: number; attempts?: number; backoffMs?: number } = {}): Promise<void> {
+    await this.#queue(name).add(name, data, {
+      // Deduplication, not a fixed job id: BullMQ keeps a failed job's id, which would refuse the same job after a failure.
+      ...(options.jobId === undefined ? {} : { deduplication: { id: options.jobId } }),
+      delay: options.delayMs ?? 0,
+      attempts: options.attempts ?? 1,
+      backoff: { type: 'exponential', delay: options.backoffMs ?? DEFAULT_BACKOFF_MS },
+      removeOnComplete: true,
+      removeOnFail: KEEP_FAILED,
+    });
+  }
+
+  work(name: string, handler: (job: QueuedJob) => Promise<void>, options: { concurrency: number }): void {
+    if (this.#workers.has(name)) throw new Error(`Jobs named ${name} already have a handler.`);
+    const { logger, prefix, lockDurationMs, stalledIntervalMs } = this.#options;
+    const worker = new Worker(
+      name,
+      async (job: Job) => {
+        const running = handler({ id: job.deduplicationId ?? String(job.id), name: job.name, data: job.data, attempt: job.attemptsMade + 1 });
+        this.#running.add(running);
+        try {
+          await running;
+        } catch (error) {
+          if (error instanceof PermanentJobFailure) throw new UnrecoverableError(error.message);
+          throw error;
+        } finally {
+          this.#running.delete(running);
+        }
+      },
+      { connection: this.#consumer, prefix, concurrency: options.concurrency, lockDuration: lockDurationMs, stalledInterval: stalledIntervalMs },
+    );
+    worker.on('error', (error) => logger.error({ err: error, queue: name }, 'Job worker error'));
+    worker.on('failed', (job, error) => {
+      logger.warn({ err: error, queue: name, job: job?.id, attempt: job?.attemptsMade }, 'Job failed');
+    });
+    this.#workers.set(name, worker);
+  }
+
+  async counts(): Promise<JobCounts> {
+    const total: JobCounts = { waiting: 0, active: 0, delayed: 0, failed: 0 };
+    const perQueue = await Promise.all([...this.#queues.values()].map((queue) => queue.getJobCounts('waiting', 'active', 'delayed', 'failed')));
+    for (const counts of perQueue) {
+      for (const state of Object.keys(total) as Array<keyof JobCounts>) total[state] += counts[state] ?? 0;
+    }
+    return total;
+  }
+
+  async close(): Promise<void> {
+    const { closeTimeoutMs, logger } = this.#options;
+    const workers = [...this.#workers.values()];
+    // Pausing takes no new jobs and needs no Redis; waiting on our own handlers stays bounded even if Redis is away.
+    await within(1_000, Promise.all(workers.map((worker) => worker.pause(true))));
+    const finished = await within(closeTimeoutMs, Promise.all(this.#running));
+    if (!finished) logger.warn('Running jobs did not finish in time; another replica takes them over once their locks run out');
+    const closed = await within(1_000, Promise.all(workers.map((worker) => worker.close(!finished))));
+    if (!closed) await within(1_000, Promise.all(workers.map((worker) => worker.disconnect())));
+    await within(1_000, Promise.all([...this.#queues.values()].map((queue) => queue.close())));
+    // disconnect() never waits on Redis, unlike quit().
+    this.#producer.disconnect();
+    this.#consumer.disconnect();
+  }
+
+  #queue(name: string): Queue {
+    let queue = this.#queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.#producer, prefix: this.#options.prefix });
+      queue.on('error', (error) => this.#options.logger.error({ err: error, queue: name }, 'Job queue error'));
+      this.#queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  #connect(options: { enableOfflineQueue?: boolean; maxRetriesPerRequest: number | null }): Redis {
+    const connection = new Redis(this.#options.redisUrl, options);
+    connection.on('error', (error) => this.#options.logger.warn({ err: error }, 'Job queue Redis connection error'));
+    return connection;
+  }
+}
+
+/** True when `work` settles within `ms`; never rejects, never keeps the process alive. */
+async function within(ms: number, work: Promise<unknown>): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([work.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

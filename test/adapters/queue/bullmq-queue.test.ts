@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pino from 'pino';
+import { BullmqQueue, type BullmqQueueOptions } from '../../../src/adapters/queue/bullmq-queue.ts';
+import type { QueuedJob } from '../../../src/domain/ports.ts';
+import { PrivateRedis, SHARED_REDIS_URL, uniquePrefix } from '../../helpers/redis.ts';
+import { eventually, jobQueueContract, type QueueSubject } from './job-queue-contract.ts';
+import { removeKeys } from './remove-keys.ts';
+
+const quiet = pino({ level: 'silent' });
+
+/** Queues for one deployment on the shared Redis (one per replica), and the clean-up of its keys. */
+function deployment(options: Partial<BullmqQueueOptions> = {}) {
+  const prefix = `${uniquePrefix()}bull`;
+  const queues: BullmqQueue[] = [];
+  return {
+    prefix,
+    replica: () => {
+      const queue = new BullmqQueue({ redisUrl: SHARED_REDIS_URL, prefix, logger: quiet, ...options });
+      queues.push(queue);
+      return queue;
+    },
+    close: async () => {
+      await Promise.all(queues.map((queue) => queue.close()));
+      await removeKeys(prefix);
+    },
+  };
+}
+
+jobQueueContract('on BullMQ', async () => {
+  const { replica, close } = deployment();
+  return { queue: replica(), advance: (ms) => sleep(ms), close };
+});
+
+describe('the BullMQ job queue between replicas', () => {
+  let replicas: ReturnType<typeof deployment>;
+  const subject = (queue: BullmqQueue): QueueSubject => ({ queue, advance: (ms) => sleep(ms), close: async () => {} });
+  beforeEach(() => {
+    replicas = deployment({ lockDurationMs: 1_000, stalledIntervalMs: 500 });
+  });
+  afterEach(() => replicas.close());
+
+  it('when two replicas work the same queue, then they share the jobs and each job runs once', async () => {
+    const [a, b] = [replicas.replica(), replicas.replica()];
+    const runsBy = { a: [] as unknown[], b: [] as unknown[] };
+    const slowly = (runs: unknown[]) => async (job: QueuedJob) => {
+      runs.push(job.data.n);
+      await sleep(50);
+    };
+    a.work('import', slowly(runsBy.a), { concurrency: 1 });
+    b.work('import', slowly(runsBy.b), { concurrency: 1 });
+    for (let n = 0; n < 10; n++) await a.add('import', { n });
+    await eventually(subject(a), () => runsBy.a.length + runsBy.b.length === 10);
+    await sleep(200);
+    assert.deepEqual([...runsBy.a, ...runsBy.b].sort((x, y) => Number(x) - Number(y)), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.ok(runsBy.a.length > 0 && runsBy.b.length > 0, `a ran ${runsBy.a.length}, b ran ${runsBy.b.length}`);
+  });
+
+  it('when the process running a job is killed, then another replica takes the job over and finishes it', async () => {
+    const script = fileURLToPath(new URL('fixtures/hanging-worker.ts', import.meta.url));
+    const doomed = spawn(process.execPath, [script, SHARED_REDIS_URL, replicas.prefix, 'import', '1000', '500'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const producer = replicas.replica();
+    await producer.add('import', { file: 'a.jpg' }, { jobId: 'import-a' });
+    const [line] = (await once(doomed.stdout, 'data')) as [Buffer];
+    assert.equal(line.toString().trim(), 'started import-a');
+    doomed.kill('SIGKILL');
+    await once(doomed, 'exit');
+
+    const survivor = replicas.replica();
+    const runs: QueuedJob[] = [];
+    survivor.work('import', async (job) => void runs.push(job), { concurrency: 1 });
+    await eventually(subject(survivor), async () => runs.length === 1 && (await survivor.counts()).active === 0, 10_000);
+    assert.deepEqual(runs.map((job) => [job.id, job.data]), [['import-a', { file: 'a.jpg' }]]);
+  });
+});
+
+describe('the BullMQ job queue without Redis', () => {
+  it('when Redis stops answering while a job runs, then close still returns within its bound', async () => {
+    const redis = await PrivateRedis.start();
+    try {
+      const queue = new BullmqQueue({ redisUrl: redis.url, prefix: 'test:bull', logger: quiet, closeTimeoutMs: 500 });
+      const runs: QueuedJob[] = [];
+      queue.work('import', async (job) => {
+        runs.push(job);
+        await new Promise(() => {});
+      }, { concurrency: 1 });
+      await queue.add('import', {});
+      await eventually({ queue, advance: (ms) => sleep(ms), close: async () => {} }, () => runs.length === 1);
+      redis.pause();
+      const started = performance.now();
+      await queue.close();
+      assert.ok(performance.now() - started < 4_000, `close took ${Math.round(performance.now() - started)} ms`);
+    } finally {
+      await redis.stop();
+    }
+  });
+});
