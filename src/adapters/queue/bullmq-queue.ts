@@ -8,10 +8,10 @@
  * a replica that works only some names never takes the others' jobs.
  */
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { PermanentJobFailure, type JobQueue, type QueuedJob } from '../../domain/ports.ts';
-import { DEFAULT_BACKOFF_MS } from './retry-policy.ts';
+import { DEFAULT_BACKOFF_MS, handlerTaken, queueUnavailable } from './job-rules.ts';
 
 export interface BullmqQueueOptions {
   redisUrl: string;
@@ -33,7 +33,7 @@ const KEEP_FAILED = { age: 7 * 24 * 3600, count: 1_000 };
 
 export class BullmqQueue implements JobQueue {
   readonly #options: Required<BullmqQueueOptions>;
-  /** Adding jobs: fails fast while Redis is away, so a request never waits on a reconnect. */
+  /** Adding jobs and counting them: fails within seconds while Redis is away, so a request never waits on a reconnect. */
   readonly #producer: Redis;
   /** Working jobs: BullMQ's blocking reads need commands that wait through reconnects. */
   readonly #consumer: Redis;
@@ -41,14 +41,16 @@ export class BullmqQueue implements JobQueue {
   readonly #workers = new Map<string, Worker>();
   /** The handlers running in this process, which close() lets finish. */
   readonly #running = new Set<Promise<void>>();
+  #closed = false;
 
   constructor(options: BullmqQueueOptions) {
     this.#options = { lockDurationMs: 30_000, stalledIntervalMs: 30_000, closeTimeoutMs: 25_000, ...options };
-    this.#producer = this.#connect({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    this.#producer = this.#connect({ enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 2_000 });
     this.#consumer = this.#connect({ maxRetriesPerRequest: null });
   }
 
   async add(name: string, data: Record<string, unknown>, options: { jobId?: string; delayMs?: number; attempts?: number; backoffMs?: number } = {}): Promise<void> {
+    if (this.#closed) throw queueUnavailable(name);
     await this.#queue(name).add(name, data, {
       // Deduplication, not a fixed job id: BullMQ keeps a failed job's id, which would refuse the same job after a failure.
       ...(options.jobId === undefined ? {} : { deduplication: { id: options.jobId } }),
@@ -57,11 +59,13 @@ export class BullmqQueue implements JobQueue {
       backoff: { type: 'exponential', delay: options.backoffMs ?? DEFAULT_BACKOFF_MS },
       removeOnComplete: true,
       removeOnFail: KEEP_FAILED,
+    }).catch((error: unknown) => {
+      throw queueUnavailable(name, error);
     });
   }
 
   work(name: string, handler: (job: QueuedJob) => Promise<void>, options: { concurrency: number }): void {
-    if (this.#workers.has(name)) throw new Error(`Jobs named ${name} already have a handler.`);
+    if (this.#workers.has(name)) throw handlerTaken(name);
     const { logger, prefix, lockDurationMs, stalledIntervalMs } = this.#options;
     const worker = new Worker(
       name,
@@ -96,6 +100,7 @@ export class BullmqQueue implements JobQueue {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     const { closeTimeoutMs, logger } = this.#options;
     const workers = [...this.#workers.values()];
     // Pausing takes no new jobs and needs no Redis; waiting on our own handlers stays bounded even if Redis is away.
@@ -120,7 +125,7 @@ export class BullmqQueue implements JobQueue {
     return queue;
   }
 
-  #connect(options: { enableOfflineQueue?: boolean; maxRetriesPerRequest: number | null }): Redis {
+  #connect(options: RedisOptions): Redis {
     const connection = new Redis(this.#options.redisUrl, options);
     connection.on('error', (error) => this.#options.logger.warn({ err: error }, 'Job queue Redis connection error'));
     return connection;

@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import { PermanentJobFailure, type JobQueue, type QueuedJob } from '../../domain/ports.ts';
-import { backoffDelay, DEFAULT_BACKOFF_MS } from './retry-policy.ts';
+import { backoffDelay, DEFAULT_BACKOFF_MS, handlerTaken, queueUnavailable } from './job-rules.ts';
 
 interface MemoryJob extends QueuedJob {
   attempts: number;
@@ -40,7 +40,7 @@ export class MemoryQueue implements JobQueue {
   }
 
   async add(name: string, data: Record<string, unknown>, options: { jobId?: string; delayMs?: number; attempts?: number; backoffMs?: number } = {}): Promise<void> {
-    if (this.#closed) throw new Error(`The job queue is closed; job ${name} was not added.`);
+    if (this.#closed) throw queueUnavailable(name);
     const id = options.jobId ?? `${this.#nextId++}`;
     if (this.#pending.has(id)) return;
     const job: MemoryJob = {
@@ -56,7 +56,7 @@ export class MemoryQueue implements JobQueue {
   }
 
   work(name: string, handler: (job: QueuedJob) => Promise<void>, options: { concurrency: number }): void {
-    if (this.#workers.has(name)) throw new Error(`Jobs named ${name} already have a handler.`);
+    if (this.#workers.has(name)) throw handlerTaken(name);
     this.#workers.set(name, { handler, concurrency: options.concurrency, running: 0 });
     this.#startDue(name);
   }

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { BullmqQueue, type BullmqQueueOptions } from '../../../src/adapters/queue/bullmq-queue.ts';
 import type { QueuedJob } from '../../../src/domain/ports.ts';
+import { AppError } from '../../../src/errors.ts';
 import { PrivateRedis, SHARED_REDIS_URL, uniquePrefix } from '../../helpers/redis.ts';
 import { eventually, jobQueueContract, type QueueSubject } from './job-queue-contract.ts';
 import { removeKeys } from './remove-keys.ts';
@@ -95,6 +96,21 @@ describe('the BullMQ job queue without Redis', () => {
       await queue.close();
       assert.ok(performance.now() - started < 4_000, `close took ${Math.round(performance.now() - started)} ms`);
     } finally {
+      await redis.stop();
+    }
+  });
+
+  it('when Redis stops answering, then adding a job fails within seconds as unavailable', async () => {
+    const redis = await PrivateRedis.start();
+    const queue = new BullmqQueue({ redisUrl: redis.url, prefix: 'test:bull', logger: quiet });
+    try {
+      await queue.add('import', {});
+      redis.pause();
+      const started = performance.now();
+      await assert.rejects(queue.add('import', {}), (error) => error instanceof AppError && error.status === 503);
+      assert.ok(performance.now() - started < 4_000, `add failed after ${Math.round(performance.now() - started)} ms`);
+    } finally {
+      await queue.close();
       await redis.stop();
     }
   });

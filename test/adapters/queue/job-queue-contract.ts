@@ -1,6 +1,7 @@
 /** What every JobQueue adapter promises the domain (src/domain/ports.ts), run against each adapter. */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { AppError } from '../../../src/errors.ts';
 import { PermanentJobFailure, type JobQueue, type QueuedJob } from '../../../src/domain/ports.ts';
 
 export interface QueueSubject {
@@ -166,6 +167,11 @@ export function jobQueueContract(name: string, setup: () => Promise<QueueSubject
       release.open();
       await closing;
       assert.equal(finished, true);
+    });
+
+    it('when the queue is closed, then a new job is refused as unavailable', async () => {
+      await queue.close();
+      await assert.rejects(queue.add('late', {}), (error) => error instanceof AppError && error.status === 503);
     });
   });
 }

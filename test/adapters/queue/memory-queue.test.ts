@@ -25,7 +25,7 @@ jobQueueContract('in memory', async () => {
 });
 
 describe('the in-memory job queue', () => {
-  it('when it is closed, then a delayed job never runs and a new job is refused', async () => {
+  it('when it is closed, then a delayed job never runs', async () => {
     mock.timers.enable({ apis: ['setTimeout'] });
     try {
       const queue = new MemoryQueue(quiet);
@@ -36,7 +36,6 @@ describe('the in-memory job queue', () => {
       mock.timers.tick(2_000);
       await flush();
       assert.deepEqual(runs, []);
-      await assert.rejects(queue.add('later', {}), /closed/);
     } finally {
       mock.timers.reset();
     }
