@@ -67,6 +67,7 @@ export class BullmqQueue implements JobQueue {
   work(name: string, handler: (job: QueuedJob) => Promise<void>, options: { concurrency: number }): void {
     if (this.#workers.has(name)) throw handlerTaken(name);
     const { logger, prefix, lockDurationMs, stalledIntervalMs } = this.#options;
+    this.#queue(name); // so counts() covers the jobs this process works, not only those it adds
     const worker = new Worker(
       name,
       async (job: Job) => {
@@ -90,6 +91,7 @@ export class BullmqQueue implements JobQueue {
     this.#workers.set(name, worker);
   }
 
+  /** Over the job names this process adds or works: a replica reports the queues it knows. */
   async counts(): Promise<JobCounts> {
     const total: JobCounts = { waiting: 0, active: 0, delayed: 0, failed: 0 };
     const perQueue = await Promise.all([...this.#queues.values()].map((queue) => queue.getJobCounts('waiting', 'active', 'delayed', 'failed')));
