@@ -1,4 +1,4 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { notSignedIn } from '../../domain/accounts.ts';
 import type { SignedInUser } from '../../domain/sign-in.ts';
 import { wantsJson } from '../negotiate.ts';
@@ -24,8 +24,4 @@ export function requireUser(): RequestHandler {
 /** The signed-in user of a request that passed requireUser. */
 export function userOf(res: Response): SignedInUser {
   return res.locals.user as SignedInUser;
-}
-
-export function signedInUser(req: Request): SignedInUser | undefined {
-  return req.session?.user;
 }
