@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { MemorySharedStore } from '../../src/adapters/memory/shared-store.ts';
 import { GoogleAccounts } from '../../src/domain/accounts.ts';
 import { PickerSessions } from '../../src/domain/picker-sessions.ts';
-import type { GoogleTokens, PickerApi, PickingSession, SharedStore } from '../../src/domain/ports.ts';
+import type { GoogleTokens, PickedMediaItem, PickerApi, PickingSession, SharedStore } from '../../src/domain/ports.ts';
 import { TokenVault } from '../../src/domain/token-vault.ts';
 import { AppError } from '../../src/errors.ts';
 
@@ -18,6 +18,8 @@ const googleError = (status: number, code: string) => new AppError({ status, cod
 export class FakeGoogle {
   readonly sessions = new Map<string, PickingSession & { owner: string; deleted?: boolean }>();
   readonly calls: Array<{ method: string; id?: string; token: string }> = [];
+  /** What the user picked in each session, as Google lists it. */
+  readonly picked = new Map<string, PickedMediaItem[]>();
   /** Answers getSession for these ids with PERMISSION_DENIED. */
   readonly denied = new Set<string>();
   #next = 0;
@@ -63,7 +65,7 @@ export class FakeGoogle {
       },
       listMediaItems: async (sessionId) => {
         this.calls.push({ method: 'list', id: sessionId, token });
-        return { mediaItems: [] };
+        return { mediaItems: this.picked.get(sessionId) ?? [] };
       },
     };
   }

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { FileDestination } from '../../src/adapters/storage/file-destination.ts';
+import { Imports, userOwner } from '../../src/domain/imports.ts';
+import { PickedMedia } from '../../src/domain/media.ts';
+import { PermanentJobFailure, type MediaClient, type MediaResponse, type PickedMediaItem } from '../../src/domain/ports.ts';
+import { AppError } from '../../src/errors.ts';
+import { connectUser, domainFixture, silentLogger, type DomainFixture } from './fakes.ts';
+
+/** Google's media host: each URL answers bytes of its own, or a status set for it. */
+class FakeMediaHost implements MediaClient {
+  readonly refusals = new Map<string, number>();
+  /** URLs whose body breaks off halfway, once each. */
+  readonly breakOnce = new Set<string>();
+
+  static bytesOf(url: string): Buffer {
+    return Buffer.from(`bytes of ${url} `.repeat(5_000));
+  }
+
+  async open(url: URL): Promise<MediaResponse> {
+    const refusal = this.refusals.get(url.href);
+    if (refusal) return { status: refusal, headers: {}, body: Readable.from([]) };
+    const bytes = FakeMediaHost.bytesOf(url.href);
+    const body = this.breakOnce.delete(url.href)
+      ? Readable.from((async function* breakingOff() {
+        yield bytes.subarray(0, 1000);
+        await new Promise((resolve) => setImmediate(resolve));
+        throw new Error('connection reset');
+      })())
+      : Readable.from([bytes.subarray(0, 30_000), bytes.subarray(30_000)]);
+    return { status: 200, headers: { 'content-type': 'image/jpeg', 'content-length': String(bytes.length) }, body };
+  }
+}
+
+const picked = (id: string, filename: string | undefined, type: PickedMediaItem['type'] = 'PHOTO'): PickedMediaItem => ({
+  id, type, createTime: '2024-01-01T00:00:00Z',
+  mediaFile: { baseUrl: `https://lh3.googleusercontent.com/${id}`, mimeType: type === 'VIDEO' ? 'video/mp4' : 'image/jpeg', ...(filename ? { filename } : {}), mediaFileMetadata: { width: 800, height: 600 } },
+});
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+describe('Importing a picked session', () => {
+  let f: DomainFixture;
+  let root: string;
+  let host: FakeMediaHost;
+  let imports: Imports;
+  let sessionId: string;
+
+  beforeEach(async () => {
+    f = await domainFixture();
+    await connectUser(f.accounts, 'alice');
+    root = await mkdtemp(path.join(tmpdir(), 'imports-'));
+    host = new FakeMediaHost();
+    const media = new PickedMedia({
+      store: f.store, accounts: f.accounts, sessions: f.sessions, media: host, mediaHosts: ['googleusercontent.com'],
+      mediaFailure: (status) => new AppError({ status: status === 404 ? 404 : 502, code: status === 404 ? 'NOT_FOUND' : 'UNAVAILABLE' }),
+    });
+    imports = new Imports({ store: f.store, media, sessions: f.sessions, destination: new FileDestination(root), logger: silentLogger });
+    sessionId = (await f.sessions.create('alice', {})).id;
+    f.google.complete(sessionId);
+  });
+  afterEach(async () => {
+    await f.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const copyAll = async (ids: string[]) => {
+    for (const id of ids) await imports.copy('alice', sessionId, id, { lastAttempt: true }).catch(() => undefined);
+  };
+
+  it('when every item copies, then each lands under the user with identical bytes, a preview beside it and a manifest, and Google\'s session is deleted', async () => {
+    f.google.picked.set(sessionId, [picked('p1', 'IMG_1.jpg'), picked('v1', 'clip.mp4', 'VIDEO')]);
+    const ids = await imports.plan('alice', sessionId);
+    assert.deepEqual(ids, ['p1', 'v1']);
+    await copyAll(ids);
+    const record = await imports.finish('alice', sessionId);
+    assert.equal(record?.status, 'done');
+
+    const folder = path.join(root, userOwner('alice'), sessionId);
+    assert.deepEqual((await readdir(folder)).sort(), ['IMG_1.jpg', 'IMG_1.jpg.preview.jpg', 'clip.mp4', 'clip.mp4.preview.jpg', 'manifest.json']);
+    const original = FakeMediaHost.bytesOf('https://lh3.googleusercontent.com/p1=d');
+    assert.deepEqual(await readFile(path.join(folder, 'IMG_1.jpg')), original);
+    assert.deepEqual(await readFile(path.join(folder, 'clip.mp4')), FakeMediaHost.bytesOf('https://lh3.googleusercontent.com/v1=dv'));
+    assert.deepEqual(await readFile(path.join(folder, 'IMG_1.jpg.preview.jpg')), FakeMediaHost.bytesOf('https://lh3.googleusercontent.com/p1=w512-h512'));
+
+    const manifest = JSON.parse(await readFile(path.join(folder, 'manifest.json'), 'utf8'));
+    assert.equal(manifest.pickingSessionId, sessionId);
+    assert.equal(manifest.owner, 'users/alice');
+    assert.equal(manifest.status, 'done');
+    assert.deepEqual(manifest.items[0], {
+      id: 'p1', key: `users/alice/${sessionId}/IMG_1.jpg`, previewKey: `users/alice/${sessionId}/IMG_1.jpg.preview.jpg`, filename: 'IMG_1.jpg',
+      mimeType: 'image/jpeg', type: 'PHOTO', createTime: '2024-01-01T00:00:00Z', width: 800, height: 600, bytes: original.length,
+      sha256: sha256(original), status: 'done', error: null,
+    });
+    assert.doesNotMatch(JSON.stringify(manifest), /googleusercontent|token/, 'no Google URL or token in storage');
+    assert.equal(f.google.sessions.get(sessionId)?.deleted, true);
+    assert.equal((await f.sessions.status('alice', sessionId)).status, 'expired', 'the session is still the user\'s, and ended');
+  });
+
+  it('when items share a name or carry path tricks, then each gets a safe name of its own', async () => {
+    f.google.picked.set(sessionId, [picked('a', 'same.jpg'), picked('b', 'same.jpg'), picked('c', '../../escape.jpg'), picked('d', undefined)]);
+    const record = await imports.plan('alice', sessionId).then(() => imports.state('alice', sessionId));
+    assert.deepEqual(record?.items.map((item) => item.filename), ['same.jpg', 'same (2).jpg', '_.._escape.jpg', 'd.jpg']);
+    assert.ok(record?.items.every((item) => item.key.startsWith(`users/alice/${sessionId}/`) && item.key.split('/').every((part) => part !== '..' && part !== '.')));
+  });
+
+  it('when Google has lost one item, then the others are imported and the manifest says partial, with the reason', async () => {
+    f.google.picked.set(sessionId, [picked('ok', 'ok.jpg'), picked('gone', 'gone.jpg')]);
+    host.refusals.set('https://lh3.googleusercontent.com/gone=d', 404);
+    const ids = await imports.plan('alice', sessionId);
+    await imports.copy('alice', sessionId, 'ok', { lastAttempt: false });
+    await assert.rejects(imports.copy('alice', sessionId, 'gone', { lastAttempt: false }), PermanentJobFailure, 'a 404 is not worth retrying');
+    const record = await imports.finish('alice', sessionId);
+    assert.equal(ids.length, 2);
+    assert.equal(record?.status, 'partial');
+    assert.equal(record?.items.find((item) => item.id === 'gone')?.status, 'failed');
+    assert.ok(record?.items.find((item) => item.id === 'gone')?.error);
+  });
+
+  it('when a copy breaks off, then nothing half-written stays, the item waits for its retry, and the retry completes it', async () => {
+    f.google.picked.set(sessionId, [picked('p', 'p.jpg')]);
+    host.breakOnce.add('https://lh3.googleusercontent.com/p=d');
+    await imports.plan('alice', sessionId);
+    await assert.rejects(imports.copy('alice', sessionId, 'p', { lastAttempt: false }));
+    const folder = path.join(root, userOwner('alice'), sessionId);
+    assert.deepEqual(await readdir(folder).catch(() => []), [], 'no partial file, no temp file');
+    assert.equal(await imports.finish('alice', sessionId), undefined, 'not finished while an item waits');
+    assert.equal((await imports.state('alice', sessionId))?.items[0]?.status, 'queued');
+    await imports.copy('alice', sessionId, 'p', { lastAttempt: false });
+    assert.equal((await imports.finish('alice', sessionId))?.status, 'done');
+  });
+
+  it('when another user asks about the import, then it is not found', async () => {
+    f.google.picked.set(sessionId, [picked('p', 'p.jpg')]);
+    await imports.plan('alice', sessionId);
+    await assert.rejects(imports.state('bob', sessionId), (error: AppError) => error.code === 'NOT_FOUND');
+  });
+});
