@@ -221,6 +221,7 @@ export class Imports {
   async finish(userId: UserId, sessionId: string): Promise<ImportRecord | undefined> {
     const record = await this.state(userId, sessionId);
     if (!record || record.items.some((item) => item.status === 'queued' || item.status === 'copying')) return undefined;
+    if (record.completedAt) return record; // finished already: the last two items can both ask
     const completedAt = new Date().toISOString();
     const manifestKey = `${record.owner}/${sessionId}/manifest.json`;
     const finished: ImportRecord = { ...record, completedAt, manifestKey, status: statusOf(record.items, { completedAt }) };

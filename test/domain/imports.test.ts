@@ -79,6 +79,8 @@ describe('Importing a picked session', () => {
     await copyAll(ids);
     const record = await imports.finish('alice', sessionId);
     assert.equal(record?.status, 'done');
+    assert.deepEqual(await imports.finish('alice', sessionId), record, 'finishing again changes nothing');
+    assert.equal(f.google.count('delete', sessionId), 1, 'Google is asked to delete the session once');
 
     const folder = path.join(root, userOwner('alice'), sessionId);
     assert.deepEqual((await readdir(folder)).sort(), ['IMG_1.jpg', 'IMG_1.jpg.preview.jpg', 'clip.mp4', 'clip.mp4.preview.jpg', 'manifest.json']);
