@@ -21,30 +21,6 @@ export function isLocale(value: unknown): value is Locale {
   return typeof value === 'string' && (LOCALES as readonly string[]).includes(value);
 }
 
-/**
- * Picks the language: an explicit choice (cookie or query) first, then the
- * best match in Accept-Language by q-value, then English.
- */
-export function negotiateLocale(acceptLanguage: string | undefined, chosen?: unknown): Locale {
-  if (isLocale(chosen)) return chosen;
-  if (!acceptLanguage) return DEFAULT_LOCALE;
-  const ranked = acceptLanguage
-    .split(',')
-    .map((part, index) => {
-      const [tag = '', ...params] = part.trim().split(';');
-      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-      const quality = q ? Number.parseFloat(q.slice(2)) : 1;
-      return { tag: tag.toLowerCase(), quality: Number.isFinite(quality) ? quality : 0, index };
-    })
-    .filter((entry) => entry.tag && entry.quality > 0)
-    .sort((a, b) => b.quality - a.quality || a.index - b.index);
-  for (const { tag } of ranked) {
-    const primary = tag.split('-')[0];
-    if (isLocale(primary)) return primary;
-  }
-  return DEFAULT_LOCALE;
-}
-
 export class MissingMessageError extends Error {
   override name = 'MissingMessageError';
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { IntlMessageFormat } from 'intl-messageformat';
-import { LOCALES, MissingMessageError, createMessages, negotiateLocale } from '../../src/i18n/core.ts';
+import { LOCALES, MissingMessageError, createMessages } from '../../src/i18n/core.ts';
 
 const SCRIPT = { th: /[\u0E00-\u0E7F]/, bn: /[\u0980-\u09FF]/ } as const;
 
@@ -43,15 +43,6 @@ describe('message catalogues', () => {
     const messages = createMessages({ en: { a: 'A' }, th: { a: 'ก' }, bn: { a: 'অ' } });
     assert.throws(() => messages.translator('th')('b'), MissingMessageError);
     assert.equal(messages.translator('bn')('a'), 'অ');
-  });
-
-  it('when Accept-Language is negotiated, then q-values and region tags are honoured and English is the fallback', () => {
-    assert.equal(negotiateLocale('th-TH,th;q=0.9,en;q=0.8'), 'th');
-    assert.equal(negotiateLocale('fr, bn;q=0.5, en;q=0.4'), 'bn');
-    assert.equal(negotiateLocale('de, fr'), 'en');
-    assert.equal(negotiateLocale(undefined), 'en');
-    assert.equal(negotiateLocale('en', 'bn'), 'bn');
-    assert.equal(negotiateLocale(';;;q=x,,'), 'en');
   });
 
   it('when numbers and plurals are formatted, then each language follows its own rules through Intl', () => {
