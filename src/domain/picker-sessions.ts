@@ -98,6 +98,9 @@ function isFresh(observation: Observation | undefined, now = Date.now()): observ
   return now - observation.observedAt < pollIntervalMs(observation);
 }
 
+/** A session nothing is known of but its id and when it ends. */
+const unobserved = (id: string, endsAt: number): PickingSession => ({ id, pickerUri: '', expireTime: new Date(endsAt).toISOString(), mediaItemsSet: false });
+
 const parseObservation = (raw: string | undefined) => (raw ? (JSON.parse(raw) as Observation) : undefined);
 
 export interface PickerSessionsOptions {
@@ -209,7 +212,7 @@ export class PickerSessions {
     let observation = parseObservation(stored);
     if (!isFresh(observation) && owned.expiresAt > Date.now()) observation = await this.#poll(userId, id, observation);
     // Nothing observed and past its expiry: all that is left to say is that it expired.
-    const session = observation?.session ?? { id, pickerUri: '', expireTime: new Date(owned.expiresAt).toISOString(), mediaItemsSet: false };
+    const session = observation?.session ?? unobserved(id, owned.expiresAt);
     const status = observation?.gone ? 'expired' : statusOf(session);
     return {
       id,
@@ -292,7 +295,7 @@ export class PickerSessions {
   /** From now on the session reads as expired, without asking Google again. */
   async #markGone(id: string, previous: Observation | undefined): Promise<Observation> {
     const gone: Observation = {
-      session: previous?.session ?? { id, pickerUri: '', expireTime: new Date().toISOString(), mediaItemsSet: false },
+      session: previous?.session ?? unobserved(id, Date.now()),
       observedAt: Date.now(),
       gone: true,
     };
