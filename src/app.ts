@@ -17,8 +17,11 @@ import type { Config } from './config.ts';
 import { GoogleAccounts } from './domain/accounts.ts';
 import { PickedMedia } from './domain/media.ts';
 import { PickerSessions } from './domain/picker-sessions.ts';
-import type { SharedStore } from './domain/ports.ts';
-import { Reaper } from './domain/reaper.ts';
+import type { JobQueue, SharedStore } from './domain/ports.ts';
+import { BackgroundWork } from './domain/background-work.ts';
+import { Imports } from './domain/imports.ts';
+import { createDestination } from './adapters/storage/destinations.ts';
+import { DestinationWatch } from './adapters/storage/destination-watch.ts';
 import { SignIns } from './domain/sign-in.ts';
 import { TokenVault } from './domain/token-vault.ts';
 import { integerLiteralsOnly } from './http/inputs.ts';
@@ -45,6 +48,8 @@ export interface AppDependencies {
   logger: Logger;
   sessionStore: SessionStore;
   sharedStore: SharedStore;
+  /** Background work: imports, following sessions, deleting them at Google. Worked once `services.background.start()` runs. */
+  jobs: JobQueue;
   readiness: Readiness;
   /** Shared rate-limit counters (Redis with replicas); in memory when absent. */
   rateLimitStore?: (name: string) => RateLimitStore | undefined;
@@ -56,7 +61,11 @@ export interface Services {
   accounts: GoogleAccounts;
   pickerSessions: PickerSessions;
   media: PickedMedia;
-  reaper: Reaper;
+  /** Absent when imports are off (no IMPORT_DESTINATION in production). */
+  imports?: Imports;
+  background: BackgroundWork;
+  /** Whether the import destination takes writes (for readiness); absent when imports are off. */
+  destinationWatch?: DestinationWatch;
   metrics: Metrics;
 }
 
@@ -68,8 +77,8 @@ export interface App {
 const STATIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
 
 /** The domain over its adapters: what a request handler or a background job calls, with a user id. */
-export function createServices(deps: Pick<AppDependencies, 'config' | 'logger' | 'sharedStore'>, metrics: Metrics) {
-  const { config, logger, sharedStore: store } = deps;
+export function createServices(deps: Pick<AppDependencies, 'config' | 'logger' | 'sharedStore' | 'jobs'>, metrics: Metrics) {
+  const { config, logger, sharedStore: store, jobs } = deps;
   const instrumentation: GoogleInstrumentation = {
     onCall: (method, outcome, seconds) => metrics.observeGoogleCall(method, outcome, seconds),
     onRetry: (method) => metrics.googleRetries.inc({ method }),
@@ -89,6 +98,7 @@ export function createServices(deps: Pick<AppDependencies, 'config' | 'logger' |
   const pickerSessions = new PickerSessions({
     store,
     accounts,
+    jobs,
     logger,
     completedGraceMs: config.reaper.completedGraceMs,
     pollLockMs: config.upstreamTimeoutMs + 5_000,
@@ -103,8 +113,32 @@ export function createServices(deps: Pick<AppDependencies, 'config' | 'logger' |
     mediaHosts: config.mediaHosts,
   });
   const signIns = new SignIns({ store, api: oauth, accounts });
-  const reaper = new Reaper({ store, sessions: pickerSessions, logger });
-  return { accounts, pickerSessions, media, signIns, reaper };
+  const { destination: spec, s3Endpoint, s3Region } = config.imports;
+  const destination = spec === null ? undefined : createDestination(spec, { s3Region, ...(s3Endpoint ? { s3Endpoint } : {}) });
+  const imports = destination && new Imports({
+    store,
+    media,
+    sessions: pickerSessions,
+    destination,
+    logger,
+    onItem: ({ outcome, bytes, seconds }) => {
+      metrics.importedItems.inc({ outcome });
+      metrics.importedBytes.inc(bytes);
+      metrics.importItemDuration.observe({ outcome }, seconds);
+    },
+  });
+  const background = new BackgroundWork({
+    jobs,
+    sessions: pickerSessions,
+    ...(imports ? { imports } : {}),
+    logger,
+    concurrency: config.imports.concurrency,
+    attempts: config.imports.attempts,
+    backoffMs: config.imports.backoffMs,
+  });
+  metrics.watchQueue(jobs);
+  const destinationWatch = destination && new DestinationWatch(destination, logger, (writable) => metrics.destinationWritable.set(writable ? 1 : 0));
+  return { accounts, pickerSessions, media, signIns, imports, background, destinationWatch };
 }
 
 export function createApp(deps: AppDependencies): App {
@@ -119,7 +153,7 @@ export function createApp(deps: AppDependencies): App {
 
   const metrics = new Metrics();
   deps.onStoreStall?.(() => metrics.storeStalls.inc());
-  const { accounts, pickerSessions, media, signIns, reaper } = createServices(deps, metrics);
+  const { accounts, pickerSessions, media, signIns, imports, background, destinationWatch } = createServices(deps, metrics);
   const csrf = createCsrf(config);
   const views = createViews({ cache: config.isProduction, csrfToken: csrf.tokenFor });
   const sessionPage = createSessionPage(views, media);
@@ -160,5 +194,8 @@ export function createApp(deps: AppDependencies): App {
 
   app.use(notFoundHandler);
   app.use(errorHandler(views));
-  return { app, services: { accounts, pickerSessions, media, reaper, metrics } };
+  return {
+    app,
+    services: { accounts, pickerSessions, media, background, metrics, ...(imports ? { imports } : {}), ...(destinationWatch ? { destinationWatch } : {}) },
+  };
 }

@@ -68,17 +68,17 @@ const envSchema = z.object({
   SESSION_IDLE_TIMEOUT_MS: integer(1_000, 90 * 86_400_000),
   SESSION_ABSOLUTE_TIMEOUT_MS: integer(1_000, 365 * 86_400_000),
   BODY_LIMIT_BYTES: integer(1024, 10 * 1024 * 1024),
-  REAPER_INTERVAL_MS: integer(1_000, 86_400_000),
   PICKER_COMPLETED_GRACE_MS: integer(0, 7 * 86_400_000),
   // The syntax only; src/adapters/storage/destinations.ts checks the rest (the bucket name) when it builds the destination.
   IMPORT_DESTINATION: z.preprocess(
     blankToUndefined,
-    z.string().regex(/^(file:.+|s3:\/\/[^/]+(\/.*)?)$/, 'must be file:PATH or s3://BUCKET[/PREFIX]').optional(),
+    z.string().regex(/^(off|file:.+|s3:\/\/[^/]+(\/.*)?)$/, 'must be file:PATH, s3://BUCKET[/PREFIX] or off').optional(),
   ),
   S3_ENDPOINT: url,
   S3_REGION: z.preprocess(blankToUndefined, z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be a region name such as us-east-1').default('us-east-1')),
   IMPORT_CONCURRENCY: integer(1, 64),
   IMPORT_ATTEMPTS: integer(1, 100),
+  IMPORT_BACKOFF_MS: integer(10, 3_600_000),
 });
 
 /** Every environment variable the service reads. */
@@ -127,8 +127,8 @@ export interface Config {
   readonly rateLimits: { readonly signInPer15Min: number; readonly sessionsPerMinute: number };
   readonly shutdownGraceMs: number;
   readonly bodyLimitBytes: number;
-  /** The reaper: how often it runs, and how long a finished session's results stay before it is deleted at Google. */
-  readonly reaper: { readonly intervalMs: number; readonly completedGraceMs: number };
+  /** How long a finished session's results stay at Google before it is deleted there (when imports are off). */
+  readonly reaper: { readonly completedGraceMs: number };
   /** Where completed Picker sessions are copied; `destination` null turns imports off (production without a setting). */
   readonly imports: {
     readonly destination: string | null;
@@ -136,6 +136,8 @@ export interface Config {
     readonly s3Region: string;
     readonly concurrency: number;
     readonly attempts: number;
+    /** The wait before an item's second try; each later one doubles it. */
+    readonly backoffMs: number;
   };
   /** Things an operator should know about, logged once at startup. */
   readonly warnings: readonly string[];
@@ -297,13 +299,14 @@ export function loadConfig(env: Env = process.env): Config {
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS ?? 10_000,
     bodyLimitBytes: e.BODY_LIMIT_BYTES ?? 64 * 1024,
-    reaper: { intervalMs: e.REAPER_INTERVAL_MS ?? 60_000, completedGraceMs: e.PICKER_COMPLETED_GRACE_MS ?? 30 * 60_000 },
+    reaper: { completedGraceMs: e.PICKER_COMPLETED_GRACE_MS ?? 30 * 60_000 },
     imports: {
-      destination: e.IMPORT_DESTINATION ?? (isProduction ? null : 'file:./data/imports'),
+      destination: e.IMPORT_DESTINATION === 'off' ? null : (e.IMPORT_DESTINATION ?? (isProduction ? null : 'file:./data/imports')),
       ...(e.S3_ENDPOINT ? { s3Endpoint: e.S3_ENDPOINT } : {}),
       s3Region: e.S3_REGION,
       concurrency: e.IMPORT_CONCURRENCY ?? 4,
       attempts: e.IMPORT_ATTEMPTS ?? 5,
+      backoffMs: e.IMPORT_BACKOFF_MS ?? 2_000,
     },
     warnings,
   };

@@ -53,12 +53,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     logger,
     sessionStore: stores.sessionStore,
     sharedStore: stores.sharedStore,
+    jobs: stores.jobs,
     ...(stores.rateLimitStore ? { rateLimitStore: stores.rateLimitStore } : {}),
     onStoreStall: (listener) => stores.onStall?.(listener),
-    readiness: { isReady: async () => !shuttingDown && (await stores.ping()) },
+    readiness: { isReady: async () => !shuttingDown && (services.destinationWatch?.writable ?? true) && (await stores.ping()) },
   });
 
-  services.reaper.start(config.reaper.intervalMs);
+  if (services.destinationWatch) {
+    logger.info({ destination: services.imports ? config.imports.destination : null }, 'imports are on');
+    await services.destinationWatch.start();
+  }
+  services.background.start();
   const server = createServer(app);
   // Explicit timeouts: keep-alive above a typical 60 s load-balancer idle timeout.
   server.keepAliveTimeout = 65_000;
@@ -105,7 +110,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         server.closeAllConnections();
         await closed;
       }
-      await services.reaper.stop();
+      services.destinationWatch?.stop();
+      // Closing the stores lets running jobs finish first; the queue hands unfinished ones to another replica.
       await stores.close();
       await emulator?.close();
       logger.info('shutdown complete');

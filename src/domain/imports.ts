@@ -4,7 +4,9 @@
  * the Picker session deleted at Google. Work is split so a job queue can run
  * it: `plan` once, `copy` per item (retried by the queue), `finish` once all
  * items are settled. The state of an import lives in the shared store, one
- * field per item, so concurrent copies never overwrite each other.
+ * field per item, so concurrent copies never overwrite each other; a second
+ * hash marks the settled items, so whoever settles the last one knows it
+ * without reading them all.
  *
  * Nothing from a client names a file: keys come from the owner, the session
  * id and Google's filename made safe (file-names.ts). No token or Google URL
@@ -55,11 +57,18 @@ interface ImportMeta {
   createdAt: string;
   completedAt: string | null;
   manifestKey: string | null;
+  itemCount: number;
 }
 
 const META = 'meta';
 const itemField = (id: string) => `item:${id}`;
 const importKey = (sessionId: string) => `import:${sessionId}`;
+/** One field per item that is done or has failed for good. */
+const settledKey = (sessionId: string) => `import:${sessionId}:settled`;
+const finishLockKey = (sessionId: string) => `import:${sessionId}:finishing`;
+const cancelledKey = (sessionId: string) => `import:${sessionId}:cancelled`;
+const cancelChannel = (sessionId: string) => `import:${sessionId}:cancel`;
+const FINISH_LOCK_MS = 60_000;
 /** How often a running copy reports its progress, in bytes. */
 const PROGRESS_EVERY_BYTES = 1024 * 1024;
 const PREVIEW_SIZE = 512;
@@ -82,12 +91,20 @@ function reason(error: unknown): string {
   return error instanceof AppError ? (error.detail ?? error.code) : 'The copy failed.';
 }
 
+const isVideoNotReady = (error: unknown) => error instanceof AppError && error.code === 'VIDEO_NOT_READY';
+
+/** Another copy of the same import is finishing it now; trying again later finds it finished. */
+const finishing = () => new AppError({ status: 409, code: 'ABORTED', detail: 'The import is being finished by another worker.' });
+const cancelled = () => new PermanentJobFailure('The session was deleted; its import was stopped.');
+
 export interface ImportsOptions {
   store: SharedStore;
   media: PickedMedia;
   sessions: PickerSessions;
   destination: Destination;
   logger: Logger;
+  /** Told of every item that is done or has failed for good (for metrics). */
+  onItem?: (event: { outcome: 'done' | 'failed'; bytes: number; seconds: number }) => void;
 }
 
 export class Imports {
@@ -99,12 +116,12 @@ export class Imports {
 
   /**
    * Lists the session's items and gives each a key and a preview key, once: planning again answers the same plan.
-   * Answers the ids of the items still to copy.
+   * Answers the ids of the items waiting for a copy (queued, or interrupted while copying).
    */
   async plan(userId: UserId, sessionId: string, owner = userOwner(userId)): Promise<string[]> {
     const { store, media } = this.#options;
     const existing = await this.state(userId, sessionId);
-    if (existing) return existing.items.filter((item) => item.status !== 'done').map((item) => item.id);
+    if (existing) return existing.items.filter((item) => item.status === 'queued' || item.status === 'copying').map((item) => item.id);
 
     const { items } = await media.all(userId, sessionId);
     const folder = `${owner}/${sessionId}`;
@@ -130,7 +147,7 @@ export class Imports {
         error: null,
       };
     });
-    const meta: ImportMeta = { owner, createdAt: new Date().toISOString(), completedAt: null, manifestKey: null };
+    const meta: ImportMeta = { owner, createdAt: new Date().toISOString(), completedAt: null, manifestKey: null, itemCount: planned.length };
     // The meta field last: an import is visible only once every item is in it.
     await Promise.all(planned.map((item) => store.hashSet(importKey(sessionId), itemField(item.id), JSON.stringify(item), RETAIN_MS)));
     await store.hashSet(importKey(sessionId), META, JSON.stringify(meta), RETAIN_MS);
@@ -143,9 +160,14 @@ export class Imports {
     const fields = await this.#options.store.hashGetAll(importKey(sessionId));
     const rawMeta = fields.get(META);
     if (!rawMeta) return undefined;
-    const meta = JSON.parse(rawMeta) as ImportMeta;
+    const { itemCount: _count, ...meta } = JSON.parse(rawMeta) as ImportMeta;
     const items = [...fields].filter(([field]) => field !== META).map(([, raw]) => JSON.parse(raw) as ImportedItem);
     return { pickingSessionId: sessionId, ...meta, status: statusOf(items, meta), items };
+  }
+
+  async #meta(sessionId: string): Promise<ImportMeta | undefined> {
+    const raw = await this.#options.store.hashGet(importKey(sessionId), META);
+    return raw ? (JSON.parse(raw) as ImportMeta) : undefined;
   }
 
   async #item(sessionId: string, itemId: string): Promise<ImportedItem> {
@@ -161,28 +183,59 @@ export class Imports {
   /**
    * Copies one item and its preview. A failure worth another try is thrown for the queue to retry (the item stays
    * queued, nothing half-written stays behind); on the last attempt, or for an answer that cannot change, the item
-   * is marked failed with the reason.
+   * is marked failed with the reason. Answers true once every item of the import is settled (done or failed for
+   * good): the caller then asks for `finish`.
    */
-  async copy(userId: UserId, sessionId: string, itemId: string, options: { lastAttempt: boolean; signal?: AbortSignal }): Promise<void> {
+  async copy(userId: UserId, sessionId: string, itemId: string, options: { lastAttempt: boolean; signal?: AbortSignal }): Promise<boolean> {
+    const { store, destination } = this.#options;
     const item = await this.#item(sessionId, itemId);
-    if (item.status === 'done') return;
+    if (item.status === 'done' || item.status === 'failed') return this.#settle(sessionId, itemId);
+    if (await store.get(cancelledKey(sessionId))) throw cancelled();
     const log = logFor(this.#options.logger).child({ import: sessionId, item: itemId });
+    // Deleting the session stops this copy wherever it runs.
+    const stop = new AbortController();
+    const unsubscribe = await store.subscribe(cancelChannel(sessionId), () => stop.abort(cancelled()));
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const started = Date.now();
     try {
       await this.#save(sessionId, { ...item, status: 'copying', error: null });
-      const stored = await this.#copyBytes(userId, sessionId, item, {}, item.key, options.signal);
-      await this.#copyBytes(userId, sessionId, item, { w: PREVIEW_SIZE, h: PREVIEW_SIZE }, item.previewKey, options.signal);
+      const stored = await this.#copyBytes(userId, sessionId, item, {}, item.key, signal);
+      await this.#copyBytes(userId, sessionId, item, { w: PREVIEW_SIZE, h: PREVIEW_SIZE }, item.previewKey, signal);
+      if (await store.get(cancelledKey(sessionId))) {
+        // Deleted while the last bytes went in: what this copy wrote goes too.
+        await Promise.all([destination.remove(item.key), destination.remove(item.previewKey)]);
+        throw cancelled();
+      }
       await this.#save(sessionId, { ...item, status: 'done', bytes: stored.bytes, totalBytes: stored.bytes, sha256: stored.sha256, error: null });
+      this.#options.onItem?.({ outcome: 'done', bytes: stored.bytes, seconds: (Date.now() - started) / 1000 });
       log.info({ event: 'import_item_done', bytes: stored.bytes }, 'item imported');
     } catch (error) {
+      if (stop.signal.aborted || error instanceof PermanentJobFailure) throw cancelled();
+      if (isVideoNotReady(error)) {
+        // The listing's processing state is kept for an hour: ask Google again before the next attempt.
+        await this.#options.media.all(userId, sessionId, { renew: true }).catch(() => undefined);
+      }
       const final = options.lastAttempt || isPermanent(error);
       await this.#save(sessionId, { ...item, status: final ? 'failed' : 'queued', bytes: 0, error: reason(error) });
       log.warn({ event: final ? 'import_item_failed' : 'import_item_retry', err: error }, final ? 'item failed for good' : 'item will be tried again');
-      throw isPermanent(error) ? new PermanentJobFailure(reason(error)) : error;
+      if (!final) throw error;
+      this.#options.onItem?.({ outcome: 'failed', bytes: 0, seconds: (Date.now() - started) / 1000 });
+    } finally {
+      await unsubscribe().catch(() => undefined);
     }
+    return this.#settle(sessionId, itemId);
   }
 
-  async #copyBytes(userId: UserId, sessionId: string, item: ImportedItem, size: { w?: number; h?: number }, key: string, signal?: AbortSignal) {
-    const content = await this.#options.media.open(userId, sessionId, item.id, { ...size, ...(signal ? { signal } : {}) });
+  /** Marks the item settled (again, harmlessly, when a copy runs twice); true when it was the last one. */
+  async #settle(sessionId: string, itemId: string): Promise<boolean> {
+    const { store } = this.#options;
+    await store.hashSet(settledKey(sessionId), itemId, '1', RETAIN_MS);
+    const [settled, meta] = await Promise.all([store.hashLength(settledKey(sessionId)), this.#meta(sessionId)]);
+    return meta !== undefined && settled >= meta.itemCount;
+  }
+
+  async #copyBytes(userId: UserId, sessionId: string, item: ImportedItem, size: { w?: number; h?: number }, key: string, signal: AbortSignal) {
+    const content = await this.#options.media.open(userId, sessionId, item.id, { ...size, signal });
     const total = Number(content.headers['content-length']);
     const isOriginal = key === item.key;
     let copied = 0;
@@ -201,17 +254,53 @@ export class Imports {
     const counted = pipeline(content.body, progress, () => {});
     return this.#options.destination.put(key, counted, {
       ...(content.headers['content-type'] ? { contentType: content.headers['content-type'] } : {}),
-      ...(signal ? { signal } : {}),
+      signal,
     });
   }
 
-  /** Makes the failed items of an import queued again, and answers their ids. */
+  /** Makes the failed items of an import queued again (the import running again), and answers their ids. */
   async retryFailed(userId: UserId, sessionId: string): Promise<string[]> {
+    const { store } = this.#options;
     const record = await this.state(userId, sessionId);
     if (!record) throw notFound('This session has not been imported.');
     const failed = record.items.filter((item) => item.status === 'failed');
+    if (failed.length === 0) return [];
     await Promise.all(failed.map((item) => this.#save(sessionId, { ...item, status: 'queued', error: null })));
+    await store.hashDelete(settledKey(sessionId), ...failed.map((item) => item.id));
+    const meta = await this.#meta(sessionId);
+    if (meta) await store.hashSet(importKey(sessionId), META, JSON.stringify({ ...meta, completedAt: null, manifestKey: null }), RETAIN_MS);
     return failed.map((item) => item.id);
+  }
+
+  /**
+   * The user deleted the session: running copies stop, and everything written for an import that had not finished
+   * is removed. A finished import's files stay in the destination (they are the deployment's now); its state goes.
+   */
+  async cancel(sessionId: string): Promise<void> {
+    const { store, destination } = this.#options;
+    const meta = await this.#meta(sessionId);
+    if (!meta) return;
+    if (!meta.completedAt) {
+      await store.set(cancelledKey(sessionId), '1', 86_400_000);
+      await store.publish(cancelChannel(sessionId), '');
+      const keys = await destination.list(`${meta.owner}/${sessionId}/`);
+      await Promise.all(keys.map((key) => destination.remove(key)));
+    }
+    await store.delete(importKey(sessionId), settledKey(sessionId));
+    logFor(this.#options.logger).info({ event: 'import_cancelled', import: sessionId }, 'import stopped: the session was deleted');
+  }
+
+  /**
+   * An imported item's stored bytes: the original, or its preview when `preview` is asked for. Undefined while the
+   * item is not imported (the caller then serves it from Google).
+   */
+  async open(userId: UserId, sessionId: string, itemId: string, options: { preview?: boolean; range?: { start: number; end?: number } } = {}) {
+    await this.#options.sessions.owned(userId, sessionId);
+    const raw = await this.#options.store.hashGet(importKey(sessionId), itemField(itemId));
+    const item = raw ? (JSON.parse(raw) as ImportedItem) : undefined;
+    if (item?.status !== 'done') return undefined;
+    const content = await this.#options.destination.get(options.preview ? item.previewKey : item.key, options.range ? { range: options.range } : {});
+    return content && { ...content, item };
   }
 
   /**
@@ -219,6 +308,16 @@ export class Imports {
    * at Google (the items now live in the destination). Answers the finished import, or undefined while items remain.
    */
   async finish(userId: UserId, sessionId: string): Promise<ImportRecord | undefined> {
+    const { store } = this.#options;
+    if (!(await store.setIfAbsent(finishLockKey(sessionId), '1', FINISH_LOCK_MS))) throw finishing();
+    try {
+      return await this.#finish(userId, sessionId);
+    } finally {
+      await store.delete(finishLockKey(sessionId));
+    }
+  }
+
+  async #finish(userId: UserId, sessionId: string): Promise<ImportRecord | undefined> {
     const record = await this.state(userId, sessionId);
     if (!record || record.items.some((item) => item.status === 'queued' || item.status === 'copying')) return undefined;
     if (record.completedAt) return record; // finished already: the last two items can both ask
@@ -238,7 +337,7 @@ export class Imports {
       })),
     };
     await this.#options.destination.put(manifestKey, Readable.from([JSON.stringify(manifest, null, 2)]), { contentType: 'application/json' });
-    const meta: ImportMeta = { owner: record.owner, createdAt: record.createdAt, completedAt, manifestKey };
+    const meta: ImportMeta = { owner: record.owner, createdAt: record.createdAt, completedAt, manifestKey, itemCount: record.items.length };
     await this.#options.store.hashSet(importKey(sessionId), META, JSON.stringify(meta), RETAIN_MS);
     await this.#options.sessions.reap(userId, sessionId);
     logFor(this.#options.logger).info({ event: 'import_finished', import: sessionId, status: finished.status }, 'import finished');

@@ -18,7 +18,8 @@ import type { Logger } from 'pino';
 import { AppError, notFound } from '../errors.ts';
 import { logFor } from '../observability/context.ts';
 import type { GoogleAccounts } from './accounts.ts';
-import type { PickingSession, PollingConfig, SharedStore, UserId } from './ports.ts';
+import { JOB } from './jobs.ts';
+import { PermanentJobFailure, type JobQueue, type PickingSession, type PollingConfig, type SharedStore, type UserId } from './ports.ts';
 
 export type PickerStatus = 'pending' | 'complete' | 'expired';
 
@@ -49,6 +50,14 @@ interface Observation {
 
 export type PickerEvent = 'created' | 'completed' | 'expired' | 'deleted';
 
+/** What happens next to a session once it is picked or deleted: imports listen here. */
+export interface PickerSessionListener {
+  /** Called, at least once, when Google first reports the user has finished picking (whoever polled). */
+  completed(userId: UserId, id: string): Promise<void>;
+  /** Called after the user deleted the session. */
+  deleted(userId: UserId, id: string): Promise<void>;
+}
+
 const DEFAULT_POLL_INTERVAL_MS = 5_000;
 /** Never hammer Google even if it suggests a very short interval. */
 const MIN_POLL_INTERVAL_MS = 1_000;
@@ -59,9 +68,11 @@ export const MAX_REMEMBERED = 20;
 /** How long what the gateway knows about a user's sessions outlives their expiry, so an ended one still reads as expired. */
 const RETAIN_AFTER_EXPIRY_MS = 7 * 86_400_000;
 
-/** The reaper's schedule: members are JSON {user, id}. */
-export const REAP_QUEUE = 'picker-reap';
-const reapMember = (userId: UserId, id: string) => JSON.stringify({ user: userId, id });
+/** A reap that Google did not carry out is tried again after 1 minute, then after twice as long each time (about 3 days). */
+const REAP_ATTEMPTS = 12;
+const REAP_BACKOFF_MS = 60_000;
+/** A background poll that Google failed is tried again a few times; the page's own polls go on meanwhile. */
+const FOLLOW_ATTEMPTS = 5;
 
 const ownedKey = (userId: UserId) => `user:${userId}:picker-sessions`;
 const observationKey = (id: string) => `picker:observation:${id}`;
@@ -106,8 +117,10 @@ const parseObservation = (raw: string | undefined) => (raw ? (JSON.parse(raw) as
 export interface PickerSessionsOptions {
   store: SharedStore;
   accounts: GoogleAccounts;
+  /** Delayed deletions at Google and, when something listens, the background following of pending sessions. */
+  jobs: JobQueue;
   logger: Logger;
-  /** How long a finished session stays at Google for its results before the reaper deletes it. */
+  /** How long a finished session stays at Google for its results before it is deleted there (when nothing imports it). */
   completedGraceMs: number;
   /** Longer than any one Google call may take, so a poll lock never outlives its holder's call by much. */
   pollLockMs: number;
@@ -117,20 +130,32 @@ export interface PickerSessionsOptions {
 export class PickerSessions {
   readonly #store: SharedStore;
   readonly #accounts: GoogleAccounts;
+  readonly #jobs: JobQueue;
   readonly #logger: Logger;
   readonly #completedGraceMs: number;
   readonly #pollLockMs: number;
   readonly #onEvent: (event: PickerEvent) => void;
   /** One poll per Picker session at a time in this process; callers in between join it. */
   readonly #inflight = new Map<string, Promise<Observation | undefined>>();
+  #listener: PickerSessionListener | undefined;
 
   constructor(options: PickerSessionsOptions) {
     this.#store = options.store;
     this.#accounts = options.accounts;
+    this.#jobs = options.jobs;
     this.#logger = options.logger;
     this.#completedGraceMs = options.completedGraceMs;
     this.#pollLockMs = options.pollLockMs;
     this.#onEvent = options.onEvent ?? (() => {});
+  }
+
+  /**
+   * From now on pending sessions are followed in the background until they end, and `listener` hears of completions
+   * and deletions. With a listener, a completed session is not reaped after a grace period: whoever imports it
+   * deletes it at Google when done (its expiry stays the last word).
+   */
+  listen(listener: PickerSessionListener): void {
+    this.#listener = listener;
   }
 
   /** The user's Picker sessions, newest first. */
@@ -172,7 +197,8 @@ export class PickerSessions {
     await Promise.all([
       this.#store.hashSet(ownedKey(userId), session.id, JSON.stringify({ createdAt: now, expiresAt }), expiresAt - now + RETAIN_AFTER_EXPIRY_MS),
       this.#observe({ session, observedAt: now }),
-      this.#store.schedule(REAP_QUEUE, reapMember(userId, session.id), expiresAt),
+      this.#scheduleReap(userId, session.id, expiresAt),
+      ...(this.#listener ? [this.#scheduleFollow(userId, session.id, 1, pollIntervalMs({ session, observedAt: now }))] : []),
     ]);
     this.#onEvent('created');
     void this.#evictOldest(userId);
@@ -198,6 +224,44 @@ export class PickerSessions {
       await this.delete(userId, owned.id).then(() => freed++, () => undefined);
     }
     return freed;
+  }
+
+  #scheduleReap(userId: UserId, id: string, dueAt: number): Promise<void> {
+    // One job per due time: a session finished early is reaped early, and its expiry's job then finds nothing to do.
+    return this.#jobs.add(JOB.reapSession, { user: userId, id }, {
+      jobId: `reap:${id}:${dueAt}`,
+      delayMs: Math.max(0, dueAt - Date.now()),
+      attempts: REAP_ATTEMPTS,
+      backoffMs: REAP_BACKOFF_MS,
+    });
+  }
+
+  #scheduleFollow(userId: UserId, id: string, round: number, delayMs: number): Promise<void> {
+    // A job per round: the running round adds the next one, and two replicas adding the same round make one job.
+    return this.#jobs.add(JOB.followSession, { user: userId, id, round }, {
+      jobId: `follow:${id}:${round}`,
+      delayMs,
+      attempts: FOLLOW_ATTEMPTS,
+      backoffMs: 1_000,
+    });
+  }
+
+  /**
+   * One round of the background following: the same coalesced poll as a page's, then the next round at the session's
+   * pollInterval while it is pending. A session that is gone, or whose user signed out, is not followed further.
+   */
+  async follow(userId: UserId, id: string, round: number): Promise<void> {
+    let view: SessionView;
+    try {
+      view = await this.status(userId, id);
+    } catch (error) {
+      const over = error instanceof AppError && (error.status === 404 || error.code === 'UNAUTHENTICATED');
+      throw over ? new PermanentJobFailure(error.detail ?? error.code) : error;
+    }
+    if (view.status === 'complete') await this.#listener?.completed(userId, id);
+    if (view.status !== 'pending') return;
+    const interval = durationMs(view.pollingConfig?.pollInterval) ?? DEFAULT_POLL_INTERVAL_MS;
+    await this.#scheduleFollow(userId, id, round + 1, Math.max(MIN_POLL_INTERVAL_MS, interval));
   }
 
   async #observe(observation: Observation): Promise<void> {
@@ -274,16 +338,20 @@ export class PickerSessions {
       recorded.push(this.#observe(observation));
       if (session.mediaItemsSet && !previous?.session.mediaItemsSet) {
         this.#onEvent('completed');
-        const graceEnds = Math.min(Date.now() + this.#completedGraceMs, Date.parse(session.expireTime) || Infinity);
-        recorded.push(this.#store.schedule(REAP_QUEUE, reapMember(userId, id), graceEnds));
+        if (this.#listener) {
+          recorded.push(this.#listener.completed(userId, id));
+        } else {
+          const graceEnds = Math.min(Date.now() + this.#completedGraceMs, Date.parse(session.expireTime) || Infinity);
+          recorded.push(this.#scheduleReap(userId, id, graceEnds));
+        }
       } else if (statusOf(session) === 'expired') {
-        recorded.push(this.#store.schedule(REAP_QUEUE, reapMember(userId, id), Date.now())); // timed out: nothing more will come of it
+        recorded.push(this.#scheduleReap(userId, id, Date.now())); // timed out: nothing more will come of it
       }
       return observation;
     } catch (error) {
       if (error instanceof AppError && error.code === 'PERMISSION_DENIED') {
         const gone = await this.#markGone(id, previous);
-        await this.#store.schedule(REAP_QUEUE, reapMember(userId, id), Date.now());
+        await this.#scheduleReap(userId, id, Date.now());
         this.#onEvent('expired');
         return gone;
       }
@@ -307,7 +375,6 @@ export class PickerSessions {
     await Promise.all([
       this.#store.hashDelete(ownedKey(userId), id),
       this.#store.delete(observationKey(id), itemsKey(id)),
-      this.#store.unschedule(REAP_QUEUE, reapMember(userId, id)),
     ]);
   }
 
@@ -317,6 +384,7 @@ export class PickerSessions {
     await this.#deleteAtGoogle(userId, id);
     await this.#forget(userId, id);
     this.#onEvent('deleted');
+    await this.#listener?.deleted(userId, id);
   }
 
   async #deleteAtGoogle(userId: UserId, id: string): Promise<void> {
@@ -334,16 +402,14 @@ export class PickerSessions {
   }
 
   /**
-   * The reaper's part: deletes a finished, timed-out or expired session at Google even when its user never comes
-   * back. The user keeps the session in their list, read as expired from now on. Answers false when it must be
-   * tried again later.
+   * Deletes a finished, timed-out or expired session at Google even when its user never comes back. The user keeps
+   * the session in their list, read as expired from now on. Answers false when it must be tried again later.
    */
   async reap(userId: UserId, id: string): Promise<boolean> {
-    const member = reapMember(userId, id);
-    if ((await this.#store.hashGet(ownedKey(userId), id)) === undefined) {
-      await this.#store.unschedule(REAP_QUEUE, member); // deleted by the user meanwhile
-      return true;
-    }
+    const [owned, stored] = await Promise.all([this.#store.hashGet(ownedKey(userId), id), this.#store.get(observationKey(id))]);
+    if (owned === undefined) return true; // deleted by the user meanwhile
+    const previous = parseObservation(stored);
+    if (previous?.gone) return true; // deleted at Google already (an earlier job, an import)
     try {
       await this.#deleteAtGoogle(userId, id);
     } catch (error) {
@@ -353,21 +419,10 @@ export class PickerSessions {
         return false;
       }
     }
-    const previous = parseObservation(await this.#store.get(observationKey(id)));
-    await this.#markGone(id, previous);
-    await Promise.all([this.#store.delete(itemsKey(id)), this.#store.unschedule(REAP_QUEUE, member)]);
+    await Promise.all([this.#markGone(id, previous), this.#store.delete(itemsKey(id))]);
     logFor(this.#logger).info({ event: 'picker_session_reaped', pickerSession: id }, 'picker session deleted by the reaper');
     this.#onEvent('deleted');
     return true;
-  }
-}
-
-export function parseReapMember(member: string): { userId: UserId; id: string } | undefined {
-  try {
-    const { user, id } = JSON.parse(member) as { user?: unknown; id?: unknown };
-    return typeof user === 'string' && typeof id === 'string' ? { userId: user, id } : undefined;
-  } catch {
-    return undefined;
   }
 }
 

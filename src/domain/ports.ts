@@ -27,14 +27,10 @@ export interface SharedStore {
   hashGet(key: string, field: string): Promise<string | undefined>;
   /** Every field of a hash (a Map: field names never meet Object.prototype). */
   hashGetAll(key: string): Promise<Map<string, string>>;
+  /** How many fields the hash has. */
+  hashLength(key: string): Promise<number>;
   /** Removes fields; answers how many existed. */
   hashDelete(key: string, ...fields: string[]): Promise<number>;
-
-  /** A time-ordered set of work: members due at dueAt (epoch ms). Scheduling a member again moves it. */
-  schedule(queue: string, member: string, dueAt: number): Promise<void>;
-  /** Up to `limit` members due at or before `now`, earliest first (they stay until unscheduled). */
-  due(queue: string, now: number, limit: number): Promise<string[]>;
-  unschedule(queue: string, member: string): Promise<void>;
 
   /** Tells every subscriber of `channel`, in every process, that something happened. */
   publish(channel: string, message: string): Promise<void>;

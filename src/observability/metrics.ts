@@ -4,7 +4,8 @@
  * counts, token refreshes, and the process's own metrics. One registry per
  * app, so tests and several apps in one process never collide.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { JobQueue } from '../domain/ports.ts';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -52,11 +53,54 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly importedItems = new Counter({
+    name: 'import_items_total',
+    help: 'Imported items by outcome: done, or failed for good',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly importedBytes = new Counter({
+    name: 'import_bytes_total',
+    help: 'Bytes of imported items written to the destination',
+    registers: [this.registry],
+  });
+
+  readonly importItemDuration = new Histogram({
+    name: 'import_item_duration_seconds',
+    help: 'How long one item copy took, by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
+    registers: [this.registry],
+  });
+
+  readonly destinationWritable = new Gauge({
+    name: 'import_destination_writable',
+    help: '1 while the import destination takes writes, 0 when its last check failed',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // Lifecycle counters start at zero so dashboards see the series before the first event.
     for (const event of ['created', 'completed', 'expired', 'deleted']) this.pickerSessions.inc({ event }, 0);
     for (const outcome of ['success', 'failure']) this.tokenRefreshes.inc({ outcome }, 0);
+    for (const outcome of ['done', 'failed']) this.importedItems.inc({ outcome }, 0);
+  }
+
+  /** Reports the queue's jobs by state at each scrape (the counts of the job names this process knows). */
+  watchQueue(jobs: JobQueue): void {
+    new Gauge({
+      name: 'job_queue_jobs',
+      help: 'Background jobs by state',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        const counts = await jobs.counts().catch(() => undefined);
+        if (!counts) return; // the queue's store is away: no figure rather than a false zero
+        for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
+      },
+    });
   }
 
   observeGoogleCall(method: string, outcome: string, seconds: number): void {

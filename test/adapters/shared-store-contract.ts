@@ -82,11 +82,9 @@ export function sharedStoreContract(name: string, setup: () => Promise<ContractS
       it('when several keys of every kind are deleted at once, then all are gone', async () => {
         await store.set('a', '1');
         await store.hashSet('h', 'f', 'v');
-        await store.schedule('q', 'm', 1);
-        await store.delete('a', 'h', 'q', 'never-there');
+        await store.delete('a', 'h', 'never-there');
         assert.equal(await store.get('a'), undefined);
         assert.equal((await store.hashGetAll('h')).size, 0);
-        assert.deepEqual(await store.due('q', 10, 10), []);
         await store.delete();
       });
     });
@@ -94,7 +92,6 @@ export function sharedStoreContract(name: string, setup: () => Promise<ContractS
     it('when a key holding one kind is used as another, then the call fails instead of answering nonsense', async () => {
       await store.hashSet('h', 'f', 'v');
       await assert.rejects(store.get('h'));
-      await assert.rejects(store.schedule('h', 'm', 1));
       assert.equal(await store.hashGet('h', 'f'), 'v');
     });
 
@@ -122,7 +119,9 @@ export function sharedStoreContract(name: string, setup: () => Promise<ContractS
       it('when fields are deleted, then it answers how many existed, and the last one deletes the hash', async () => {
         await store.hashSet('user', 'a', '1');
         await store.hashSet('user', 'b', '2');
+        assert.equal(await peer.hashLength('user'), 2);
         assert.equal(await store.hashDelete('user', 'a', 'missing'), 1);
+        assert.equal(await store.hashLength('user'), 1);
         assert.deepEqual(await store.hashGetAll('user'), new Map([['b', '2']]));
         assert.equal(await store.hashDelete('user', 'b'), 1);
         assert.equal(await store.hashDelete('user', 'b'), 0);
@@ -149,29 +148,6 @@ export function sharedStoreContract(name: string, setup: () => Promise<ContractS
         assert.deepEqual(await store.hashGetAll('session'), new Map([['a', '1'], ['b', '2']]));
         await subject.advance(TTL);
         assert.equal((await store.hashGetAll('session')).size, 0);
-      });
-    });
-
-    describe('schedules', () => {
-      it('when members are scheduled, then due answers those due by now, earliest first, up to the limit, and leaves them', async () => {
-        await store.schedule('reap', 'late', 3_000);
-        await store.schedule('reap', 'first', 1_000);
-        await peer.schedule('reap', 'second', 2_000);
-        assert.deepEqual(await store.due('reap', 2_500, 10), ['first', 'second']);
-        assert.deepEqual(await peer.due('reap', 2_500, 1), ['first']);
-        assert.deepEqual(await store.due('reap', 2_500, 10), ['first', 'second']);
-        assert.deepEqual(await store.due('reap', 999, 10), []);
-        assert.deepEqual(await store.due('elsewhere', 10_000, 10), []);
-      });
-
-      it('when a member is scheduled again, then it moves; when unscheduled, it is no longer due', async () => {
-        await store.schedule('reap', 'a', 1_000);
-        await store.schedule('reap', 'b', 2_000);
-        await store.schedule('reap', 'a', 3_000);
-        assert.deepEqual(await store.due('reap', 2_500, 10), ['b']);
-        await peer.unschedule('reap', 'b');
-        await store.unschedule('reap', 'never-scheduled');
-        assert.deepEqual(await store.due('reap', 10_000, 10), ['a']);
       });
     });
 

@@ -1,13 +1,13 @@
 /**
- * In-memory fakes of the domain's Google ports, for unit tests of the domain
- * that run without HTTP: a Picker API that keeps sessions and counts calls,
- * and OAuth endpoints that refresh and revoke.
+ * In-memory fakes of the domain's ports, for unit tests of the domain that
+ * run without HTTP: a Picker API that keeps sessions and counts calls, OAuth
+ * endpoints that refresh and revoke, and a job queue run by hand.
  */
 import { pino } from 'pino';
 import { MemorySharedStore } from '../../src/adapters/memory/shared-store.ts';
 import { GoogleAccounts } from '../../src/domain/accounts.ts';
 import { PickerSessions } from '../../src/domain/picker-sessions.ts';
-import type { GoogleTokens, PickedMediaItem, PickerApi, PickingSession, SharedStore } from '../../src/domain/ports.ts';
+import { PermanentJobFailure, type GoogleTokens, type JobQueue, type PickedMediaItem, type PickerApi, type PickingSession, type QueuedJob, type SharedStore } from '../../src/domain/ports.ts';
 import { TokenVault } from '../../src/domain/token-vault.ts';
 import { AppError } from '../../src/errors.ts';
 
@@ -71,11 +71,74 @@ export class FakeGoogle {
   }
 }
 
+interface FakeJob extends QueuedJob {
+  dueAt: number;
+  attempts: number;
+  backoffMs: number;
+}
+
+/**
+ * A job queue that runs nothing until asked: `runDue()` runs the jobs due by Date.now() (a fake clock moves it),
+ * with the real queues' rules for job ids, retries and permanent failures.
+ */
+export class FakeJobs implements JobQueue {
+  readonly #jobs = new Map<string, FakeJob>();
+  readonly #handlers = new Map<string, (job: QueuedJob) => Promise<void>>();
+  readonly failed: QueuedJob[] = [];
+  #next = 0;
+
+  async add(name: string, data: Record<string, unknown>, options: { jobId?: string; delayMs?: number; attempts?: number; backoffMs?: number } = {}) {
+    const id = options.jobId ?? `job-${++this.#next}`;
+    if (this.#jobs.has(id)) return;
+    this.#jobs.set(id, { id, name, data: structuredClone(data), attempt: 0, dueAt: Date.now() + (options.delayMs ?? 0), attempts: options.attempts ?? 1, backoffMs: options.backoffMs ?? 1_000 });
+  }
+
+  work(name: string, handler: (job: QueuedJob) => Promise<void>): void {
+    this.#handlers.set(name, handler);
+  }
+
+  /** The jobs waiting, by name (for assertions on what was queued). */
+  pending(name?: string): QueuedJob[] {
+    return [...this.#jobs.values()].filter((job) => name === undefined || job.name === name);
+  }
+
+  /** Runs every job due now, and those they add that are due now too; answers how many ran. */
+  async runDue(): Promise<number> {
+    let ran = 0;
+    for (;;) {
+      const due = [...this.#jobs.values()].filter((job) => job.dueAt <= Date.now() && this.#handlers.has(job.name)).sort((a, b) => a.dueAt - b.dueAt);
+      if (due.length === 0) return ran;
+      for (const job of due) {
+        ran++;
+        job.attempt++;
+        try {
+          await this.#handlers.get(job.name)!({ id: job.id, name: job.name, data: job.data, attempt: job.attempt });
+          this.#jobs.delete(job.id);
+        } catch (error) {
+          if (error instanceof PermanentJobFailure || job.attempt >= job.attempts) {
+            this.#jobs.delete(job.id);
+            this.failed.push(job);
+          } else {
+            job.dueAt = Date.now() + job.backoffMs * 2 ** (job.attempt - 1);
+          }
+        }
+      }
+    }
+  }
+
+  async counts() {
+    return { waiting: this.#jobs.size, active: 0, delayed: 0, failed: this.failed.length };
+  }
+
+  async close() {}
+}
+
 export interface DomainFixture {
   store: SharedStore;
   google: FakeGoogle;
   accounts: GoogleAccounts;
   sessions: PickerSessions;
+  jobs: FakeJobs;
   /** Another replica: its own services over the same store and Google. */
   replica(): { accounts: GoogleAccounts; sessions: PickerSessions };
   close(): Promise<void>;
@@ -99,11 +162,12 @@ export async function domainFixture(options: { store?: SharedStore; google?: Fak
       tokenTtlMs: 86_400_000,
       logger: silentLogger,
     });
-    const sessions = new PickerSessions({ store, accounts, logger: silentLogger, completedGraceMs: 60_000, pollLockMs: 10_000 });
+    const sessions = new PickerSessions({ store, accounts, jobs, logger: silentLogger, completedGraceMs: 60_000, pollLockMs: 10_000 });
     return { accounts, sessions };
   };
+  const jobs = new FakeJobs();
   const { accounts, sessions } = build();
-  return { store, google, accounts, sessions, replica: build, close: () => store.close() };
+  return { store, google, accounts, sessions, jobs, replica: build, close: () => store.close() };
 }
 
 /** Connects a user with a fresh access token named after them. */

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { FileDestination } from '../../src/adapters/storage/file-destination.ts';
 import { Imports, userOwner } from '../../src/domain/imports.ts';
 import { PickedMedia } from '../../src/domain/media.ts';
-import { PermanentJobFailure, type MediaClient, type MediaResponse, type PickedMediaItem } from '../../src/domain/ports.ts';
+import { type MediaClient, type MediaResponse, type PickedMediaItem } from '../../src/domain/ports.ts';
 import { AppError } from '../../src/errors.ts';
 import { connectUser, domainFixture, silentLogger, type DomainFixture } from './fakes.ts';
 
@@ -114,8 +114,8 @@ describe('Importing a picked session', () => {
     f.google.picked.set(sessionId, [picked('ok', 'ok.jpg'), picked('gone', 'gone.jpg')]);
     host.refusals.set('https://lh3.googleusercontent.com/gone=d', 404);
     const ids = await imports.plan('alice', sessionId);
-    await imports.copy('alice', sessionId, 'ok', { lastAttempt: false });
-    await assert.rejects(imports.copy('alice', sessionId, 'gone', { lastAttempt: false }), PermanentJobFailure, 'a 404 is not worth retrying');
+    assert.equal(await imports.copy('alice', sessionId, 'ok', { lastAttempt: false }), false, 'one item is still to settle');
+    assert.equal(await imports.copy('alice', sessionId, 'gone', { lastAttempt: false }), true, 'a 404 is not worth retrying: settled, and the last');
     const record = await imports.finish('alice', sessionId);
     assert.equal(ids.length, 2);
     assert.equal(record?.status, 'partial');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { Reaper } from '../../src/domain/reaper.ts';
+import { BackgroundWork } from '../../src/domain/background-work.ts';
 import { AppError } from '../../src/errors.ts';
 import { connectUser, domainFixture, silentLogger, type DomainFixture } from './fakes.ts';
 
@@ -127,13 +127,12 @@ describe('Following a Picker session', () => {
   });
 });
 
-describe('The reaper', () => {
+describe('Deleting sessions at Google when they are done with (the reap jobs)', () => {
   let f: DomainFixture;
-  let reaper: Reaper;
   beforeEach(async () => {
     f = await domainFixture();
     await connectUser(f.accounts, 'alice');
-    reaper = new Reaper({ store: f.store, sessions: f.sessions, logger: silentLogger });
+    new BackgroundWork({ jobs: f.jobs, sessions: f.sessions, logger: silentLogger, concurrency: 1, attempts: 1, backoffMs: 1 }).start();
   });
   afterEach(() => f.close());
 
@@ -142,7 +141,7 @@ describe('The reaper', () => {
     try {
       const { id } = await f.sessions.create('alice', {});
       mock.timers.tick(3_600_001);
-      assert.equal(await reaper.runOnce(), 1);
+      assert.equal(await f.jobs.runDue(), 1);
       assert.equal(f.google.sessions.get(id)!.deleted, true);
       assert.equal((await f.sessions.status('alice', id)).status, 'expired');
     } finally {
@@ -155,7 +154,7 @@ describe('The reaper', () => {
     try {
       const old = await f.sessions.create('alice', {});
       mock.timers.tick(3_600_001);
-      const [, fresh] = await Promise.all([reaper.runOnce(), f.sessions.create('alice', {})]);
+      const [, fresh] = await Promise.all([f.jobs.runDue(), f.sessions.create('alice', {})]);
       const ids = (await f.sessions.list('alice')).map((s) => s.id).sort();
       assert.deepEqual(ids, [old.id, fresh.id].sort());
       assert.equal((await f.sessions.status('alice', fresh.id)).status, 'pending');
@@ -170,7 +169,7 @@ describe('The reaper', () => {
       const { id } = await f.sessions.create('alice', {});
       await f.sessions.delete('alice', id);
       mock.timers.tick(3_600_001);
-      await reaper.runOnce();
+      await f.jobs.runDue();
       assert.equal(f.google.count('delete', id), 1);
     } finally {
       mock.timers.reset();

@@ -211,6 +211,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     MEDIA_HOSTS: '127.0.0.1',
     LOG_LEVEL: 'debug',
     UPSTREAM_TIMEOUT_MS: '5000',
+    // Off unless a test asks for a destination: background following would add Google calls to tests that count them.
+    IMPORT_DESTINATION: 'off',
     ...options.env,
   });
   emulator.registerClient({ ...TEST_CLIENT, redirectUris: [config.redirectUri] });
@@ -223,10 +225,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logger,
     sessionStore: stores.sessionStore,
     sharedStore: stores.sharedStore,
+    jobs: stores.jobs,
     ...(stores.rateLimitStore ? { rateLimitStore: stores.rateLimitStore } : {}),
     onStoreStall: (listener) => stores.onStall?.(listener),
-    readiness: { isReady: () => stores.ping() },
+    readiness: { isReady: async () => (app.services.destinationWatch?.writable ?? true) && (await stores.ping()) },
   });
+  await app.services.destinationWatch?.start();
+  app.services.background.start();
   server.on('request', app.app);
 
   const harness: Harness = {
@@ -247,7 +252,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await app.services.reaper.stop();
+      app.services.destinationWatch?.stop();
       await stores.close();
       if (!options.sharedEmulator) await emulator.close();
     },
@@ -271,4 +276,23 @@ export async function waitForStatus(client: Client, id: string, status: string, 
     if (Date.now() > deadline) throw new Error(`session ${id} stayed ${String(body.status)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** Waits until `condition` holds (checked every 50 ms), for work that happens in the background; fails after `timeoutMs`. */
+export async function eventually<T>(condition: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await condition();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Waits until the gateway's job queue has nothing waiting, delayed or running. */
+export async function jobsSettled(h: Harness, timeoutMs?: number): Promise<void> {
+  await eventually(async () => {
+    const counts = await h.stores.jobs.counts();
+    return counts.waiting + counts.active + counts.delayed === 0;
+  }, 'the job queue is empty', timeoutMs);
 }

@@ -1,7 +1,7 @@
 /**
  * The shared store for one process. It keeps Redis's model, so the domain
- * behaves the same on either: one keyspace where a key holds a string, a hash
- * or a schedule; an expiry per key (a hash expires whole); deleting a key
+ * behaves the same on either: one keyspace where a key holds a string or a
+ * hash; an expiry per key (a hash expires whole); deleting a key
  * deletes whatever it holds. Expired keys vanish when next touched, and a
  * periodic sweep frees the ones nobody touches again.
  */
@@ -12,8 +12,7 @@ import { guardListener } from '../guarded-listener.ts';
 
 type Content =
   | { kind: 'string'; value: string }
-  | { kind: 'hash'; fields: Map<string, string> }
-  | { kind: 'schedule'; dueAt: Map<string, number> };
+  | { kind: 'hash'; fields: Map<string, string> };
 
 interface Entry {
   content: Content;
@@ -99,36 +98,16 @@ export class MemorySharedStore implements SharedStore {
     return new Map(this.#read(key, 'hash')?.fields);
   }
 
+  async hashLength(key: string): Promise<number> {
+    return this.#read(key, 'hash')?.fields.size ?? 0;
+  }
+
   async hashDelete(key: string, ...fields: string[]): Promise<number> {
     const hash = this.#read(key, 'hash');
     if (!hash) return 0;
     const removed = fields.filter((field) => hash.fields.delete(field)).length;
     if (hash.fields.size === 0) this.#entries.delete(key);
     return removed;
-  }
-
-  async schedule(queue: string, member: string, dueAt: number): Promise<void> {
-    const members = this.#read(queue, 'schedule')?.dueAt ?? new Map<string, number>();
-    members.set(member, dueAt);
-    this.#entries.set(queue, { content: { kind: 'schedule', dueAt: members }, expiresAt: Infinity });
-  }
-
-  async due(queue: string, now: number, limit: number): Promise<string[]> {
-    const schedule = this.#read(queue, 'schedule');
-    if (!schedule) return [];
-    // Ties go by member, as in a Redis sorted set.
-    return [...schedule.dueAt]
-      .filter(([, dueAt]) => dueAt <= now)
-      .sort(([memberA, a], [memberB, b]) => a - b || (memberA < memberB ? -1 : memberA > memberB ? 1 : 0))
-      .slice(0, limit)
-      .map(([member]) => member);
-  }
-
-  async unschedule(queue: string, member: string): Promise<void> {
-    const schedule = this.#read(queue, 'schedule');
-    if (!schedule) return;
-    schedule.dueAt.delete(member);
-    if (schedule.dueAt.size === 0) this.#entries.delete(queue);
   }
 
   async publish(channel: string, message: string): Promise<void> {

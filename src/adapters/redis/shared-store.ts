@@ -72,20 +72,12 @@ export class RedisSharedStore implements SharedStore {
     return this.#mapClient.hGetAll(this.#key(key));
   }
 
+  async hashLength(key: string): Promise<number> {
+    return this.#client.hLen(this.#key(key));
+  }
+
   async hashDelete(key: string, ...fields: string[]): Promise<number> {
     return fields.length > 0 ? this.#client.hDel(this.#key(key), fields) : 0;
-  }
-
-  async schedule(queue: string, member: string, dueAt: number): Promise<void> {
-    await this.#client.zAdd(this.#key(queue), { score: dueAt, value: member });
-  }
-
-  async due(queue: string, now: number, limit: number): Promise<string[]> {
-    return this.#client.zRangeByScore(this.#key(queue), '-inf', now, { LIMIT: { offset: 0, count: limit } });
-  }
-
-  async unschedule(queue: string, member: string): Promise<void> {
-    await this.#client.zRem(this.#key(queue), member);
   }
 
   async publish(channel: string, message: string): Promise<void> {

@@ -10,7 +10,7 @@ import type { Stores } from '../stores.ts';
 import { openRedis } from './client.ts';
 import { RedisSharedStore } from './shared-store.ts';
 
-export async function createRedisStores(redisUrl: string, prefix: string, logger: Logger): Promise<Stores> {
+export async function createRedisStores(redisUrl: string, prefix: string, logger: Logger): Promise<Omit<Stores, 'jobs'>> {
   const connection = openRedis(redisUrl, logger);
   await connection.ready;
   const { client } = connection;

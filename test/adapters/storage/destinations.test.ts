@@ -33,7 +33,7 @@ describe('createDestination', () => {
 
 describe('config: imports', () => {
   it('when nothing is set outside production, then imports go to ./data/imports with the contract defaults', () => {
-    assert.deepEqual(loadConfig({}).imports, { destination: 'file:./data/imports', s3Region: 'us-east-1', concurrency: 4, attempts: 5 });
+    assert.deepEqual(loadConfig({}).imports, { destination: 'file:./data/imports', s3Region: 'us-east-1', concurrency: 4, attempts: 5, backoffMs: 2_000 });
     assert.equal(
       createDestination(loadConfig({}).imports.destination ?? '', { s3Region: 'us-east-1', cwd: '/srv' }).description,
       `file:${join('/srv', 'data/imports')}`,
@@ -52,6 +52,7 @@ describe('config: imports', () => {
       S3_REGION: 'eu-central-1',
       IMPORT_CONCURRENCY: '8',
       IMPORT_ATTEMPTS: '3',
+      IMPORT_BACKOFF_MS: '500',
     });
     assert.deepEqual(config.imports, {
       destination: 's3://photos/imports',
@@ -59,7 +60,12 @@ describe('config: imports', () => {
       s3Region: 'eu-central-1',
       concurrency: 8,
       attempts: 3,
+      backoffMs: 500,
     });
+  });
+
+  it('when IMPORT_DESTINATION is off, then imports are off even outside production', () => {
+    assert.equal(loadConfig({ IMPORT_DESTINATION: 'off' }).imports.destination, null);
   });
 
   it('when an import variable is malformed, then the error names it', () => {

@@ -1,0 +1,17 @@
+/**
+ * The names of the background jobs, one meaning each. Every job carries only
+ * ids (a user id, a Picker session id, an item id), never a token or a URL:
+ * its handler calls the same domain services a request would.
+ */
+export const JOB = {
+  /** Delete a Picker session at Google once it is finished, timed out or expired. */
+  reapSession: 'reap-session',
+  /** One round of following a pending Picker session in the background. */
+  followSession: 'follow-session',
+  /** List a completed session's items and queue a copy of each. */
+  planImport: 'plan-import',
+  /** Copy one item and its preview into the destination. */
+  copyItem: 'copy-item',
+  /** Write the manifest and delete the Picker session at Google, once every item is settled. */
+  finishImport: 'finish-import',
+} as const;
