@@ -35,6 +35,7 @@ import { sessionMiddleware } from './http/middleware/session.ts';
 import { authRoutes } from './http/routes/auth.ts';
 import { healthRoutes, type Readiness } from './http/routes/health.ts';
 import { homeRoutes } from './http/routes/home.ts';
+import { importRoutes } from './http/routes/imports.ts';
 import { pickerSessionRoutes } from './http/routes/picker-sessions.ts';
 import { createSessionPage } from './http/session-page.ts';
 import { createViews } from './http/views.ts';
@@ -184,9 +185,11 @@ export function createApp(deps: AppDependencies): App {
     signInLimiter: limiter('signin', 15 * 60_000, config.rateLimits.signInPer15Min, 'ip'),
     cookieName: config.session.cookieName,
   }));
+  app.use(importRoutes({ ...(imports ? { imports } : {}), background }));
   app.use(pickerSessionRoutes({
     pickerSessions,
     media,
+    ...(imports ? { imports } : {}),
     sessionPage,
     views,
     createLimiter: limiter('sessions', 60_000, config.rateLimits.sessionsPerMinute, 'user'),

@@ -8,7 +8,7 @@
  * two replicas noticing the same completion queue one import.
  */
 import type { Logger } from 'pino';
-import type { Imports } from './imports.ts';
+import { importsOff, type Imports } from './imports.ts';
 import { JOB } from './jobs.ts';
 import type { PickerSessionListener, PickerSessions } from './picker-sessions.ts';
 import type { JobQueue, QueuedJob, UserId } from './ports.ts';
@@ -106,7 +106,7 @@ export class BackgroundWork implements PickerSessionListener {
   }
 
   #required(): Imports {
-    if (!this.#options.imports) throw new Error('imports are off: no IMPORT_DESTINATION');
+    if (!this.#options.imports) throw importsOff();
     return this.#options.imports;
   }
 }

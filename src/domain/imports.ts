@@ -17,9 +17,9 @@ import type { Logger } from 'pino';
 import { AppError, notFound } from '../errors.ts';
 import { logFor } from '../observability/context.ts';
 import { safeFileName, uniqueFileName } from './file-names.ts';
-import type { PickedMedia } from './media.ts';
+import { contentUrls, type MediaItemView, type PickedMedia } from './media.ts';
 import type { PickerSessions } from './picker-sessions.ts';
-import { PermanentJobFailure, type Destination, type PickedMediaItem, type SharedStore, type UserId } from './ports.ts';
+import { PermanentJobFailure, type Destination, type PickedMediaItem, type SharedStore, type StoredContent, type UserId } from './ports.ts';
 
 /** `waiting` (nothing picked yet) is the HTTP layer's word for a session with no import planned. */
 export type ImportStatus = 'waiting' | 'running' | 'done' | 'partial' | 'failed';
@@ -35,6 +35,8 @@ export interface ImportedItem {
   height: number | null;
   key: string;
   previewKey: string;
+  /** The preview's type as Google sent it (a JPEG or PNG), once copied. */
+  previewMimeType?: string | null;
   status: ImportItemStatus;
   bytes: number;
   totalBytes: number | null;
@@ -74,6 +76,9 @@ const PROGRESS_EVERY_BYTES = 1024 * 1024;
 const PREVIEW_SIZE = 512;
 /** An import's state outlives its end by this long, for its page and the API. */
 const RETAIN_MS = 30 * 86_400_000;
+
+/** Asked of a deployment that has no destination. */
+export const importsOff = () => notFound('Imports are off on this deployment: no IMPORT_DESTINATION is set.');
 
 /** Where a person's own imports go: an opaque, stable id, never their email. */
 export const userOwner = (userId: UserId) => `users/${userId}`;
@@ -200,13 +205,15 @@ export class Imports {
     try {
       await this.#save(sessionId, { ...item, status: 'copying', error: null });
       const stored = await this.#copyBytes(userId, sessionId, item, {}, item.key, signal);
-      await this.#copyBytes(userId, sessionId, item, { w: PREVIEW_SIZE, h: PREVIEW_SIZE }, item.previewKey, signal);
+      const preview = await this.#copyBytes(userId, sessionId, item, { w: PREVIEW_SIZE, h: PREVIEW_SIZE }, item.previewKey, signal);
       if (await store.get(cancelledKey(sessionId))) {
         // Deleted while the last bytes went in: what this copy wrote goes too.
         await Promise.all([destination.remove(item.key), destination.remove(item.previewKey)]);
         throw cancelled();
       }
-      await this.#save(sessionId, { ...item, status: 'done', bytes: stored.bytes, totalBytes: stored.bytes, sha256: stored.sha256, error: null });
+      await this.#save(sessionId, {
+        ...item, status: 'done', bytes: stored.bytes, totalBytes: stored.bytes, sha256: stored.sha256, previewMimeType: preview.contentType, error: null,
+      });
       this.#options.onItem?.({ outcome: 'done', bytes: stored.bytes, seconds: (Date.now() - started) / 1000 });
       log.info({ event: 'import_item_done', bytes: stored.bytes }, 'item imported');
     } catch (error) {
@@ -252,10 +259,9 @@ export class Imports {
     });
     // A body that breaks off destroys the progress stream with its error, which fails the destination's write.
     const counted = pipeline(content.body, progress, () => {});
-    return this.#options.destination.put(key, counted, {
-      ...(content.headers['content-type'] ? { contentType: content.headers['content-type'] } : {}),
-      signal,
-    });
+    const contentType = content.headers['content-type'] ?? null;
+    const stored = await this.#options.destination.put(key, counted, { ...(contentType ? { contentType } : {}), signal });
+    return { ...stored, contentType };
   }
 
   /** Makes the failed items of an import queued again (the import running again), and answers their ids. */
@@ -290,17 +296,37 @@ export class Imports {
     logFor(this.#options.logger).info({ event: 'import_cancelled', import: sessionId }, 'import stopped: the session was deleted');
   }
 
-  /**
-   * An imported item's stored bytes: the original, or its preview when `preview` is asked for. Undefined while the
-   * item is not imported (the caller then serves it from Google).
-   */
-  async open(userId: UserId, sessionId: string, itemId: string, options: { preview?: boolean; range?: { start: number; end?: number } } = {}) {
-    await this.#options.sessions.owned(userId, sessionId);
-    const raw = await this.#options.store.hashGet(importKey(sessionId), itemField(itemId));
+  /** The item as imported, once it is done: from then on its bytes come from the destination, never Google. */
+  async stored(userId: UserId, sessionId: string, itemId: string): Promise<ImportedItem | undefined> {
+    const [, raw] = await Promise.all([this.#options.sessions.owned(userId, sessionId), this.#options.store.hashGet(importKey(sessionId), itemField(itemId))]);
     const item = raw ? (JSON.parse(raw) as ImportedItem) : undefined;
-    if (item?.status !== 'done') return undefined;
-    const content = await this.#options.destination.get(options.preview ? item.previewKey : item.key, options.range ? { range: options.range } : {});
-    return content && { ...content, item };
+    return item?.status === 'done' ? item : undefined;
+  }
+
+  /** An imported item's bytes (its preview when asked), a byte range when asked. */
+  read(item: ImportedItem, options: { preview?: boolean; range?: { start: number; end: number } } = {}): Promise<StoredContent | undefined> {
+    return this.#options.destination.get(options.preview ? item.previewKey : item.key, options.range ? { range: options.range } : {});
+  }
+
+  /** The imported items once the import has finished (they are then served from the destination); undefined before. */
+  async listing(userId: UserId, sessionId: string): Promise<MediaItemView[] | undefined> {
+    const record = await this.state(userId, sessionId);
+    if (!record?.completedAt) return undefined;
+    return record.items.filter((item) => item.status === 'done').map((item) => ({
+      id: item.id,
+      type: item.type,
+      createTime: item.createTime,
+      mimeType: item.mimeType,
+      filename: item.filename,
+      width: item.width,
+      height: item.height,
+      ...contentUrls(sessionId, item.id),
+    }));
+  }
+
+  /** What the destination is, for people and operators: `file:/data/imports` or `s3://bucket/prefix`. */
+  get destination(): string {
+    return this.#options.destination.description;
   }
 
   /**

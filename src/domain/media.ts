@@ -62,9 +62,21 @@ export interface ItemContent extends MediaResponse {
 /** A media answer Google refused, mapped to the service's error (the adapter knows Google's statuses). */
 export type MediaFailure = (status: number, headers: Record<string, string>) => AppError;
 
+/** The gateway's own URLs of an item's bytes and thumbnail: the same whether Google or the destination serves them. */
+export function contentUrls(sessionId: string, itemId: string): Pick<MediaItemView, 'contentUrl' | 'thumbnailUrl'> {
+  const base = `/sessions/${encodeURIComponent(sessionId)}/media-items/${encodeURIComponent(itemId)}/content`;
+  return { contentUrl: base, thumbnailUrl: `${base}?w=256&h=256&crop=1` };
+}
+
+/** One page of a session's items, with a token for the next (an offset only this service reads). */
+export function pageOf(items: readonly MediaItemView[], query: { pageSize?: number; pageToken?: string }) {
+  const offset = query.pageToken ? decodePageToken(query.pageToken) : 0;
+  const next = offset + Math.min(100, query.pageSize ?? 50);
+  return { mediaItems: items.slice(offset, next), ...(next < items.length ? { nextPageToken: encodePageToken(next) } : {}) };
+}
+
 export function toView(sessionId: string, item: PickedMediaItem): MediaItemView {
   const meta = item.mediaFile.mediaFileMetadata;
-  const base = `/sessions/${encodeURIComponent(sessionId)}/media-items/${encodeURIComponent(item.id)}/content`;
   return {
     id: item.id,
     type: item.type,
@@ -73,8 +85,7 @@ export function toView(sessionId: string, item: PickedMediaItem): MediaItemView 
     filename: item.mediaFile.filename ?? null,
     width: meta?.width ?? null,
     height: meta?.height ?? null,
-    contentUrl: base,
-    thumbnailUrl: `${base}?w=256&h=256&crop=1`,
+    ...contentUrls(sessionId, item.id),
     ...(item.type === 'VIDEO' ? { processingStatus: meta?.videoMetadata?.processingStatus ?? 'UNSPECIFIED' } : {}),
   };
 }
@@ -184,14 +195,9 @@ export class PickedMedia {
   }
 
   async page(userId: UserId, sessionId: string, query: { pageSize?: number; pageToken?: string }) {
-    const offset = query.pageToken ? decodePageToken(query.pageToken) : 0;
-    const pageSize = Math.min(100, query.pageSize ?? 50);
+    if (query.pageToken) decodePageToken(query.pageToken); // a foreign token is refused before Google is asked
     const { items } = await this.all(userId, sessionId);
-    const next = offset + pageSize;
-    return {
-      mediaItems: items.slice(offset, next).map((item) => toView(sessionId, item)),
-      ...(next < items.length ? { nextPageToken: encodePageToken(next) } : {}),
-    };
+    return pageOf(items.map((item) => toView(sessionId, item)), query);
   }
 
   async find(userId: UserId, sessionId: string, itemId: string, options: { renew?: boolean } = {}): Promise<PickedMediaItem> {

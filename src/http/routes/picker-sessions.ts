@@ -3,10 +3,11 @@
  * (JSON clients get 201), follow it, delete it, list and stream its items.
  */
 import { pipeline } from 'node:stream/promises';
-import { Router, type RequestHandler } from 'express';
-import type { PickedMedia } from '../../domain/media.ts';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { ImportedItem, Imports } from '../../domain/imports.ts';
+import { pageOf, type PickedMedia } from '../../domain/media.ts';
 import type { PickerSessions } from '../../domain/picker-sessions.ts';
-import { AppError } from '../../errors.ts';
+import { AppError, notFound } from '../../errors.ts';
 import { contentQuery, createSessionInput, invalidInput, mediaItemIdParam, mediaItemsQuery, pickerSessionIdParam } from '../inputs.ts';
 import type { SessionPage } from '../session-page.ts';
 import { requireUser, userOf } from '../middleware/require-user.ts';
@@ -16,6 +17,8 @@ import type { Views } from '../views.ts';
 export interface PickerSessionRouteDeps {
   pickerSessions: PickerSessions;
   media: PickedMedia;
+  /** Once a session is imported, its items are served from the destination. */
+  imports?: Imports;
   sessionPage: SessionPage;
   views: Views;
   createLimiter: RequestHandler;
@@ -94,10 +97,14 @@ export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
   router.get('/sessions/:id/media-items', signedIn, async (req, res) => {
     const query = mediaItemsQuery.safeParse(req.query);
     if (!query.success) throw invalidInput(query.error);
-    const page = await deps.media.page(userOf(res).id, pickerSessionIdParam.parse(req.params.id), {
+    const userId = userOf(res).id;
+    const id = pickerSessionIdParam.parse(req.params.id);
+    const pageQuery = {
       ...(query.data.pageSize ? { pageSize: query.data.pageSize } : {}),
       ...(query.data.pageToken ? { pageToken: query.data.pageToken } : {}),
-    });
+    };
+    const imported = await deps.imports?.listing(userId, id);
+    const page = imported ? pageOf(imported, pageQuery) : await deps.media.page(userId, id, pageQuery);
     res.set('Cache-Control', 'private, no-store').json({ mediaItems: page.mediaItems, nextPageToken: page.nextPageToken ?? null });
   });
 
@@ -111,7 +118,15 @@ export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
       if (!res.writableFinished) abort.abort();
     });
     const range = req.get('range');
-    const content = await deps.media.open(userOf(res).id, pickerSessionIdParam.parse(req.params.id), mediaItemIdParam.parse(req.params.itemId), {
+    const userId = userOf(res).id;
+    const sessionId = pickerSessionIdParam.parse(req.params.id);
+    const itemId = mediaItemIdParam.parse(req.params.itemId);
+    const stored = await deps.imports?.stored(userId, sessionId, itemId);
+    if (stored && deps.imports) {
+      await serveStored(req, res, deps.imports, stored, query.data);
+      return;
+    }
+    const content = await deps.media.open(userId, sessionId, itemId, {
       ...(query.data.w ? { w: query.data.w } : {}),
       ...(query.data.h ? { h: query.data.h } : {}),
       crop: query.data.crop === '1',
@@ -139,4 +154,44 @@ export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
   });
 
   return router;
+}
+
+/** The largest preview the import stored: a thumbnail no bigger than this is served from it. */
+const PREVIEW_SIZE = 512;
+
+/** An imported item from the destination: the original (with Range), or its preview for a small thumbnail. */
+async function serveStored(req: Request, res: Response, imports: Imports, item: ImportedItem, query: { w?: number; h?: number; download?: string }) {
+  const sized = query.w !== undefined || query.h !== undefined;
+  const preview = sized && (query.w ?? 0) <= PREVIEW_SIZE && (query.h ?? 0) <= PREVIEW_SIZE;
+  let range: { start: number; end: number } | undefined;
+  if (!preview && req.get('range')) {
+    const ranges = req.range(item.bytes);
+    if (ranges === -1) {
+      res.status(416).set('Content-Range', `bytes */${item.bytes}`).end();
+      return;
+    }
+    // One range is served; a malformed header or several ranges get the whole object, as HTTP allows.
+    if (Array.isArray(ranges) && ranges.length === 1 && ranges.type === 'bytes') range = { start: ranges[0]!.start, end: ranges[0]!.end };
+  }
+  const content = await imports.read(item, { preview, ...(range ? { range } : {}) });
+  if (!content) throw notFound('The imported copy of this item is missing from the destination.');
+  const type = preview ? (item.previewMimeType ?? content.contentType) : (item.mimeType ?? content.contentType);
+  res.status(range ? 206 : 200);
+  res.setHeader('Content-Type', type ?? 'application/octet-stream');
+  res.setHeader('Content-Length', String(content.bytes));
+  if (range) res.setHeader('Content-Range', `bytes ${range.start}-${range.start + content.bytes - 1}/${content.size}`);
+  if (!preview) res.setHeader('Accept-Ranges', 'bytes');
+  res.setHeader('Cache-Control', 'private, max-age=300');
+  res.vary('Range');
+  if (query.download === '1') res.attachment(item.filename);
+  if (req.method === 'HEAD') {
+    content.body.destroy();
+    res.end();
+    return;
+  }
+  try {
+    await pipeline(content.body, res);
+  } catch (error) {
+    if (!res.destroyed) req.log.warn({ err: error }, 'stored media stream ended early');
+  }
 }

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createPickerSession, eventually, startHarness, type Client, type Harness } from '../../helpers/harness.ts';
+
+interface ImportAnswer {
+  status: string;
+  destination: string;
+  items: Array<{ id: string; filename: string; status: string; bytes: number; totalBytes: number | null; key: string; sha256: string | null; error: string | null }>;
+  manifestKey: string | null;
+}
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+async function importOf(client: Client, id: string): Promise<ImportAnswer> {
+  const answer = await client.get(`/sessions/${id}/import`, { accept: 'json' });
+  assert.equal(answer.status, 200);
+  return (await answer.json()) as ImportAnswer;
+}
+
+/** Waits until the import has ended (done, partial or failed) and answers it. */
+export async function importEnded(client: Client, id: string, timeoutMs = 20_000): Promise<ImportAnswer> {
+  return eventually(async () => {
+    const state = await importOf(client, id);
+    return ['done', 'partial', 'failed'].includes(state.status) ? state : undefined;
+  }, `the import of ${id} ends`, timeoutMs);
+}
+
+describe('imports over HTTP, into a folder', () => {
+  let h: Harness;
+  let root: string;
+  let client: Client;
+
+  before(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'gateway-imports-'));
+    h = await startHarness({ env: { IMPORT_DESTINATION: `file:${root}`, IMPORT_BACKOFF_MS: '50' }, emulator: { knobs: { pollIntervalSeconds: 1 } } });
+    client = await h.signedInClient();
+  });
+  after(async () => {
+    await h.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('when a session is picked and nobody watches it, then its items land in the folder with a manifest, and Google forgets the session', async () => {
+    const id = await createPickerSession(client);
+    assert.equal((await importOf(client, id)).status, 'waiting');
+    h.emulator.pick(id, { count: 3 });
+    // No poll from the client: the background following notices the pick.
+    const state = await importEnded(client, id);
+    assert.equal(state.status, 'done');
+    assert.equal(state.items.length, 3);
+    assert.equal(state.destination, `file:${root}`);
+    const folder = path.dirname(path.join(root, state.items[0]!.key));
+    const manifest = JSON.parse(await readFile(path.join(root, state.manifestKey!), 'utf8'));
+    assert.equal(manifest.pickingSessionId, id);
+    assert.equal(manifest.status, 'done');
+    assert.match(manifest.owner, /^users\/[A-Za-z0-9_-]+$/);
+    assert.doesNotMatch(JSON.stringify(manifest), /@example\.com|access_token|googleusercontent|\/lh\//, 'no email, token or Google URL');
+    for (const item of state.items) {
+      const bytes = await readFile(path.join(root, item.key));
+      assert.equal(item.status, 'done');
+      assert.equal(item.bytes, bytes.length);
+      assert.equal(item.sha256, sha256(bytes));
+      const listed = manifest.items.find((entry: { id: string }) => entry.id === item.id);
+      assert.equal(listed.sha256, item.sha256);
+      assert.ok((await readdir(folder)).includes(path.basename(listed.previewKey)), 'a preview beside it');
+    }
+    await eventually(() => h.emulator.sessionsOf('alice@example.com').find((s) => s.id === id)?.deleted, 'the Picker session is deleted at Google');
+  });
+
+  it('when an imported session is viewed, then its list, thumbnails and content come from the folder, never Google', async () => {
+    const id = await createPickerSession(client);
+    h.emulator.pick(id, { count: 2 });
+    const state = await importEnded(client, id);
+    await eventually(() => h.emulator.sessionsOf('alice@example.com').find((s) => s.id === id)?.deleted, 'the Picker session is deleted at Google');
+    h.emulator.clearRequests();
+    const list = await client.get(`/sessions/${id}/media-items`, { accept: 'json' });
+    assert.equal(list.status, 200);
+    const { mediaItems } = (await list.json()) as { mediaItems: Array<{ id: string; contentUrl: string; thumbnailUrl: string; filename: string }> };
+    assert.deepEqual(mediaItems.map((item) => item.id).sort(), state.items.map((item) => item.id).sort());
+    const first = state.items[0]!;
+    const original = await readFile(path.join(root, first.key));
+    const content = await client.get(mediaItems.find((item) => item.id === first.id)!.contentUrl);
+    assert.equal(content.status, 200);
+    assert.deepEqual(Buffer.from(await content.arrayBuffer()), original);
+    const ranged = await client.get(`/sessions/${id}/media-items/${first.id}/content`, { headers: { range: 'bytes=10-19' } });
+    assert.equal(ranged.status, 206);
+    assert.equal(ranged.headers.get('content-range'), `bytes 10-19/${original.length}`);
+    assert.deepEqual(Buffer.from(await ranged.arrayBuffer()), original.subarray(10, 20));
+    const thumbnail = await client.get(mediaItems[0]!.thumbnailUrl);
+    assert.equal(thumbnail.status, 200);
+    assert.match(thumbnail.headers.get('content-type') ?? '', /^image\//);
+    const page = await client.get(`/sessions/${id}`, { accept: 'html' });
+    assert.equal(page.status, 200);
+    assert.deepEqual(h.emulator.requests.filter((r) => r.kind !== 'oauth'), [], 'Google was not asked');
+  });
+
+  it('when another user asks about an import, then it is 404', async () => {
+    const id = await createPickerSession(client);
+    const bob = await h.signedInClient({ account: 'bob@example.com' });
+    assert.equal((await bob.get(`/sessions/${id}/import`, { accept: 'json' })).status, 404);
+    assert.equal((await bob.post(`/sessions/${id}/import`, { accept: 'json', json: {} })).status, 404);
+  });
+
+  it('when Retry is posted without a CSRF token, then it is refused', async () => {
+    const id = await createPickerSession(client);
+    assert.equal((await client.post(`/sessions/${id}/import`, { accept: 'json', json: {}, csrf: false })).status, 403);
+  });
+});
+
+describe('imports off', () => {
+  it('when IMPORT_DESTINATION is off, then the import route is 404 and sessions are not followed', async () => {
+    const h = await startHarness({ emulator: { knobs: { pollIntervalSeconds: 1 } } });
+    try {
+      const client = await h.signedInClient();
+      const id = await createPickerSession(client);
+      assert.equal((await client.get(`/sessions/${id}/import`, { accept: 'json' })).status, 404);
+      assert.equal((await h.stores.jobs.counts()).waiting, 0);
+    } finally {
+      await h.close();
+    }
+  });
+});
