@@ -59,10 +59,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     readiness: { isReady: async () => !shuttingDown && (services.destinationWatch?.writable ?? true) && (await stores.ping()) },
   });
 
-  if (services.destinationWatch) {
-    logger.info({ destination: services.imports ? config.imports.destination : null }, 'imports are on');
-    await services.destinationWatch.start();
-  }
+  // Logs where imports go, or why they cannot go there (readiness stays 503 until they can).
+  await services.destinationWatch?.start();
   services.background.start();
   const server = createServer(app);
   // Explicit timeouts: keep-alive above a typical 60 s load-balancer idle timeout.
