@@ -103,6 +103,50 @@ describe('Importing a picked session', () => {
     assert.equal((await f.sessions.status('alice', sessionId)).status, 'expired', 'the session is still the user\'s, and ended');
   });
 
+  it('when the destination takes bytes slowly, then Google is read only as fast: the item is never buffered whole', async () => {
+    const itemBytes = 32 * 1024 * 1024;
+    const chunk = Buffer.alloc(64 * 1024, 1);
+    let produced = 0;
+    let consumed = 0;
+    let furthestAhead = 0;
+    const slowDestination = {
+      ...new FileDestination(root),
+      description: 'slow',
+      async put(key: string, body: Readable) {
+        for await (const piece of body) {
+          consumed += (piece as Buffer).length;
+          furthestAhead = Math.max(furthestAhead, produced - consumed);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        return { key, bytes: consumed, sha256: 'not computed here' };
+      },
+    };
+    const lazyHost: MediaClient = {
+      async open() {
+        const body = new Readable({
+          read() {
+            if (produced >= itemBytes) return void this.push(null);
+            produced += chunk.length;
+            this.push(chunk);
+          },
+        });
+        return { status: 200, headers: { 'content-length': String(itemBytes) }, body };
+      },
+    };
+    const media = new PickedMedia({
+      store: f.store, accounts: f.accounts, sessions: f.sessions, media: lazyHost, mediaHosts: ['googleusercontent.com'],
+      mediaFailure: () => new AppError({ status: 502, code: 'UNAVAILABLE' }),
+    });
+    const slow = new Imports({ store: f.store, media, sessions: f.sessions, destination: slowDestination, logger: silentLogger });
+    f.google.picked.set(sessionId, [picked('big', 'big.mp4', 'VIDEO')]);
+    await slow.plan('alice', sessionId);
+    produced = 0;
+    consumed = 0;
+    await slow.copy('alice', sessionId, 'big', { lastAttempt: true });
+    assert.ok(consumed >= itemBytes, 'the whole item went through');
+    assert.ok(furthestAhead < 1024 * 1024, `Google was read at most ${furthestAhead} bytes ahead of the destination`);
+  });
+
   it('when items share a name or carry path tricks, then each gets a safe name of its own', async () => {
     f.google.picked.set(sessionId, [picked('a', 'same.jpg'), picked('b', 'same.jpg'), picked('c', '../../escape.jpg'), picked('d', undefined)]);
     const record = await imports.plan('alice', sessionId).then(() => imports.state('alice', sessionId));
