@@ -3,6 +3,8 @@
 // 1. "Pick photos" opens the picker window at once, inside the click (popup blockers allow that),
 //    creates the session through the JSON API, then sends the window to pickerUri + "/autoclose".
 // 2. A pending session page follows the session and turns into the results without a reload.
+// 3. A session being imported moves its bars from GET /sessions/{id}/import about once a second, says how far it
+//    has got in the live region now and then (not at every byte), and turns into the imported items when it ends.
 
 const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content ?? '';
 const live = () => document.getElementById('live');
@@ -78,10 +80,133 @@ document.addEventListener('submit', (event) => {
 });
 
 let followTimer = 0;
+let announceTimer = 0;
 
-/** Follows a pending session: asks our server (which asks Google at most once per pollInterval). */
+const IMPORT_POLL_MS = 1000;
+/** The live region tells of progress at most this often; the end is told at once. */
+const ANNOUNCE_EVERY_MS = 5000;
+
+/** Fills a message template's {placeholders} (the server translated it; numbers are formatted here). */
+const fill = (template, values) => (template ?? '').replace(/\{(\w+)\}/g, (whole, name) => values[name] ?? whole);
+
+/** How far one item is, from 0 to 1; null while copying something of unknown size. As src/http/import-view.ts. */
+function fractionOf(item) {
+  if (item.status === 'done' || item.status === 'failed') return 1;
+  if (item.status === 'queued') return 0;
+  return item.totalBytes ? Math.min(1, item.bytes / item.totalBytes) : null;
+}
+
+function setText(element, text) {
+  if (element && element.textContent !== text) element.textContent = text;
+}
+
+/** Loads the page afresh in place; focus, lost with the old content, goes to the new heading. */
+async function reloadInPlace({ announceHeading }) {
+  const hadFocus = main().contains(document.activeElement) && document.activeElement !== main();
+  await swapInPage(window.location.pathname);
+  const heading = main().querySelector('h1');
+  if (!heading) return;
+  if (announceHeading) announce(heading.textContent ?? '');
+  if (announceHeading || hadFocus) {
+    heading.setAttribute('tabindex', '-1');
+    heading.focus();
+  }
+}
+
+function showImport(card, body, format) {
+  const texts = card.querySelector('.import')?.dataset ?? {};
+  const rows = new Map([...card.querySelectorAll('[data-item-id]')].map((row) => [row.getAttribute('data-item-id'), row]));
+  let overall = 0;
+  for (const item of body.items) {
+    const fraction = fractionOf(item);
+    overall += fraction ?? 0;
+    const row = rows.get(item.id);
+    const bar = row?.querySelector('progress');
+    if (!bar) continue;
+    row.setAttribute('data-item-status', item.status);
+    if (fraction === null) bar.removeAttribute('value');
+    else bar.value = Math.round(fraction * 100);
+    const text = item.status === 'copying'
+      ? (fraction === null ? texts.textCopying : fill(texts.textCopyingPercent, { percent: format.percent.format(fraction) }))
+      : (item.status === 'queued' ? texts.textQueued : texts.textDone);
+    setText(row.querySelector('[data-status-text]'), text);
+  }
+  const bar = card.querySelector('[data-overall]');
+  if (bar && body.items.length > 0) {
+    bar.max = body.items.length;
+    bar.value = overall;
+  }
+}
+
+function countText(card, body, format) {
+  const texts = card.querySelector('.import')?.dataset ?? {};
+  const done = body.items.filter((item) => item.status === 'done').length;
+  const failed = body.items.filter((item) => item.status === 'failed').length;
+  const values = { done: format.number.format(done), total: format.number.format(body.items.length), failed: format.number.format(failed) };
+  return { done, text: fill(failed > 0 ? texts.textCountWithFailures : texts.textCount, values) };
+}
+
+/** Follows an import that is starting or running, until it ends. */
+function followImport(card) {
+  const id = card.getAttribute('data-session');
+  const starting = card.getAttribute('data-import') === 'starting';
+  const failedShown = card.querySelectorAll('[data-item-status="failed"]').length;
+  const lang = document.documentElement.lang || undefined;
+  const format = { number: new Intl.NumberFormat(lang), percent: new Intl.NumberFormat(lang, { style: 'percent', maximumFractionDigits: 0 }) };
+  let doneAnnounced = card.querySelectorAll('[data-item-status="done"]').length;
+  let announcedAt = 0;
+  const tell = (text) => {
+    clearTimeout(announceTimer);
+    const wait = announcedAt + ANNOUNCE_EVERY_MS - Date.now();
+    const now = () => {
+      announcedAt = Date.now();
+      announce(text);
+    };
+    if (wait <= 0) now();
+    else announceTimer = setTimeout(now, wait);
+  };
+  const tick = async () => {
+    try {
+      const response = await fetch(`/sessions/${encodeURIComponent(id)}/import`, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+      // Deleted elsewhere, or signed out: nothing left to follow here.
+      if (response.status === 404 || response.status === 401) return;
+      if (response.ok) {
+        const body = await response.json();
+        const ended = ['done', 'partial', 'failed'].includes(body.status);
+        const failed = body.items.filter((item) => item.status === 'failed').length;
+        // What the bars cannot show (the list, a failure's reason and its Retry, the result) comes from the server.
+        if (ended || (starting && body.items.length > 0) || failed !== failedShown) {
+          await reloadInPlace({ announceHeading: ended });
+          return;
+        }
+        showImport(card, body, format);
+        const count = countText(card, body, format);
+        setText(card.querySelector('[data-count]'), count.text);
+        if (count.done !== doneAnnounced) {
+          doneAnnounced = count.done;
+          tell(count.text);
+        }
+      }
+    } catch {
+      // A network blip: keep following.
+    }
+    followTimer = setTimeout(tick, IMPORT_POLL_MS);
+  };
+  followTimer = setTimeout(tick, IMPORT_POLL_MS);
+}
+
+/**
+ * Follows what the page shows that can still change: an import, or a pending session (our server asks Google at most
+ * once per pollInterval).
+ */
 function follow() {
   clearTimeout(followTimer);
+  clearTimeout(announceTimer);
+  const importing = document.querySelector('[data-session][data-import="starting"], [data-session][data-import="running"]');
+  if (importing) {
+    followImport(importing);
+    return;
+  }
   const card = document.querySelector('[data-session][data-status="pending"]');
   if (!card) return;
   const id = card.getAttribute('data-session');

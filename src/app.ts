@@ -157,7 +157,7 @@ export function createApp(deps: AppDependencies): App {
   const { accounts, pickerSessions, media, signIns, imports, background, destinationWatch } = createServices(deps, metrics);
   const csrf = createCsrf(config);
   const views = createViews({ cache: config.isProduction, csrfToken: csrf.tokenFor });
-  const sessionPage = createSessionPage(views, media);
+  const sessionPage = createSessionPage(views, media, imports);
 
   app.use(createHttpLogger(deps.logger));
   app.use((req, _res, next) => runWithLogger(req.log, next));

@@ -1,20 +1,26 @@
 /**
  * The HTML page of one Picker session: progress while the user picks (what
  * to do, time left, the pickerUri as a link and a QR code for picking on a
- * phone), the results grid once they press Done, or a clear word that it has
- * ended with a way to start again.
+ * phone), then, with imports on, the import's progress and the imported
+ * items; with imports off the results grid from Google. Or a clear word that
+ * it has ended with a way to start again.
  */
 import type { Request, Response } from 'express';
 import QRCode from 'qrcode';
+import type { Imports } from '../domain/imports.ts';
 import { toView, type PickedMedia } from '../domain/media.ts';
 import { durationMs, type SessionView } from '../domain/picker-sessions.ts';
 import type { UserId } from '../domain/ports.ts';
-import type { Translate } from '../i18n/core.ts';
+import type { Locale, Translate } from '../i18n/core.ts';
+import { importView, type ImportView } from './import-view.ts';
 import type { Views } from './views.ts';
 
 export interface SessionPage {
   render(req: Request, res: Response, userId: UserId, session: SessionView): Promise<void>;
 }
+
+/** How often a page without script reloads itself while an import runs. */
+const NO_SCRIPT_REFRESH_SECONDS = 3;
 
 function minutesLeft(session: SessionView): number {
   const fromTimeout = durationMs(session.pollingConfig?.timeoutIn);
@@ -23,7 +29,19 @@ function minutesLeft(session: SessionView): number {
   return Number.isFinite(left) ? Math.max(0, Math.ceil(left / 60_000)) : 0;
 }
 
-export function createSessionPage(views: Views, media: PickedMedia): SessionPage {
+export function createSessionPage(views: Views, media: PickedMedia, imports?: Imports): SessionPage {
+  /**
+   * The import of a picked session, once there is one or one is about to start. It outlives the Picker session
+   * (which the import deletes at Google when it ends), so it is asked before the session's own status.
+   */
+  async function importOf(res: Response, userId: UserId, session: SessionView): Promise<ImportView | undefined> {
+    if (!imports || session.status === 'pending') return undefined;
+    const record = await imports.state(userId, session.id);
+    if (!record && session.status !== 'complete') return undefined;
+    const imported = record?.completedAt ? await imports.listing(userId, session.id) : undefined;
+    return importView({ record, imported, destination: imports.destination, t: res.locals.t as Translate, locale: res.locals.locale as Locale });
+  }
+
   return {
     async render(req, res, userId, session) {
       const t = res.locals.t as Translate;
@@ -37,6 +55,12 @@ export function createSessionPage(views: Views, media: PickedMedia): SessionPage
           qrDataUrl: qr && `data:image/svg+xml;base64,${Buffer.from(qr).toString('base64')}`,
           items: [],
         });
+        return;
+      }
+      const importing = await importOf(res, userId, session);
+      if (importing) {
+        const moving = importing.phase === 'starting' || importing.phase === 'running';
+        views.render(req, res, 'session', { ...base, import: importing, items: [], ...(moving ? { refreshSeconds: NO_SCRIPT_REFRESH_SECONDS } : {}) });
         return;
       }
       if (session.status === 'complete') {

@@ -1,6 +1,10 @@
 /** Debian's Chromium driven by playwright-core: never a downloaded browser. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, afterEach, before } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { Env } from '../../src/config.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -28,17 +32,27 @@ export const desktop: BrowserContextOptions = { viewport: { width: 1280, height:
 export interface BrowserSuite {
   readonly h: Harness;
   readonly browser: Browser;
+  /** The folder imports go into, with `imports: true`. */
+  readonly importRoot: string;
   /** A page in a fresh context (its own cookies) of the suite's browser, closed after the current test. */
   newPage(options?: BrowserContextOptions): Promise<Page>;
+}
+
+export interface BrowserSuiteOptions {
+  /** Imports on, into a fresh temporary folder (`importRoot`) removed after the last test. */
+  imports?: boolean;
+  /** More of the gateway's environment. */
+  env?: Env;
 }
 
 /**
  * For a browser suite (one per file): a gateway and emulator (1 s poll interval) and one Chromium, started before
  * the first test and closed after the last.
  */
-export function withBrowserAndGateway(): BrowserSuite {
+export function withBrowserAndGateway(options: BrowserSuiteOptions = {}): BrowserSuite {
   let h: Harness | undefined;
   let browser: Browser | undefined;
+  let importRoot: string | undefined;
   const open: BrowserContext[] = [];
   const suite: BrowserSuite = {
     get h() {
@@ -49,6 +63,10 @@ export function withBrowserAndGateway(): BrowserSuite {
       if (!browser) throw new Error('the browser starts in before()');
       return browser;
     },
+    get importRoot() {
+      if (!importRoot) throw new Error('imports are on only with withBrowserAndGateway({ imports: true }), from before()');
+      return importRoot;
+    },
     async newPage(options) {
       const context = await suite.browser.newContext(options);
       open.push(context);
@@ -56,7 +74,9 @@ export function withBrowserAndGateway(): BrowserSuite {
     },
   };
   before(async () => {
-    h = await startHarness({ emulator: { knobs: { pollIntervalSeconds: 1 } } });
+    if (options.imports) importRoot = await mkdtemp(path.join(tmpdir(), 'gateway-e2e-imports-'));
+    const env: Env = { ...(importRoot ? { IMPORT_DESTINATION: `file:${importRoot}` } : {}), ...options.env };
+    h = await startHarness({ env, emulator: { knobs: { pollIntervalSeconds: 1 } } });
     browser = await launchBrowser();
   });
   afterEach(async () => {
@@ -65,6 +85,7 @@ export function withBrowserAndGateway(): BrowserSuite {
   after(async () => {
     await browser?.close();
     await h?.close();
+    if (importRoot) await rm(importRoot, { recursive: true, force: true });
   });
   return suite;
 }
