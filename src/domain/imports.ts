@@ -330,8 +330,9 @@ export class Imports {
   }
 
   /**
-   * Once every item is done or has failed for good: writes manifest.json beside them and deletes the Picker session
-   * at Google (the items now live in the destination). Answers the finished import, or undefined while items remain.
+   * Once every item is done or has failed for good: writes manifest.json beside them and, when every item is done,
+   * deletes the Picker session at Google (the items now live in the destination; with failures it waits for Retry
+   * until its expiry). Answers the finished import, or undefined while items remain.
    */
   async finish(userId: UserId, sessionId: string): Promise<ImportRecord | undefined> {
     const { store } = this.#options;
@@ -365,7 +366,8 @@ export class Imports {
     await this.#options.destination.put(manifestKey, Readable.from([JSON.stringify(manifest, null, 2)]), { contentType: 'application/json' });
     const meta: ImportMeta = { owner: record.owner, createdAt: record.createdAt, completedAt, manifestKey, itemCount: record.items.length };
     await this.#options.store.hashSet(importKey(sessionId), META, JSON.stringify(meta), RETAIN_MS);
-    await this.#options.sessions.reap(userId, sessionId);
+    // With items failed, the session stays at Google until its expiry, so Retry can still read them.
+    if (finished.status === 'done') await this.#options.sessions.reap(userId, sessionId);
     logFor(this.#options.logger).info({ event: 'import_finished', import: sessionId, status: finished.status }, 'import finished');
     return finished;
   }

@@ -167,6 +167,27 @@ describe('Importing a picked session', () => {
     assert.ok(record?.items.find((item) => item.id === 'gone')?.error);
   });
 
+  it('when an import ends partial, then the session stays at Google, and a Retry that succeeds finishes it done and deletes it', async () => {
+    f.google.picked.set(sessionId, [picked('ok', 'ok.jpg'), picked('flaky', 'flaky.jpg')]);
+    host.refusals.set('https://lh3.googleusercontent.com/flaky=d', 500);
+    await imports.plan('alice', sessionId);
+    await imports.copy('alice', sessionId, 'ok', { lastAttempt: true });
+    await imports.copy('alice', sessionId, 'flaky', { lastAttempt: true });
+    assert.equal((await imports.finish('alice', sessionId))?.status, 'partial');
+    assert.equal(f.google.count('delete', sessionId), 0, 'kept for a Retry');
+
+    host.refusals.clear();
+    assert.deepEqual(await imports.retryFailed('alice', sessionId), ['flaky']);
+    assert.equal((await imports.state('alice', sessionId))?.status, 'running');
+    assert.equal(await imports.copy('alice', sessionId, 'flaky', { lastAttempt: true }), true);
+    const record = await imports.finish('alice', sessionId);
+    assert.equal(record?.status, 'done');
+    assert.equal(record?.items.find((item) => item.id === 'flaky')?.status, 'done');
+    assert.equal(f.google.count('delete', sessionId), 1);
+    const manifest = JSON.parse(await readFile(path.join(root, record!.manifestKey!), 'utf8'));
+    assert.equal(manifest.status, 'done', 'the manifest is written again');
+  });
+
   it('when a copy breaks off, then nothing half-written stays, the item waits for its retry, and the retry completes it', async () => {
     f.google.picked.set(sessionId, [picked('p', 'p.jpg')]);
     host.breakOnce.add('https://lh3.googleusercontent.com/p=d');
