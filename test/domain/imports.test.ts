@@ -109,18 +109,16 @@ describe('Importing a picked session', () => {
     let produced = 0;
     let consumed = 0;
     let furthestAhead = 0;
-    const slowDestination = {
-      ...new FileDestination(root),
-      description: 'slow',
-      async put(key: string, body: Readable) {
+    const slowDestination = new (class extends FileDestination {
+      override async put(key: string, body: Readable) {
         for await (const piece of body) {
           consumed += (piece as Buffer).length;
           furthestAhead = Math.max(furthestAhead, produced - consumed);
           await new Promise((resolve) => setImmediate(resolve));
         }
         return { key, bytes: consumed, sha256: 'not computed here' };
-      },
-    };
+      }
+    })(root);
     const lazyHost: MediaClient = {
       async open() {
         const body = new Readable({
