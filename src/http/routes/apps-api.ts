@@ -6,8 +6,9 @@
  */
 import { Router, type RequestHandler, type Response } from 'express';
 import type { HostApp } from '../../domain/host-apps.ts';
-import { manifestItem, type Imports } from '../../domain/imports.ts';
-import type { Pick, Picks } from '../../domain/picks.ts';
+import type { Imports } from '../../domain/imports.ts';
+import { pickReport } from '../../domain/pick-reports.ts';
+import type { Picks } from '../../domain/picks.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { sameSecret } from '../../security/constant-time.ts';
 import { mediaItemIdParam } from '../inputs.ts';
@@ -49,23 +50,9 @@ export function appsApiRoutes(deps: AppsApiDeps): Router {
 
   const pickOf = (res: Response, id: unknown) => deps.picks.ofApp(appOf(res).id, String(id));
 
-  const importOf = async (pick: Pick) =>
-    pick.userId && pick.pickerSessionId ? deps.imports?.state(pick.userId, pick.pickerSessionId).catch(() => undefined) : undefined;
-
   router.get('/picks/:pick', async (req, res) => {
     const pick = await pickOf(res, req.params.pick);
-    const record = await importOf(pick);
-    res.set('Cache-Control', 'no-store').json({
-      id: pick.id,
-      app: pick.app,
-      sub: pick.sub,
-      state: pick.state,
-      status: pick.status,
-      createdAt: pick.createdAt,
-      completedAt: pick.completedAt,
-      items: (record?.items ?? []).map(manifestItem),
-      webhook: pick.webhook,
-    });
+    res.set('Cache-Control', 'no-store').json(await pickReport(pick, deps.imports));
   });
 
   router.get('/picks/:pick/items/:itemId/content', async (req, res) => {
