@@ -22,6 +22,8 @@ import { BackgroundWork } from './domain/background-work.ts';
 import { Imports } from './domain/imports.ts';
 import { PickRequests } from './domain/pick-requests.ts';
 import { Picks } from './domain/picks.ts';
+import { Webhooks } from './domain/webhooks.ts';
+import { createWebhookSender } from './adapters/webhooks/standard-webhook-sender.ts';
 import { createDestination } from './adapters/storage/destinations.ts';
 import { DestinationWatch } from './adapters/storage/destination-watch.ts';
 import { SignIns } from './domain/sign-in.ts';
@@ -136,11 +138,23 @@ export function createServices(deps: Pick<AppDependencies, 'config' | 'logger' |
   });
   const pickRequests = new PickRequests({ apps: config.apps, audience: config.publicUrl.href, store });
   const picks = new Picks({ store, sessions: pickerSessions });
+  const webhooks = new Webhooks({
+    jobs,
+    picks,
+    apps: config.apps,
+    sender: createWebhookSender({ timeoutMs: config.webhooks.timeoutMs }),
+    ...(imports ? { imports } : {}),
+    logger,
+    backoffMs: config.webhooks.backoffMs,
+    onAttempt: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
+  });
+  picks.whenEnded((pick) => webhooks.pickEnded(pick));
   const background = new BackgroundWork({
     jobs,
     sessions: pickerSessions,
     ...(imports ? { imports } : {}),
     picks,
+    webhooks,
     logger,
     concurrency: config.imports.concurrency,
     attempts: config.imports.attempts,

@@ -82,6 +82,9 @@ const envSchema = z.object({
   IMPORT_CONCURRENCY: integer(1, 64),
   IMPORT_ATTEMPTS: integer(1, 100),
   IMPORT_BACKOFF_MS: integer(10, 3_600_000),
+  // Neither above its default: with both at most that, the last of a webhook's tries starts within 24 hours.
+  WEBHOOK_TIMEOUT_MS: integer(100, 10_000),
+  WEBHOOK_BACKOFF_MS: integer(10, 10_500),
 });
 
 /** Every environment variable the service reads. */
@@ -144,6 +147,12 @@ export interface Config {
   };
   /** The host apps that may send their users here to pick (APPS or APPS_FILE); none by default. */
   readonly apps: readonly HostApp[];
+  readonly webhooks: {
+    /** The longest one try may take, connecting to reading the answer. */
+    readonly timeoutMs: number;
+    /** The wait before a delivery's second try; each later one doubles it (src/domain/webhooks.ts has the schedule). */
+    readonly backoffMs: number;
+  };
   /** Things an operator should know about, logged once at startup. */
   readonly warnings: readonly string[];
 }
@@ -326,6 +335,10 @@ export function loadConfig(env: Env = process.env): Config {
       backoffMs: e.IMPORT_BACKOFF_MS ?? 2_000,
     },
     apps,
+    webhooks: {
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS ?? 10_000,
+      backoffMs: e.WEBHOOK_BACKOFF_MS ?? 10_500,
+    },
     warnings,
   };
   return Object.freeze(config);

@@ -1,8 +1,9 @@
 /**
  * The work that runs without a request, as jobs on the queue: following
- * pending Picker sessions, importing completed ones item by item, and deleting
- * sessions at Google when they are done with. Each handler calls the same
- * domain services a request would, with the ids the job carries.
+ * pending Picker sessions, importing completed ones item by item, deleting
+ * sessions at Google when they are done with, and telling host apps of their
+ * ended picks. Each handler calls the same domain services a request would,
+ * with the ids the job carries.
  *
  * Every replica works the queue; a job id names each piece of work once, so
  * two replicas noticing the same completion queue one import.
@@ -13,6 +14,7 @@ import { JOB } from './jobs.ts';
 import type { PickerSessionListener, PickerSessions } from './picker-sessions.ts';
 import type { Picks } from './picks.ts';
 import type { JobQueue, QueuedJob, UserId } from './ports.ts';
+import type { Webhooks } from './webhooks.ts';
 
 export interface BackgroundWorkOptions {
   jobs: JobQueue;
@@ -21,6 +23,8 @@ export interface BackgroundWorkOptions {
   imports?: Imports;
   /** Host apps' picks: where their imports go, and their outcome. */
   picks?: Picks;
+  /** Host apps' webhooks for their ended picks. */
+  webhooks?: Webhooks;
   logger: Logger;
   /** Item copies at once in this process. */
   concurrency: number;
@@ -37,6 +41,8 @@ interface SessionJob {
 
 /** Planning and finishing are short and retried a few times: a listing or a manifest write that fails now may not later. */
 const STEP_ATTEMPTS = 5;
+/** Deliveries at once in this process: a receiver that hangs holds one for its whole timeout, so a few spare. */
+const WEBHOOK_CONCURRENCY = 16;
 
 function sessionJob(job: QueuedJob): SessionJob {
   const { user, id } = job.data;
@@ -54,11 +60,17 @@ export class BackgroundWork implements PickerSessionListener {
 
   /** Starts working the queue in this process. */
   start(): void {
-    const { jobs, sessions, imports, concurrency, attempts } = this.#options;
+    const { jobs, sessions, imports, webhooks, concurrency, attempts } = this.#options;
     jobs.work(JOB.reapSession, async (job) => {
       const { user, id } = sessionJob(job);
       if (!(await sessions.reap(user, id))) throw new Error('Google did not delete the Picker session; trying again later.');
     }, { concurrency: 4 });
+    if (webhooks) {
+      jobs.work(JOB.deliverWebhook, async (job) => {
+        if (typeof job.data.pick !== 'string') throw new TypeError(`job ${job.name} carries no pick id`);
+        await webhooks.deliver(job.data.pick, job.attempt);
+      }, { concurrency: WEBHOOK_CONCURRENCY });
+    }
     if (!imports) return;
     jobs.work(JOB.followSession, async (job) => {
       const { user, id } = sessionJob(job);

@@ -1,6 +1,6 @@
 /**
  * The names of the background jobs, one meaning each. Every job carries only
- * ids (a user id, a Picker session id, an item id), never a token or a URL:
+ * ids (a user id, a Picker session id, an item id, a pick id), never a token or a URL:
  * its handler calls the same domain services a request would.
  */
 export const JOB = {
@@ -14,4 +14,6 @@ export const JOB = {
   copyItem: 'copy-item',
   /** Write the manifest and delete the Picker session at Google, once every item is settled. */
   finishImport: 'finish-import',
+  /** POST an ended pick to its app's webhookUrl (one try per attempt; the queue spaces the retries). */
+  deliverWebhook: 'deliver-webhook',
 } as const;

@@ -71,7 +71,10 @@ export class Picks {
     this.#onEnded = options.onEnded ?? (async () => {});
   }
 
-  /** Who hears of ended picks (the webhooks), set once both exist. */
+  /**
+   * Who hears of ended picks (the webhooks), set once both exist. The listener may hear of one pick again (a job
+   * retried after it failed), so it must be idempotent.
+   */
   whenEnded(listener: (pick: Pick) => Promise<void>): void {
     this.#onEnded = listener;
   }
@@ -148,7 +151,7 @@ export class Picks {
   /** The user said no (or went back): the pick ends as cancelled. */
   async cancel(id: string, userId: UserId | null): Promise<Pick> {
     const pick = userId ? await this.forUser(id, userId) : await this.#required(id);
-    if (ENDED.has(pick.status)) return pick;
+    if (ENDED.has(pick.status)) return this.#endedAgain(pick);
     return this.#end(pick, 'cancelled');
   }
 
@@ -171,7 +174,9 @@ export class Picks {
 
   async importFinished(sessionId: string, record: ImportRecord): Promise<void> {
     const pick = await this.ofSession(sessionId);
-    if (pick && !ENDED.has(pick.status)) await this.#end(pick, record.status === 'partial' || record.status === 'failed' ? record.status : 'done');
+    if (!pick) return;
+    if (ENDED.has(pick.status)) await this.#endedAgain(pick);
+    else await this.#end(pick, record.status === 'partial' || record.status === 'failed' ? record.status : 'done');
   }
 
   /** The Picker session ran out before the user pressed Done. */
@@ -200,5 +205,11 @@ export class Picks {
     const ended = { ...pick, status, completedAt };
     await this.#onEnded(ended);
     return ended;
+  }
+
+  /** Told again: when the listener failed after the pick ended (the queue away), the retry must not lose the webhook. */
+  async #endedAgain(pick: Pick): Promise<Pick> {
+    await this.#onEnded(pick);
+    return pick;
   }
 }

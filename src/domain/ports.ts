@@ -159,6 +159,25 @@ export interface StoredContent {
   contentType?: string;
 }
 
+/** One webhook message for a host app: the body as sent, and what signs it. */
+export interface WebhookMessage {
+  url: string;
+  /** The same on every attempt, so the receiver can tell a retry from a new event. */
+  id: string;
+  /** The JSON body, exactly the bytes that are signed. */
+  payload: string;
+  /** The app's Standard Webhooks secret (`whsec_…`) that signs it; never logged. */
+  secret: string;
+}
+
+/** How a receiver answered: its status and the start of its body (a few KB at most), or why there was no answer. */
+export type WebhookReply = { status: number; body: string } | { error: string };
+
+/** Sends a signed webhook once (no redirects followed, within a time limit); retrying is the caller's business. */
+export interface WebhookSender {
+  send(message: WebhookMessage): Promise<WebhookReply>;
+}
+
 /** Work that outlives a request: imports, following sessions, delayed deletions, webhooks. */
 export interface JobQueue {
   /**

@@ -80,12 +80,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookDeliveries = new Counter({
+    name: 'webhook_deliveries_total',
+    help: 'Webhook tries by outcome: delivered, retrying (another try comes), gone (410, no more tries), failed (the last try failed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // Lifecycle counters start at zero so dashboards see the series before the first event.
     for (const event of ['created', 'completed', 'expired', 'deleted']) this.pickerSessions.inc({ event }, 0);
     for (const outcome of ['success', 'failure']) this.tokenRefreshes.inc({ outcome }, 0);
     for (const outcome of ['done', 'failed']) this.importedItems.inc({ outcome }, 0);
+    for (const outcome of ['delivered', 'retrying', 'gone', 'failed']) this.webhookDeliveries.inc({ outcome }, 0);
   }
 
   /** Reports the queue's jobs by state at each scrape (the counts of the job names this process knows). */
