@@ -49,6 +49,9 @@ describe('config', () => {
     assert.throws(() => loadConfig({ SESSION_SECRET: 'short' }), /SESSION_SECRET/);
     assert.throws(() => loadConfig({ TOKEN_ENCRYPTION_KEY: 'dG9vIHNob3J0' }), /TOKEN_ENCRYPTION_KEY/);
     assert.throws(() => loadConfig({ UPSTREAM_TIMEOUT_MS: '-5' }), /UPSTREAM_TIMEOUT_MS/);
+    // Above their defaults, a webhook's last try would come after the promised 24 hours.
+    assert.throws(() => loadConfig({ WEBHOOK_TIMEOUT_MS: '30000' }), /WEBHOOK_TIMEOUT_MS/);
+    assert.throws(() => loadConfig({ WEBHOOK_BACKOFF_MS: '60000' }), /WEBHOOK_BACKOFF_MS/);
   });
 
   it('when production uses Redis without TOKEN_ENCRYPTION_KEY, then startup fails naming it', () => {
