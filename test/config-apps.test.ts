@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.ts';
+import { productionEnv } from './helpers/production-env.ts';
 
 const goodSecret = `whsec_${randomBytes(32).toString('base64')}`;
 const shortSecret = `whsec_${randomBytes(16).toString('base64')}`;
@@ -18,15 +19,6 @@ const app = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 const apps = (...list: unknown[]) => JSON.stringify(list);
-
-const production = {
-  NODE_ENV: 'production',
-  GOOGLE_CLIENT_ID: 'client.apps.googleusercontent.com',
-  GOOGLE_CLIENT_SECRET: 'secret',
-  SESSION_SECRET: 'a'.repeat(32),
-  PUBLIC_URL: 'https://photos.example.com',
-  TRUST_PROXY: '1',
-};
 
 describe('config: host apps (APPS, APPS_FILE)', () => {
   let folder: string;
@@ -57,7 +49,7 @@ describe('config: host apps (APPS, APPS_FILE)', () => {
     { when: 'APPS and APPS_FILE are both set', env: () => ({ APPS: apps(app()), APPS_FILE: path.join(folder, 'short-secret.json') }), names: /APPS or APPS_FILE, not both/ },
     {
       when: 'production has apps but no IMPORT_DESTINATION',
-      env: () => ({ ...production, APPS: apps(app()) }),
+      env: () => ({ ...productionEnv, APPS: apps(app()) }),
       names: /APPS: host apps receive their picks through imports; set IMPORT_DESTINATION/,
     },
   ];
@@ -75,6 +67,6 @@ describe('config: host apps (APPS, APPS_FILE)', () => {
   }
 
   it('when production has apps and an IMPORT_DESTINATION, then it starts', () => {
-    assert.equal(loadConfig({ ...production, APPS: apps(app()), IMPORT_DESTINATION: 's3://photos' }).apps.length, 1);
+    assert.equal(loadConfig({ ...productionEnv, APPS: apps(app()), IMPORT_DESTINATION: 's3://photos' }).apps.length, 1);
   });
 });

@@ -3,15 +3,7 @@ import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { ConfigError, ENV_VARIABLES, loadConfig } from '../src/config.ts';
-
-const productionBase = {
-  NODE_ENV: 'production',
-  GOOGLE_CLIENT_ID: 'client.apps.googleusercontent.com',
-  GOOGLE_CLIENT_SECRET: 'secret',
-  SESSION_SECRET: 'a'.repeat(32),
-  PUBLIC_URL: 'https://photos.example.com',
-  TRUST_PROXY: '1',
-};
+import { productionEnv } from './helpers/production-env.ts';
 
 describe('config', () => {
   it('when nothing is set outside production, then it points at the emulator on PORT + 1', () => {
@@ -36,7 +28,7 @@ describe('config', () => {
 
   for (const variable of ['GOOGLE_CLIENT_ID', 'GOOGLE_CLIENT_SECRET', 'SESSION_SECRET']) {
     it(`when ${variable} is missing in production, then startup fails naming it`, () => {
-      const env: Record<string, string> = { ...productionBase };
+      const env: Record<string, string> = { ...productionEnv };
       delete env[variable];
       assert.throws(() => loadConfig(env), (error: Error) => error instanceof ConfigError && error.message.includes(variable));
     });
@@ -55,11 +47,11 @@ describe('config', () => {
   });
 
   it('when production uses Redis without TOKEN_ENCRYPTION_KEY, then startup fails naming it', () => {
-    assert.throws(() => loadConfig({ ...productionBase, SESSION_STORE: 'redis' }), /TOKEN_ENCRYPTION_KEY/);
+    assert.throws(() => loadConfig({ ...productionEnv, SESSION_STORE: 'redis' }), /TOKEN_ENCRYPTION_KEY/);
   });
 
   it('when PUBLIC_URL is https, then cookies are Secure with the __Host- prefix', () => {
-    const config = loadConfig(productionBase);
+    const config = loadConfig(productionEnv);
     assert.equal(config.secureCookies, true);
     assert.equal(config.session.cookieName, '__Host-sid');
     assert.equal(config.warnings.length, 0);
@@ -67,16 +59,16 @@ describe('config', () => {
 
   it('when PUBLIC_URL is https and TRUST_PROXY is unset, then production refuses to start naming TRUST_PROXY, and elsewhere it warns', () => {
     for (const trustProxy of [undefined, 'false', '0']) {
-      const env = { ...productionBase, TRUST_PROXY: trustProxy };
+      const env = { ...productionEnv, TRUST_PROXY: trustProxy };
       assert.throws(() => loadConfig(env), (error: Error) => error instanceof ConfigError && /TRUST_PROXY=1/.test(error.message));
       const development = loadConfig({ ...env, NODE_ENV: 'development' });
       assert.ok(development.warnings.some((w) => w.includes('TRUST_PROXY')), development.warnings.join('\n'));
     }
-    assert.equal(loadConfig({ ...productionBase, TRUST_PROXY: 'loopback' }).trustProxy, 'loopback');
+    assert.equal(loadConfig({ ...productionEnv, TRUST_PROXY: 'loopback' }).trustProxy, 'loopback');
   });
 
   it('when production runs on an http PUBLIC_URL, then it starts with a warning', () => {
-    const config = loadConfig({ ...productionBase, PUBLIC_URL: 'http://10.0.0.5:3000' });
+    const config = loadConfig({ ...productionEnv, PUBLIC_URL: 'http://10.0.0.5:3000' });
     assert.equal(config.secureCookies, false);
     assert.equal(config.session.cookieName, 'sid');
     assert.ok(config.warnings.some((w) => w.includes('http')));
