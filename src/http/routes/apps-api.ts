@@ -63,5 +63,11 @@ export function appsApiRoutes(deps: AppsApiDeps): Router {
     await serveStored(req, res, deps.imports, stored, { download: typeof req.query.download === 'string' ? req.query.download : undefined });
   });
 
+  // Everything else under the API ends here: falling through would reach the browser's session middleware, which
+  // would roll (and set) the cookie of a browser calling the API.
+  router.use(() => {
+    throw notFound('No such API route: GET /api/v1/picks/{pick} and GET /api/v1/picks/{pick}/items/{itemId}/content are the API.');
+  });
+
   return router;
 }
