@@ -1,8 +1,9 @@
 /**
  * Prometheus metrics (prom-client): request durations per route and status,
  * Google call durations and outcomes per method, Picker session lifecycle
- * counts, token refreshes, and the process's own metrics. One registry per
- * app, so tests and several apps in one process never collide.
+ * counts, token refreshes, imports, webhook tries, and the process's own
+ * metrics. One registry per app, so tests and several apps in one process
+ * never collide.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { JobQueue } from '../domain/ports.ts';
