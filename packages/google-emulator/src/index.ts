@@ -294,6 +294,10 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   });
 
   const server: Server = createServer(app);
+  // Google keeps idle connections open for minutes, not Node's default 5 s: a client that reuses one after a few idle
+  // seconds (a benchmark between rounds) must not meet a reset Google would not send.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 121_000;
   const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);

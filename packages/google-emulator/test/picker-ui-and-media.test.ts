@@ -145,6 +145,13 @@ describe('the emulator: picker page and media bytes', () => {
     }
   });
 
+  it('when a client keeps its connection alive, then the emulator holds it idle for minutes, as Google does', async () => {
+    const answer = await fetch(`${emulator.url}/__emulator/knobs`);
+    await answer.arrayBuffer();
+    const seconds = Number(answer.headers.get('keep-alive')?.match(/timeout=(\d+)/)?.[1]);
+    assert.ok(seconds >= 60, `Keep-Alive: ${answer.headers.get('keep-alive')}`);
+  });
+
   it('when the client hangs up mid-download, then the log says the request was aborted', async () => {
     const large = (await listed(25)).find((i) => i.mediaFile.filename === 'large-video.mp4')!;
     emulator.clearRequests();
