@@ -24,6 +24,26 @@ export interface S3Server {
   close(): Promise<void>;
 }
 
+const query = (request: S3Request) => new URL(request.url, 'http://s3').searchParams;
+export const isCreateUpload = (request: S3Request) => request.method === 'POST' && query(request).has('uploads');
+export const uploadIdOf = (request: S3Request) => query(request).get('uploadId');
+
+/**
+ * Multipart uploads begun (a part was sent) and neither completed nor aborted, read from the requests seen: parts S3
+ * would keep, and bill. Read from the traffic because fauxqs has no ListMultipartUploads.
+ */
+export function openUploads(requests: readonly S3Request[]): string[] {
+  const open = new Set<string>();
+  for (const request of requests) {
+    const uploadId = uploadIdOf(request);
+    if (!uploadId) continue;
+    const ended = request.status < 300 && (request.method === 'DELETE' || request.method === 'POST');
+    if (ended) open.delete(uploadId);
+    else if (request.method === 'PUT') open.add(uploadId);
+  }
+  return [...open];
+}
+
 const SLOW_DOWN =
   '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>';
 

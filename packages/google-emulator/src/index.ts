@@ -74,7 +74,10 @@ export interface EmulatorOptions {
   clients?: EmulatorClient[];
   knobs?: Partial<EmulatorKnobs>;
   librarySize?: number;
+  /** Synthetic READY videos of this size at the end of every library, streamed (for benchmarks and large copies). */
   largeVideoBytes?: number;
+  /** How many such videos (default 1), each with bytes of its own. */
+  largeVideoCount?: number;
   /** Accounts user1@example.com … userN@example.com besides the demo ones, for load tests of many people. */
   extraAccounts?: number;
   logger?: { info(obj: object, msg?: string): void };
@@ -109,7 +112,8 @@ function kindOf(path: string): RequestLogEntry['kind'] {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
-  const state = new EmulatorState(options.librarySize ?? 24, options.largeVideoBytes, options.extraAccounts);
+  const largeVideos = options.largeVideoBytes ? { bytes: options.largeVideoBytes, count: options.largeVideoCount ?? 1 } : undefined;
+  const state = new EmulatorState(options.librarySize ?? 24, largeVideos, options.extraAccounts);
   const knobs: EmulatorKnobs = { ...DEFAULT_KNOBS, ...options.knobs };
   const faults: Array<EmulatorFault & { remaining: number }> = [];
   const log: RequestLogEntry[] = [];
@@ -290,6 +294,10 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   });
 
   const server: Server = createServer(app);
+  // Google keeps idle connections open for minutes, not Node's default 5 s: a client that reuses one after a few idle
+  // seconds (a benchmark between rounds) must not meet a reset Google would not send.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 121_000;
   const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);

@@ -16,7 +16,10 @@ const DEMO_VIDEO_URL = new URL('./assets/demo.mp4', import.meta.url);
 const PATTERN_BYTES = 1024 * 1024;
 const CACHE_ENTRIES = 64;
 
-/** The bytes a synthetic large video has at every position: a fixed 1 MiB pattern, repeated. */
+/**
+ * The bytes a synthetic large video has at every position: a fixed 1 MiB pattern, repeated, starting at a point of
+ * the pattern that differs from one video to the next (so no two have the same bytes or digest).
+ */
 const pattern = (() => {
   const buffer = Buffer.alloc(PATTERN_BYTES);
   let x = 0x2545f491;
@@ -89,12 +92,16 @@ function parseRange(header: string | undefined, size: number): { start: number; 
   return { start, end };
 }
 
-function syntheticStream(start: number, end: number): Readable {
+/** Odd, so against the 1 MiB pattern every variant below 2^20 starts at a point of its own. */
+const VARIANT_SHIFT = 7_919;
+
+function syntheticStream(variant: number, start: number, end: number): Readable {
   let position = start;
+  const shift = variant * VARIANT_SHIFT;
   return new Readable({
     read() {
       if (position > end) return void this.push(null);
-      const offset = position % PATTERN_BYTES;
+      const offset = (position + shift) % PATTERN_BYTES;
       const length = Math.min(PATTERN_BYTES - offset, end - position + 1);
       position += length;
       this.push(pattern.subarray(offset, offset + length));
@@ -139,7 +146,10 @@ export function mediaRoutes(state: EmulatorState, renderer: MediaRenderer): Rout
     if (parameters.download === 'video') {
       if (item.type !== 'VIDEO') return res.status(400).type('text/plain').send('=dv is only for videos.');
       if (item.processingStatus !== 'READY') return res.status(404).type('text/plain').send('The video is not ready yet.');
-      if (item.syntheticBytes !== undefined) return send(req, res, 'video/mp4', item.syntheticBytes, etag, syntheticStream);
+      if (item.syntheticBytes !== undefined) {
+        const variant = item.syntheticVariant ?? 0;
+        return send(req, res, 'video/mp4', item.syntheticBytes, etag, (start, end) => syntheticStream(variant, start, end));
+      }
       const video = renderer.demoVideo();
       return send(req, res, 'video/mp4', video.length, etag, (start, end) => video.subarray(start, end + 1));
     }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { createEmulator, directAccessToken, type Emulator } from '../src/index.ts';
@@ -144,6 +145,13 @@ describe('the emulator: picker page and media bytes', () => {
     }
   });
 
+  it('when a client keeps its connection alive, then the emulator holds it idle for minutes, as Google does', async () => {
+    const answer = await fetch(`${emulator.url}/__emulator/knobs`);
+    await answer.arrayBuffer();
+    const seconds = Number(answer.headers.get('keep-alive')?.match(/timeout=(\d+)/)?.[1]);
+    assert.ok(seconds >= 60, `Keep-Alive: ${answer.headers.get('keep-alive')}`);
+  });
+
   it('when the client hangs up mid-download, then the log says the request was aborted', async () => {
     const large = (await listed(25)).find((i) => i.mediaFile.filename === 'large-video.mp4')!;
     emulator.clearRequests();
@@ -155,5 +163,42 @@ describe('the emulator: picker page and media bytes', () => {
     while (!emulator.requests[0]?.aborted && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
     assert.equal(emulator.requests[0]?.kind, 'media');
     assert.equal(emulator.requests[0]?.aborted, true);
+  });
+});
+
+describe('the emulator: several large videos', () => {
+  const MIB = 1024 * 1024;
+  let emulator: Emulator;
+  let alice: string;
+  before(async () => {
+    emulator = createEmulator({ librarySize: 2, largeVideoBytes: 3 * MIB, largeVideoCount: 3 });
+    await emulator.listen();
+    alice = await directAccessToken(emulator, 'alice@example.com');
+  });
+  after(() => emulator.close());
+
+  it('when largeVideoCount is set, then the library ends with that many READY videos of that size, each with bytes of its own', async () => {
+    const session = (await (await fetch(`${emulator.url}/v1/sessions`, {
+      method: 'POST', headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' }, body: '{}',
+    })).json()) as { id: string };
+    emulator.pick(session.id, { count: 5 });
+    const { mediaItems } = (await (await fetch(`${emulator.url}/v1/mediaItems?sessionId=${session.id}&pageSize=100`, {
+      headers: { authorization: `Bearer ${alice}` },
+    })).json()) as { mediaItems: Array<{ id: string; type: string; mediaFile: { baseUrl: string; filename: string } }> };
+    const large = mediaItems.filter((item) => item.mediaFile.filename.startsWith('large-video'));
+    assert.deepEqual(large.map((item) => item.mediaFile.filename), ['large-video.mp4', 'large-video-002.mp4', 'large-video-003.mp4']);
+    assert.equal(new Set(large.map((item) => item.id)).size, 3);
+
+    const get = (url: string, headers: Record<string, string> = {}) => fetch(url, { headers: { authorization: `Bearer ${alice}`, ...headers } });
+    const digests = new Set<string>();
+    for (const item of large) {
+      assert.equal(item.type, 'VIDEO');
+      const whole = Buffer.from(await (await get(`${item.mediaFile.baseUrl}=dv`)).arrayBuffer());
+      assert.equal(whole.length, 3 * MIB);
+      digests.add(createHash('sha256').update(whole).digest('hex'));
+      const part = await get(`${item.mediaFile.baseUrl}=dv`, { range: `bytes=${MIB - 5}-${MIB + 5}` });
+      assert.ok(Buffer.from(await part.arrayBuffer()).equals(whole.subarray(MIB - 5, MIB + 6)), 'a range is a slice of the whole');
+    }
+    assert.equal(digests.size, 3, 'no two videos have the same bytes');
   });
 });
