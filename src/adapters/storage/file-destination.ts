@@ -45,20 +45,36 @@ export class FileDestination implements Destination {
   async put(key: string, body: Readable, options: { contentType?: string; signal?: AbortSignal } = {}): Promise<StoredObject> {
     const path = this.#path(key);
     const folder = dirname(path);
-    await mkdir(folder, { recursive: true });
+    await mkdir(folder, { recursive: true }).catch((error: unknown) => {
+      throw this.#refusal(error);
+    });
     const partial = join(folder, reservedName(basename(path)));
     const digest = new DigestingStream();
+    // flush: the file is fsynced before it closes, so the rename below never publishes bytes still in the page cache.
+    const file = createWriteStream(partial, { flags: 'wx', flush: true });
+    // The file failing first (no space, a read-only disk) is the destination refusing; a source that broke is not.
+    let refused: unknown;
+    file.once('error', (error) => {
+      if (!body.errored) refused = error;
+    });
     try {
-      // flush: the file is fsynced before it closes, so the rename below never publishes bytes still in the page cache.
-      await pipeline(body, digest, createWriteStream(partial, { flags: 'wx', flush: true }), { signal: options.signal });
+      await pipeline(body, digest, file, { signal: options.signal });
       options.signal?.throwIfAborted();
-      await rename(partial, path);
+      await rename(partial, path).catch((error: unknown) => {
+        throw (refused = error);
+      });
     } catch (error) {
       await rm(partial, { force: true });
-      throw error;
+      throw refused !== undefined && !options.signal?.aborted ? this.#refusal(refused) : error;
     }
     await syncFolder(folder);
     return { key, ...digest.result() };
+  }
+
+  /** A file system error as the destination's refusal: its description and the reason, for people and operators. */
+  #refusal(error: unknown) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    return destinationUnavailable(this.description, code ? `${code} (${message})` : String(message), error);
   }
 
   async get(key: string, options: { range?: { start: number; end?: number } } = {}): Promise<StoredContent | undefined> {
@@ -135,8 +151,7 @@ export class FileDestination implements Destination {
       await rm(probe);
     } catch (error) {
       await rm(probe, { force: true }).catch(() => undefined);
-      const { code, message } = error as NodeJS.ErrnoException;
-      throw destinationUnavailable(this.description, code ? `${code} (${message})` : String(message), error);
+      throw this.#refusal(error);
     }
   }
 }

@@ -53,6 +53,18 @@ describe('FileDestination', () => {
     });
   });
 
+  it('when the folder cannot be written, then put rejects naming the destination and the reason, and writes nothing', async () => {
+    const file = join(scratch, 'blocks-put.txt');
+    await writeFile(file, 'not a folder');
+    const destination = new FileDestination(join(file, 'sub'));
+
+    await assert.rejects(destination.put('users/u1/a.txt', Readable.from([Buffer.from('a')])), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'DESTINATION_UNAVAILABLE');
+      assert.match(error.message, new RegExp(`file:${join(file, 'sub')} cannot be written: ENOTDIR`));
+      return true;
+    });
+  });
+
   it('when 200 MiB are put, then the copy streams: memory grows by far less than the file', async () => {
     const destination = new FileDestination(join(scratch, 'large'));
     const baseline = process.memoryUsage.rss();
