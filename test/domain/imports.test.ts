@@ -114,8 +114,8 @@ describe('Importing a picked session', () => {
     f.google.picked.set(sessionId, [picked('ok', 'ok.jpg'), picked('gone', 'gone.jpg')]);
     host.refusals.set('https://lh3.googleusercontent.com/gone=d', 404);
     const ids = await imports.plan('alice', sessionId);
-    assert.equal(await imports.copy('alice', sessionId, 'ok', { lastAttempt: false }), false, 'one item is still to settle');
-    assert.equal(await imports.copy('alice', sessionId, 'gone', { lastAttempt: false }), true, 'a 404 is not worth retrying: settled, and the last');
+    assert.equal(await imports.copy('alice', sessionId, 'ok', { lastAttempt: false }), undefined, 'one item is still to settle');
+    assert.equal(await imports.copy('alice', sessionId, 'gone', { lastAttempt: false }), 0, 'a 404 is not worth retrying: settled, and the last of the first round');
     const record = await imports.finish('alice', sessionId);
     assert.equal(ids.length, 2);
     assert.equal(record?.status, 'partial');
@@ -133,6 +133,20 @@ describe('Importing a picked session', () => {
     assert.equal(await imports.finish('alice', sessionId), undefined, 'not finished while an item waits');
     assert.equal((await imports.state('alice', sessionId))?.items[0]?.status, 'queued');
     await imports.copy('alice', sessionId, 'p', { lastAttempt: false });
+    assert.equal((await imports.finish('alice', sessionId))?.status, 'done');
+  });
+
+  it('when failed items are retried, then the import runs again in a new round, which settles and finishes on its own', async () => {
+    f.google.picked.set(sessionId, [picked('p', 'p.jpg')]);
+    host.refusals.set('https://lh3.googleusercontent.com/p=d', 502);
+    await imports.plan('alice', sessionId);
+    assert.equal(await imports.copy('alice', sessionId, 'p', { lastAttempt: true }), 0);
+    assert.equal((await imports.state('alice', sessionId))?.status, 'failed', 'failed for good shows before any manifest');
+
+    host.refusals.clear();
+    assert.deepEqual(await imports.retryFailed('alice', sessionId), ['p']);
+    assert.equal((await imports.state('alice', sessionId))?.status, 'running');
+    assert.equal(await imports.copy('alice', sessionId, 'p', { lastAttempt: false }), 1, 'the last of the second round');
     assert.equal((await imports.finish('alice', sessionId))?.status, 'done');
   });
 
