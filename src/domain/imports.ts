@@ -216,6 +216,9 @@ export class Imports {
       log.info({ event: 'import_item_done', bytes: stored.bytes }, 'item imported');
     } catch (error) {
       if (stop.signal.aborted || error instanceof PermanentJobFailure) throw cancelled();
+      // Another run of this copy (taken over while this one stalled) finished it, and took this one's partial write.
+      const current = await store.hashGet(importKey(sessionId), itemField(itemId));
+      if (current && (JSON.parse(current) as ImportedItem).status === 'done') return this.#settle(sessionId, itemId);
       if (isVideoNotReady(error)) {
         // The listing's processing state is kept for an hour: ask Google again before the next attempt.
         await this.#options.media.all(userId, sessionId, { renew: true }).catch(() => undefined);
