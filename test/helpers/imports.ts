@@ -13,6 +13,9 @@ export interface ImportAnswer {
   manifestKey: string | null;
 }
 
+/** How long a test waits for one step of an import (a copy under way, an item failed): long, for a busy machine. */
+export const IMPORT_STEP_MS = 30_000;
+
 export const sha256 = (bytes: Buffer | Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** GET /sessions/{id}/import, which must answer 200. */
@@ -22,11 +25,14 @@ export async function importOf(client: Client, id: string): Promise<ImportAnswer
   return (await answer.json()) as ImportAnswer;
 }
 
-/** Waits until the import has ended (done, partial or failed) and answers it. */
-export async function importEnded(client: Client, id: string, timeoutMs = 20_000): Promise<ImportAnswer> {
+/**
+ * Waits until the import has finished (done, partial or failed, with its manifest written) and answers it. The wait
+ * is long: a machine busy with other work may take many seconds over an import with retries in it.
+ */
+export async function importEnded(client: Client, id: string, timeoutMs = IMPORT_STEP_MS + 15_000): Promise<ImportAnswer> {
   return eventually(async () => {
     const state = await importOf(client, id);
-    return ['done', 'partial', 'failed'].includes(state.status) ? state : undefined;
+    return ['done', 'partial', 'failed'].includes(state.status) && state.manifestKey !== null ? state : undefined;
   }, `the import of ${id} ends`, timeoutMs);
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { createPickerSession, eventually, startHarness, type Client, type Harness } from '../helpers/harness.ts';
-import { assertNoSecretsIn, downloading, filesUnder, googleBytes, importEnded, importOf, itemNamed, sha256 } from '../helpers/imports.ts';
+import { assertNoSecretsIn, downloading, filesUnder, googleBytes, IMPORT_STEP_MS, importEnded, importOf, itemNamed, sha256 } from '../helpers/imports.ts';
 
 const LARGE_VIDEO_BYTES = 3 * 1024 * 1024;
 
@@ -56,7 +56,7 @@ describe('imports when Google gets in the way', () => {
     h.emulator.knobs.mediaBytesPerSecond = 64 * 1024;
     h.emulator.clearRequests();
     h.emulator.pick(id, { itemIds: [videos.ready, videos.large] });
-    await eventually(() => downloading(h.emulator), 'a copy is under way');
+    await eventually(() => downloading(h.emulator), 'a copy is under way', IMPORT_STEP_MS);
     const listingsBefore = h.emulator.requests.filter((request) => request.path === '/v1/mediaItems').length;
     h.emulator.expireBaseUrls(id);
     const expiredAt = h.emulator.requests.length;
@@ -111,7 +111,7 @@ describe('imports of a video Google is still processing', () => {
       const waiting = await eventually(async () => {
         const state = await importOf(client, id);
         return state.items[0]?.error ? state : undefined;
-      }, 'a first try finds the video still processing');
+      }, 'a first try finds the video still processing', IMPORT_STEP_MS);
       assert.equal(waiting.status, 'running');
       assert.equal(waiting.items[0]!.status, 'queued');
       assert.match(waiting.items[0]!.error!, /processing/i);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { S3Destination } from '../../src/adapters/storage/s3-destination.ts';
 import { createPickerSession, eventually, startHarness } from '../helpers/harness.ts';
-import { assertNoSecretsIn, downloading, filesUnder, googleBytes, importEnded, importOf, itemNamed, sha256 } from '../helpers/imports.ts';
+import { assertNoSecretsIn, downloading, filesUnder, googleBytes, IMPORT_STEP_MS, importEnded, importOf, itemNamed, sha256 } from '../helpers/imports.ts';
 import { isPartUpload, openUploads, startS3Server, uploadIdOf, type S3Server } from '../helpers/s3-server.ts';
 
 // The SDK's default provider chain reads these; the test server accepts any.
@@ -89,7 +89,8 @@ describe('imports into a folder that refuses writes', () => {
       const failed = await eventually(async () => {
         const state = await importOf(client, id);
         return state.items.length === 2 && state.items.every((item) => item.status === 'failed') ? state : undefined;
-      }, 'every item has failed');
+      }, 'every item has failed', IMPORT_STEP_MS);
+      const failedAt = Date.now();
       for (const item of failed.items) assert.match(item.error ?? '', new RegExp(`${destination} cannot be written: ENOTDIR`));
       assert.equal(failed.status, 'failed');
       assert.deepEqual(await filesUnder(parent), ['blocker'], 'nothing half-written anywhere');
@@ -102,8 +103,8 @@ describe('imports into a folder that refuses writes', () => {
       assert.equal(retry.status, 202);
       assert.deepEqual(await retry.json(), { retried: 2 });
 
-      // Well before the first round's finish, which could not write the manifest, is tried again.
-      const state = await importEnded(client, id, 10_000);
+      // Before the first round's finish, which could not write the manifest, is tried again (15 s after it failed).
+      const state = await importEnded(client, id, 14_000 - (Date.now() - failedAt));
       assert.equal(state.status, 'done', JSON.stringify(state.items));
       const google = await googleBytes(h.emulator, items);
       for (const item of state.items) assert.equal(sha256(await readFile(path.join(blocker, 'imports', item.key))), sha256(google.get(item.id)!));
@@ -126,7 +127,7 @@ describe('imports of a session deleted mid-way', () => {
       // half-written, with the second queued behind it.
       h.emulator.knobs.mediaBytesPerSecond = 1024;
       h.emulator.pick(id, { itemIds: [itemNamed(h.emulator, 'video-005.mp4'), itemNamed(h.emulator, 'large-video.mp4')] });
-      await eventually(async () => downloading(h.emulator) && (await filesUnder(root)).some((file) => file.endsWith('.part')), 'a copy is half-written');
+      await eventually(async () => downloading(h.emulator) && (await filesUnder(root)).some((file) => file.endsWith('.part')), 'a copy is half-written', IMPORT_STEP_MS);
 
       const before = await h.stores.jobs.counts();
       assert.equal((await client.delete(`/sessions/${id}`, { accept: 'json' })).status, 204);
