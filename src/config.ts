@@ -79,6 +79,7 @@ const envSchema = z.object({
   IMPORT_CONCURRENCY: integer(1, 64),
   IMPORT_ATTEMPTS: integer(1, 100),
   IMPORT_BACKOFF_MS: integer(10, 3_600_000),
+  JOB_LOCK_MS: integer(1_000, 600_000),
 });
 
 /** Every environment variable the service reads. */
@@ -139,6 +140,11 @@ export interface Config {
     /** The wait before an item's second try; each later one doubles it. */
     readonly backoffMs: number;
   };
+  /**
+   * How long a running job's claim lasts unrenewed (its process renews it while alive), and how often workers look
+   * for claims that ran out: a job whose process died is taken over by another within about twice this.
+   */
+  readonly jobs: { readonly lockMs: number };
   /** Things an operator should know about, logged once at startup. */
   readonly warnings: readonly string[];
 }
@@ -308,6 +314,7 @@ export function loadConfig(env: Env = process.env): Config {
       attempts: e.IMPORT_ATTEMPTS ?? 5,
       backoffMs: e.IMPORT_BACKOFF_MS ?? 2_000,
     },
+    jobs: { lockMs: e.JOB_LOCK_MS ?? 30_000 },
     warnings,
   };
   return Object.freeze(config);

@@ -83,6 +83,16 @@ describe('S3Destination', () => {
     root.close();
   });
 
+  it('when the bucket does not exist, then put rejects naming the destination and the reason', async () => {
+    const destination = new S3Destination({ bucket: 'no-such-bucket', region: 'us-east-1', endpoint: server.endpoint });
+    await assert.rejects(destination.put('a.txt', Readable.from([Buffer.from('a')])), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'DESTINATION_UNAVAILABLE');
+      assert.match(error.message, /s3:\/\/no-such-bucket cannot be written: NoSuchBucket \(HTTP 404\)/);
+      return true;
+    });
+    destination.close();
+  });
+
   it('when the bucket does not exist, then check rejects naming the destination and the reason', async () => {
     const destination = new S3Destination({ bucket: 'no-such-bucket', region: 'us-east-1', endpoint: server.endpoint });
     await assert.rejects(destination.check(), (error: Error & { code?: string; status?: number }) => {

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createPickerSession, eventually, startHarness, type Client, type Harness } from '../../helpers/harness.ts';
-import { importEnded, importOf } from '../../helpers/imports.ts';
-
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+import { importEnded, importOf, sha256 } from '../../helpers/imports.ts';
 
 describe('imports over HTTP, into a folder', () => {
   let h: Harness;
