@@ -190,7 +190,7 @@ describe('Importing a picked session', () => {
     host.refusals.clear();
     assert.deepEqual(await imports.retryFailed('alice', sessionId), ['flaky']);
     assert.equal((await imports.state('alice', sessionId))?.status, 'running');
-    assert.equal(await imports.copy('alice', sessionId, 'flaky', { lastAttempt: true }), true);
+    assert.equal(await imports.copy('alice', sessionId, 'flaky', { lastAttempt: true }), 1, 'the last item of the Retry round');
     const record = await imports.finish('alice', sessionId);
     assert.equal(record?.status, 'done');
     assert.equal(record?.items.find((item) => item.id === 'flaky')?.status, 'done');
