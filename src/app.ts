@@ -20,6 +20,8 @@ import { PickerSessions } from './domain/picker-sessions.ts';
 import type { JobQueue, SharedStore } from './domain/ports.ts';
 import { BackgroundWork } from './domain/background-work.ts';
 import { Imports } from './domain/imports.ts';
+import { PickRequests } from './domain/pick-requests.ts';
+import { Picks } from './domain/picks.ts';
 import { createDestination } from './adapters/storage/destinations.ts';
 import { DestinationWatch } from './adapters/storage/destination-watch.ts';
 import { SignIns } from './domain/sign-in.ts';
@@ -35,7 +37,9 @@ import { sessionMiddleware } from './http/middleware/session.ts';
 import { authRoutes } from './http/routes/auth.ts';
 import { healthRoutes, type Readiness } from './http/routes/health.ts';
 import { homeRoutes } from './http/routes/home.ts';
+import { appsApiRoutes } from './http/routes/apps-api.ts';
 import { importRoutes } from './http/routes/imports.ts';
+import { pickRoutes } from './http/routes/picks.ts';
 import { pickerSessionRoutes } from './http/routes/picker-sessions.ts';
 import { createSessionPage } from './http/session-page.ts';
 import { createViews } from './http/views.ts';
@@ -65,6 +69,8 @@ export interface Services {
   /** Absent when imports are off (no IMPORT_DESTINATION in production). */
   imports?: Imports;
   background: BackgroundWork;
+  /** Host apps' picks, from the signed request to the webhook. */
+  picks: Picks;
   /** Whether the import destination takes writes (for readiness); absent when imports are off. */
   destinationWatch?: DestinationWatch;
   metrics: Metrics;
@@ -128,10 +134,13 @@ export function createServices(deps: Pick<AppDependencies, 'config' | 'logger' |
       metrics.importItemDuration.observe({ outcome }, seconds);
     },
   });
+  const pickRequests = new PickRequests({ apps: config.apps, audience: config.publicUrl.href, store });
+  const picks = new Picks({ store, sessions: pickerSessions });
   const background = new BackgroundWork({
     jobs,
     sessions: pickerSessions,
     ...(imports ? { imports } : {}),
+    picks,
     logger,
     concurrency: config.imports.concurrency,
     attempts: config.imports.attempts,
@@ -139,7 +148,7 @@ export function createServices(deps: Pick<AppDependencies, 'config' | 'logger' |
   });
   metrics.watchQueue(jobs);
   const destinationWatch = destination && new DestinationWatch(destination, logger, (writable) => metrics.destinationWritable.set(writable ? 1 : 0));
-  return { accounts, pickerSessions, media, signIns, imports, background, destinationWatch };
+  return { accounts, pickerSessions, media, signIns, imports, background, destinationWatch, pickRequests, picks };
 }
 
 export function createApp(deps: AppDependencies): App {
@@ -154,7 +163,7 @@ export function createApp(deps: AppDependencies): App {
 
   const metrics = new Metrics();
   deps.onStoreStall?.(() => metrics.storeStalls.inc());
-  const { accounts, pickerSessions, media, signIns, imports, background, destinationWatch } = createServices(deps, metrics);
+  const { accounts, pickerSessions, media, signIns, imports, background, destinationWatch, pickRequests, picks } = createServices(deps, metrics);
   const csrf = createCsrf(config);
   const views = createViews({ cache: config.isProduction, csrfToken: csrf.tokenFor });
   const sessionPage = createSessionPage(views, media, imports);
@@ -166,6 +175,8 @@ export function createApp(deps: AppDependencies): App {
   app.get('/metrics', serveMetrics(metrics));
   app.use('/static', express.static(STATIC_DIR, { index: false, maxAge: config.isProduction ? '1h' : 0 }));
   app.use(securityHeaders(config));
+  // Host apps' API: a bearer secret, no cookies, no CSRF; before sessions, so it never touches one.
+  app.use('/api/v1', appsApiRoutes({ apps: config.apps, picks, ...(imports ? { imports } : {}) }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimitBytes, parameterLimit: 50 }));
   app.use(express.json({ limit: config.bodyLimitBytes, reviver: integerLiteralsOnly }));
   app.use(localeMiddleware(config));
@@ -185,6 +196,7 @@ export function createApp(deps: AppDependencies): App {
     signInLimiter: limiter('signin', 15 * 60_000, config.rateLimits.signInPer15Min, 'ip'),
     cookieName: config.session.cookieName,
   }));
+  app.use(pickRoutes({ pickRequests, picks, views }));
   app.use(importRoutes({ ...(imports ? { imports } : {}), background }));
   app.use(pickerSessionRoutes({
     pickerSessions,
@@ -199,6 +211,6 @@ export function createApp(deps: AppDependencies): App {
   app.use(errorHandler(views));
   return {
     app,
-    services: { accounts, pickerSessions, media, background, metrics, ...(imports ? { imports } : {}), ...(destinationWatch ? { destinationWatch } : {}) },
+    services: { accounts, pickerSessions, media, background, picks, metrics, ...(imports ? { imports } : {}), ...(destinationWatch ? { destinationWatch } : {}) },
   };
 }

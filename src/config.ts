@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { AppsConfigError, loadApps, type HostApp } from './config-apps.ts';
 
 export const PICKER_SCOPE = 'https://www.googleapis.com/auth/photospicker.mediaitems.readonly';
 
@@ -76,6 +77,8 @@ const envSchema = z.object({
   ),
   S3_ENDPOINT: url,
   S3_REGION: z.preprocess(blankToUndefined, z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be a region name such as us-east-1').default('us-east-1')),
+  APPS: optionalString,
+  APPS_FILE: optionalString,
   IMPORT_CONCURRENCY: integer(1, 64),
   IMPORT_ATTEMPTS: integer(1, 100),
   IMPORT_BACKOFF_MS: integer(10, 3_600_000),
@@ -145,6 +148,8 @@ export interface Config {
    * for claims that ran out: a job whose process died is taken over by another within about twice this.
    */
   readonly jobs: { readonly lockMs: number };
+  /** The host apps that may send their users here to pick (APPS or APPS_FILE); none by default. */
+  readonly apps: readonly HostApp[];
   /** Things an operator should know about, logged once at startup. */
   readonly warnings: readonly string[];
 }
@@ -246,6 +251,18 @@ export function loadConfig(env: Env = process.env): Config {
   const emulatorPort = e.EMULATOR_PORT ?? port + 1;
   const emulatorUrl = `${publicUrl.protocol === 'https:' ? 'http:' : publicUrl.protocol}//${publicUrl.hostname}:${emulatorPort}`;
 
+  let apps: HostApp[] = [];
+  try {
+    apps = loadApps(e);
+  } catch (error) {
+    if (!(error instanceof AppsConfigError)) throw error;
+    problems.push(error.message);
+  }
+  const importDestination = e.IMPORT_DESTINATION === 'off' ? null : (e.IMPORT_DESTINATION ?? (isProduction ? null : 'file:./data/imports'));
+  if (apps.length > 0 && importDestination === null) {
+    problems.push('APPS: host apps receive their picks through imports; set IMPORT_DESTINATION');
+  }
+
   if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
 
   const googleEndpoints = useEmulator
@@ -307,7 +324,7 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: e.BODY_LIMIT_BYTES ?? 64 * 1024,
     reaper: { completedGraceMs: e.PICKER_COMPLETED_GRACE_MS ?? 30 * 60_000 },
     imports: {
-      destination: e.IMPORT_DESTINATION === 'off' ? null : (e.IMPORT_DESTINATION ?? (isProduction ? null : 'file:./data/imports')),
+      destination: importDestination,
       ...(e.S3_ENDPOINT ? { s3Endpoint: e.S3_ENDPOINT } : {}),
       s3Region: e.S3_REGION,
       concurrency: e.IMPORT_CONCURRENCY ?? 4,
@@ -315,6 +332,7 @@ export function loadConfig(env: Env = process.env): Config {
       backoffMs: e.IMPORT_BACKOFF_MS ?? 2_000,
     },
     jobs: { lockMs: e.JOB_LOCK_MS ?? 30_000 },
+    apps,
     warnings,
   };
   return Object.freeze(config);

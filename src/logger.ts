@@ -16,7 +16,7 @@ export type { Logger };
 const CENSORED = '[REDACTED]';
 const SENSITIVE_QUERY_KEYS = new Set([
   'code', 'state', 'token', 'access_token', 'refresh_token', 'id_token', 'client_secret', 'code_verifier',
-  'code_challenge', '_csrf',
+  'code_challenge', '_csrf', 'request',
 ]);
 const LOGGED_REQUEST_HEADERS = ['host', 'user-agent', 'accept', 'content-type', 'content-length', 'range', 'origin', 'sec-fetch-site'];
 const LOGGED_RESPONSE_HEADERS = ['content-type', 'content-length', 'content-range', 'retry-after'];

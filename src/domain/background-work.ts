@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { importsOff, type Imports } from './imports.ts';
 import { JOB } from './jobs.ts';
 import type { PickerSessionListener, PickerSessions } from './picker-sessions.ts';
+import type { Picks } from './picks.ts';
 import type { JobQueue, QueuedJob, UserId } from './ports.ts';
 
 export interface BackgroundWorkOptions {
@@ -18,6 +19,8 @@ export interface BackgroundWorkOptions {
   sessions: PickerSessions;
   /** Absent when no destination is configured: sessions are then neither followed nor imported. */
   imports?: Imports;
+  /** Host apps' picks: where their imports go, and their outcome. */
+  picks?: Picks;
   logger: Logger;
   /** Item copies at once in this process. */
   concurrency: number;
@@ -63,7 +66,9 @@ export class BackgroundWork implements PickerSessionListener {
     }, { concurrency: 8 });
     jobs.work(JOB.planImport, async (job) => {
       const { user, id } = sessionJob(job);
-      const items = await imports.plan(user, id);
+      const { picks } = this.#options;
+      const items = await imports.plan(user, id, await picks?.ownerOf(id));
+      await picks?.importStarted(id);
       if (items.length === 0) await this.#finishSoon(user, id, 0);
       await Promise.all(items.map((item) => this.#copySoon(user, id, item)));
     }, { concurrency: 2 });
@@ -75,7 +80,8 @@ export class BackgroundWork implements PickerSessionListener {
     }, { concurrency });
     jobs.work(JOB.finishImport, async (job) => {
       const { user, id } = sessionJob(job);
-      await imports.finish(user, id);
+      const record = await imports.finish(user, id);
+      if (record) await this.#options.picks?.importFinished(id, record);
     }, { concurrency: 2 });
   }
 
@@ -86,6 +92,10 @@ export class BackgroundWork implements PickerSessionListener {
 
   async deleted(_userId: UserId, id: string): Promise<void> {
     await this.#options.imports?.cancel(id);
+  }
+
+  async expired(_userId: UserId, id: string): Promise<void> {
+    await this.#options.picks?.sessionExpired(id);
   }
 
   /** The failed items of an import, queued again; answers how many. */

@@ -365,11 +365,7 @@ export class Imports {
       createdAt: record.createdAt,
       completedAt,
       status: finished.status,
-      items: record.items.map((item) => ({
-        id: item.id, key: item.key, previewKey: item.previewKey, filename: item.filename, mimeType: item.mimeType, type: item.type,
-        createTime: item.createTime, width: item.width, height: item.height, bytes: item.bytes, sha256: item.sha256,
-        status: item.status, error: item.error,
-      })),
+      items: record.items.map(manifestItem),
     };
     await this.#options.destination.put(manifestKey, Readable.from([JSON.stringify(manifest, null, 2)]), { contentType: 'application/json' });
     const { round } = (await this.#meta(sessionId)) ?? {};
@@ -380,6 +376,15 @@ export class Imports {
     logFor(this.#options.logger).info({ event: 'import_finished', import: sessionId, status: finished.status }, 'import finished');
     return finished;
   }
+}
+
+/** An item as manifest.json (and a host app's API) describes it. */
+export function manifestItem(item: ImportedItem) {
+  return {
+    id: item.id, key: item.key, previewKey: item.previewKey, filename: item.filename, mimeType: item.mimeType, type: item.type,
+    createTime: item.createTime, width: item.width, height: item.height, bytes: item.bytes, sha256: item.sha256,
+    status: item.status, error: item.error,
+  };
 }
 
 function statusOf(items: readonly ImportedItem[], meta: { completedAt: string | null }): ImportStatus {

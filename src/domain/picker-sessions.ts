@@ -56,6 +56,8 @@ export interface PickerSessionListener {
   completed(userId: UserId, id: string): Promise<void>;
   /** Called after the user deleted the session. */
   deleted(userId: UserId, id: string): Promise<void>;
+  /** Called when the background following finds the session ended before the user pressed Done. */
+  expired(userId: UserId, id: string): Promise<void>;
 }
 
 const DEFAULT_POLL_INTERVAL_MS = 5_000;
@@ -259,6 +261,7 @@ export class PickerSessions {
       throw over ? new PermanentJobFailure(error.detail ?? error.code) : error;
     }
     if (view.status === 'complete') await this.#listener?.completed(userId, id);
+    if (view.status === 'expired') await this.#listener?.expired(userId, id);
     if (view.status !== 'pending') return;
     const interval = durationMs(view.pollingConfig?.pollInterval) ?? DEFAULT_POLL_INTERVAL_MS;
     await this.#scheduleFollow(userId, id, round + 1, Math.max(MIN_POLL_INTERVAL_MS, interval));

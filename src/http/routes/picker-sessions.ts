@@ -160,7 +160,7 @@ export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
 const PREVIEW_SIZE = 512;
 
 /** An imported item from the destination: the original (with Range), or its preview for a small thumbnail. */
-async function serveStored(req: Request, res: Response, imports: Imports, item: ImportedItem, query: { w?: number; h?: number; download?: string }) {
+export async function serveStored(req: Request, res: Response, imports: Imports, item: ImportedItem, query: { w?: number; h?: number; download?: string }) {
   const sized = query.w !== undefined || query.h !== undefined;
   const preview = sized && (query.w ?? 0) <= PREVIEW_SIZE && (query.h ?? 0) <= PREVIEW_SIZE;
   let range: { start: number; end: number } | undefined;

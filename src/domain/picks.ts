@@ -1,0 +1,204 @@
+/**
+ * Picks: a host app's request for photos, followed from the signed request to
+ * the end of its import. A pick has an id of the gateway's own (never
+ * Google's session id) that the app reads back through the API, the return
+ * redirect and the webhook.
+ *
+ * A pick lives in one hash in the shared store, one field per concern (what
+ * was asked, who picks, the Picker session, the outcome, the webhook), so the
+ * browser, the import and the webhook jobs never overwrite each other.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { AppError, notFound } from '../errors.ts';
+import type { ImportRecord } from './imports.ts';
+import type { PickRequest } from './pick-requests.ts';
+import type { PickerSessions } from './picker-sessions.ts';
+import type { PickingSession, SharedStore, UserId } from './ports.ts';
+
+export type PickStatus = 'pending' | 'picking' | 'importing' | 'done' | 'partial' | 'failed' | 'cancelled' | 'expired';
+/** The statuses a pick ends with, as the app receives them. */
+export const ENDED: ReadonlySet<PickStatus> = new Set(['done', 'partial', 'failed', 'cancelled', 'expired']);
+
+export interface WebhookState {
+  status: 'none' | 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastError: string | null;
+}
+
+export interface Pick {
+  id: string;
+  app: string;
+  sub: string;
+  /** An opaque, stable id of the app's user: the folder their imports go to. */
+  userRef: string;
+  returnTo: string;
+  maxItems: number;
+  state: string | null;
+  status: PickStatus;
+  createdAt: string;
+  completedAt: string | null;
+  userId: UserId | null;
+  pickerSessionId: string | null;
+  webhook: WebhookState;
+}
+
+const pickKey = (id: string) => `pick:${id}`;
+const bySessionKey = (sessionId: string) => `pick:by-session:${sessionId}`;
+/** A pick and what it produced stay readable by the app for this long. */
+const RETAIN_MS = 30 * 86_400_000;
+const PICK_ID = /^[A-Za-z0-9_-]{22}$/;
+
+const started = () => new AppError({ status: 409, code: 'FAILED_PRECONDITION', detail: 'This pick has started already.', messageKey: 'error.pickStarted' });
+
+export const userRefOf = (appId: string, sub: string) => createHash('sha256').update(`${appId}\0${sub}`).digest('base64url').slice(0, 32);
+export const appOwner = (pick: Pick) => `apps/${pick.app}/${pick.userRef}`;
+
+export interface PicksOptions {
+  store: SharedStore;
+  sessions: PickerSessions;
+  /** Called once a pick has ended (done, partial, failed, cancelled, expired): the webhook goes out. */
+  onEnded?: (pick: Pick) => Promise<void>;
+}
+
+export class Picks {
+  readonly #store: SharedStore;
+  readonly #sessions: PickerSessions;
+  #onEnded: (pick: Pick) => Promise<void>;
+
+  constructor(options: PicksOptions) {
+    this.#store = options.store;
+    this.#sessions = options.sessions;
+    this.#onEnded = options.onEnded ?? (async () => {});
+  }
+
+  /** Who hears of ended picks (the webhooks), set once both exist. */
+  whenEnded(listener: (pick: Pick) => Promise<void>): void {
+    this.#onEnded = listener;
+  }
+
+  /** Records a verified request as a pick waiting for the user's consent; answers its id. */
+  async create(request: PickRequest): Promise<string> {
+    const id = randomBytes(16).toString('base64url');
+    const asked = {
+      id,
+      app: request.app.id,
+      sub: request.sub,
+      userRef: userRefOf(request.app.id, request.sub),
+      returnTo: request.returnTo.href,
+      maxItems: request.maxItems,
+      state: request.state,
+      createdAt: new Date().toISOString(),
+    };
+    await this.#store.hashSet(pickKey(id), 'status', 'pending', RETAIN_MS);
+    await this.#store.hashSet(pickKey(id), 'asked', JSON.stringify(asked), RETAIN_MS);
+    return id;
+  }
+
+  async get(id: string): Promise<Pick | undefined> {
+    if (!PICK_ID.test(id)) return undefined;
+    const fields = await this.#store.hashGetAll(pickKey(id));
+    const asked = fields.get('asked');
+    if (!asked) return undefined;
+    return {
+      ...(JSON.parse(asked) as Omit<Pick, 'status' | 'completedAt' | 'userId' | 'pickerSessionId' | 'webhook'>),
+      status: (fields.get('status') ?? 'pending') as PickStatus,
+      completedAt: fields.get('completedAt') ?? null,
+      userId: fields.get('user') ?? null,
+      pickerSessionId: fields.get('session') ?? null,
+      webhook: fields.has('webhook') ? (JSON.parse(fields.get('webhook')!) as WebhookState) : { status: 'none', attempts: 0, lastError: null },
+    };
+  }
+
+  /** The pick as its app may see it: another app's pick does not exist for it. */
+  async ofApp(appId: string, id: string): Promise<Pick> {
+    const pick = await this.get(id);
+    if (!pick || pick.app !== appId) throw notFound('No pick with this id was started by this app.');
+    return pick;
+  }
+
+  async #required(id: string): Promise<Pick> {
+    const pick = await this.get(id);
+    if (!pick) throw notFound('This pick does not exist or has ended long ago.');
+    return pick;
+  }
+
+  /** The pick a signed-in user may act on: one that nobody else has taken up. */
+  async forUser(id: string, userId: UserId): Promise<Pick> {
+    const pick = await this.#required(id);
+    if (pick.userId !== null && pick.userId !== userId) throw notFound('This pick belongs to someone else.');
+    return pick;
+  }
+
+  /** The user said yes: a Picker session for at most the pick's items, whose import goes to the app's folder. */
+  async begin(id: string, userId: UserId): Promise<PickingSession> {
+    const pick = await this.forUser(id, userId);
+    if (pick.status !== 'pending') throw started();
+    // Two clicks on Continue, two tabs: one Picker session.
+    if (!(await this.#store.setIfAbsent(`pick:${id}:taken`, userId, RETAIN_MS))) throw started();
+    await this.#store.hashSet(pickKey(id), 'user', userId, RETAIN_MS);
+    const session = await this.#sessions.create(userId, { maxItemCount: pick.maxItems });
+    await Promise.all([
+      this.#store.set(bySessionKey(session.id), id, RETAIN_MS),
+      this.#store.hashSet(pickKey(id), 'session', session.id, RETAIN_MS),
+    ]);
+    await this.#store.hashSet(pickKey(id), 'status', 'picking', RETAIN_MS);
+    return session;
+  }
+
+  /** The user said no (or went back): the pick ends as cancelled. */
+  async cancel(id: string, userId: UserId | null): Promise<Pick> {
+    const pick = userId ? await this.forUser(id, userId) : await this.#required(id);
+    if (ENDED.has(pick.status)) return pick;
+    return this.#end(pick, 'cancelled');
+  }
+
+  /** The pick a Picker session was created for, if any. */
+  async ofSession(sessionId: string): Promise<Pick | undefined> {
+    const id = await this.#store.get(bySessionKey(sessionId));
+    return id ? this.get(id) : undefined;
+  }
+
+  /** Where a session's import goes when a host app asked for it; undefined for a person's own pick. */
+  async ownerOf(sessionId: string): Promise<string | undefined> {
+    const pick = await this.ofSession(sessionId);
+    return pick && appOwner(pick);
+  }
+
+  async importStarted(sessionId: string): Promise<void> {
+    const pick = await this.ofSession(sessionId);
+    if (pick && pick.status === 'picking') await this.#store.hashSet(pickKey(pick.id), 'status', 'importing', RETAIN_MS);
+  }
+
+  async importFinished(sessionId: string, record: ImportRecord): Promise<void> {
+    const pick = await this.ofSession(sessionId);
+    if (pick && !ENDED.has(pick.status)) await this.#end(pick, record.status === 'partial' || record.status === 'failed' ? record.status : 'done');
+  }
+
+  /** The Picker session ran out before the user pressed Done. */
+  async sessionExpired(sessionId: string): Promise<void> {
+    const pick = await this.ofSession(sessionId);
+    if (pick && (pick.status === 'picking' || pick.status === 'pending')) await this.#end(pick, 'expired');
+  }
+
+  async recordWebhook(id: string, state: WebhookState): Promise<void> {
+    await this.#store.hashSet(pickKey(id), 'webhook', JSON.stringify(state), RETAIN_MS);
+  }
+
+  /** return_to with pick, status and state added to its query. */
+  returnUrl(pick: Pick): URL {
+    const url = new URL(pick.returnTo);
+    url.searchParams.set('pick', pick.id);
+    url.searchParams.set('status', pick.status);
+    if (pick.state !== null) url.searchParams.set('state', pick.state);
+    return url;
+  }
+
+  async #end(pick: Pick, status: PickStatus): Promise<Pick> {
+    const completedAt = new Date().toISOString();
+    await this.#store.hashSet(pickKey(pick.id), 'completedAt', completedAt, RETAIN_MS);
+    await this.#store.hashSet(pickKey(pick.id), 'status', status, RETAIN_MS);
+    const ended = { ...pick, status, completedAt };
+    await this.#onEnded(ended);
+    return ended;
+  }
+}

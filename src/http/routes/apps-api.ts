@@ -1,0 +1,80 @@
+/**
+ * The API for host apps: a pick's outcome and its imported items' bytes.
+ * Apps authenticate with one of their secrets as a bearer token (compared in
+ * constant time); there are no cookies and no CSRF here, and every answer is
+ * JSON or problem+json. Another app's pick does not exist for an app.
+ */
+import { Router, type RequestHandler, type Response } from 'express';
+import type { HostApp } from '../../domain/host-apps.ts';
+import { manifestItem, type Imports } from '../../domain/imports.ts';
+import type { Pick, Picks } from '../../domain/picks.ts';
+import { AppError, notFound } from '../../errors.ts';
+import { sameSecret } from '../../security/constant-time.ts';
+import { mediaItemIdParam } from '../inputs.ts';
+import { serveStored } from './picker-sessions.ts';
+
+export interface AppsApiDeps {
+  apps: readonly HostApp[];
+  picks: Picks;
+  imports?: Imports;
+}
+
+const unauthorized = () =>
+  new AppError({ status: 401, code: 'UNAUTHENTICATED', detail: 'Send one of the app\'s secrets as Authorization: Bearer whsec_….' });
+
+/** Finds the app whose secret the request carries; every secret is compared, so the time taken says nothing of which. */
+function authenticate(apps: readonly HostApp[]): RequestHandler {
+  return (req, res, next) => {
+    // Problem details whatever the client's Accept header says: this is an API, never a page.
+    req.headers.accept = 'application/json';
+    const [scheme, token] = (req.get('authorization') ?? '').split(' ');
+    let found: HostApp | undefined;
+    if (scheme?.toLowerCase() === 'bearer' && token) {
+      for (const app of apps) for (const secret of app.secrets) if (sameSecret(token, secret)) found ??= app;
+    }
+    if (!found) {
+      res.set('WWW-Authenticate', 'Bearer realm="picks"');
+      return next(unauthorized());
+    }
+    res.locals.hostApp = found;
+    next();
+  };
+}
+
+const appOf = (res: Response) => res.locals.hostApp as HostApp;
+
+export function appsApiRoutes(deps: AppsApiDeps): Router {
+  const router = Router();
+  router.use(authenticate(deps.apps));
+
+  const pickOf = (res: Response, id: unknown) => deps.picks.ofApp(appOf(res).id, String(id));
+
+  const importOf = async (pick: Pick) =>
+    pick.userId && pick.pickerSessionId ? deps.imports?.state(pick.userId, pick.pickerSessionId).catch(() => undefined) : undefined;
+
+  router.get('/picks/:pick', async (req, res) => {
+    const pick = await pickOf(res, req.params.pick);
+    const record = await importOf(pick);
+    res.set('Cache-Control', 'no-store').json({
+      id: pick.id,
+      app: pick.app,
+      sub: pick.sub,
+      state: pick.state,
+      status: pick.status,
+      createdAt: pick.createdAt,
+      completedAt: pick.completedAt,
+      items: (record?.items ?? []).map(manifestItem),
+      webhook: pick.webhook,
+    });
+  });
+
+  router.get('/picks/:pick/items/:itemId/content', async (req, res) => {
+    const pick = await pickOf(res, req.params.pick);
+    const itemId = mediaItemIdParam.parse(req.params.itemId);
+    const stored = pick.userId && pick.pickerSessionId ? await deps.imports?.stored(pick.userId, pick.pickerSessionId, itemId) : undefined;
+    if (!stored || !deps.imports) throw notFound('No imported item with this id in this pick.');
+    await serveStored(req, res, deps.imports, stored, { download: typeof req.query.download === 'string' ? req.query.download : undefined });
+  });
+
+  return router;
+}
