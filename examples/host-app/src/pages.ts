@@ -60,7 +60,8 @@ export function pickPage(pick: GatewayPick): string {
   const photos = done.map((item) => html`
 <li><figure>${item.type === 'VIDEO'
     ? html`<video controls preload="metadata" src="${contentPath(pick.id, item.id)}"></video>`
-    : html`<img src="${contentPath(pick.id, item.id)}" alt="${item.filename}" loading="lazy"${item.width && item.height ? html` width="${item.width}" height="${item.height}"` : ''}>`}
+    // The caption names the photo; an alt saying the same again would be read twice.
+    : html`<img src="${contentPath(pick.id, item.id)}" alt="" loading="lazy"${item.width && item.height ? html` width="${item.width}" height="${item.height}"` : ''}>`}
 <figcaption>${item.filename}</figcaption></figure></li>`);
   return layout('Your photos', html`
 <h1>Your photos</h1>
