@@ -13,7 +13,7 @@ import type { RequestLogEntry } from '@photos-picker-gateway/google-emulator';
 import { call, callJson, inParallel, median, percentile, pool, type Answer } from './http-call.ts';
 import { clearRequests, requests } from './emulator-log.ts';
 import { cpuMs, type Running } from './processes.ts';
-import { loadTestAccount, signInToGateway, type GatewayUser } from './sign-in.ts';
+import { createGatewaySession, loadTestAccount, signInToGateway, type GatewayUser } from './sign-in.ts';
 
 export interface ProfileSettings {
   users: number;
@@ -202,17 +202,7 @@ export async function measureApiProfile(targets: ProfileTargets, settings: Profi
     (account) => signInToGateway(setupAgent, targets.gateway.url, account));
   const signInSeconds = (performance.now() - signInStarted) / 1000;
   console.log(`  ${settings.users} users signed in in ${signInSeconds.toFixed(1)} s`);
-  const gatewaySessions = await inParallel(users, settings.setupConcurrency, async (user) => {
-    const answer = await call(setupAgent, `${targets.gateway.url}/sessions`, {
-      method: 'POST',
-      headers: { cookie: user.jar.header, accept: 'application/json', 'content-type': 'application/json', origin: targets.gateway.url, 'x-csrf-token': user.csrfToken },
-      body: '{}',
-      keepBody: true,
-    });
-    user.jar.store(answer);
-    if (answer.status !== 201) throw new Error(`POST /sessions answered ${answer.status}: ${answer.body.slice(0, 200)}`);
-    return (JSON.parse(answer.body) as { id: string }).id;
-  });
+  const gatewaySessions = await inParallel(users, settings.setupConcurrency, (user) => createGatewaySession(setupAgent, targets.gateway.url, user));
   const phases = new Map(gatewaySessions.map((id, user) => [id, phaseOf(user, settings)]));
 
   const agents = [pool(), pool(), pool()] as const;

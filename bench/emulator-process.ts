@@ -7,6 +7,8 @@ import { createEmulator } from '@photos-picker-gateway/google-emulator';
 
 const emulator = createEmulator({
   largeVideoBytes: Number(process.env.LARGE_VIDEO_BYTES ?? 1024 ** 3),
+  largeVideoCount: Number(process.env.LARGE_VIDEO_COUNT ?? 1),
+  ...(process.env.LIBRARY_SIZE ? { librarySize: Number(process.env.LIBRARY_SIZE) } : {}),
   clients: JSON.parse(process.env.EMULATOR_CLIENTS ?? '[]'),
   // One Google account per benchmark user, as real users have.
   extraAccounts: Number(process.env.EXTRA_ACCOUNTS ?? 0),

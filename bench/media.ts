@@ -9,7 +9,7 @@ import http from 'node:http';
 import { call, callJson, pool } from './http-call.ts';
 import { clearRequests, endedAt, requests } from './emulator-log.ts';
 import { cpuMs, peakRssBytes, resetPeakRss, rssBytes, type Running } from './processes.ts';
-import type { GatewayUser } from './sign-in.ts';
+import { createGatewaySession, type GatewayUser } from './sign-in.ts';
 
 const MIB = 1024 ** 2;
 const GIB = 1024 ** 3;
@@ -50,14 +50,7 @@ interface Way { name: 'direct' | 'bareProxy' | 'gateway'; url: string; headers: 
 
 async function findLargeVideo(targets: MediaTargets, agent: http.Agent) {
   const { gateway, user, emulatorUrl, token } = targets;
-  const created = await call(agent, `${gateway.url}/sessions`, {
-    method: 'POST',
-    headers: { cookie: user.jar.header, accept: 'application/json', 'content-type': 'application/json', origin: gateway.url, 'x-csrf-token': user.csrfToken },
-    body: '{}',
-    keepBody: true,
-  });
-  user.jar.store(created);
-  const { id } = JSON.parse(created.body) as { id: string };
+  const id = await createGatewaySession(agent, gateway.url, user);
   await call(agent, `${emulatorUrl}/__emulator/sessions/${id}/pick`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count: 25 }) });
   for (let polls = 0; ; polls++) {
     const { status } = await callJson<{ status: string }>(agent, `${gateway.url}/sessions/${id}`, { headers: { cookie: user.jar.header, accept: 'application/json' } });

@@ -88,9 +88,9 @@ export const GATEWAY_CLIENT = { clientId: 'bench-client', clientSecret: 'bench-c
 /**
  * The gateway as `node src/server.ts` runs it (no Node flags), on `port`, with Google at the emulator. Its redirect URI
  * `http://127.0.0.1:{port}/auth/google/callback` must be registered with the emulator. Rate limits are lifted: all the
- * benchmark's users sign in from one address.
+ * benchmark's users sign in from one address. `env` adds settings (an import destination, say).
  */
-export function startGateway(port: number, emulatorUrl: string, store: 'memory' | 'redis', keyPrefix: string): Promise<Running> {
+export function startGateway(port: number, emulatorUrl: string, store: 'memory' | 'redis', keyPrefix: string, env: Record<string, string> = {}): Promise<Running> {
   const url = `http://127.0.0.1:${port}`;
   return spawnReady(new URL('./gateway-process.ts', import.meta.url).pathname, {
     NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: url, LOG_LEVEL: 'info',
@@ -100,5 +100,6 @@ export function startGateway(port: number, emulatorUrl: string, store: 'memory' 
     GOOGLE_AUTH_URL: `${emulatorUrl}/o/oauth2/v2/auth`, GOOGLE_TOKEN_URL: `${emulatorUrl}/token`, GOOGLE_REVOKE_URL: `${emulatorUrl}/revoke`,
     GOOGLE_API_ROOT_URL: `${emulatorUrl}/`, PICKER_API_URL: emulatorUrl, MEDIA_HOSTS: '127.0.0.1',
     RATE_LIMIT_SIGNIN: '1000000', RATE_LIMIT_SESSIONS: '1000000', UPSTREAM_TIMEOUT_MS: '60000',
+    ...env,
   });
 }

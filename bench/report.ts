@@ -1,10 +1,11 @@
 /** The figures as a table: each with its target (from the issue that set them) and whether this run met it. */
 import type { ProfileResult } from './api-profile.ts';
+import type { DestinationResult, ImportResult } from './import-profile.ts';
 import type { MediaResult, TransferResult } from './media.ts';
 
 export interface Row { part: string; figure: string; measured: string; target: string; met: boolean | null }
 
-const TARGETS = { addedP50Ms: 2, addedP99Ms: 10, googleGetsPerInterval: 1, peakRssMiB: 200, abortStopMs: 50 };
+const TARGETS = { addedP50Ms: 2, addedP99Ms: 10, googleGetsPerInterval: 1, peakRssMiB: 200, abortStopMs: 50, importRatio: 0.8, importPeakRssMiB: 250 };
 
 const info = (part: string, figure: string, measured: string): Row => ({ part, figure, measured, target: '', met: null });
 const signed = (ms: number) => `${ms >= 0 ? '+' : ''}${ms} ms`;
@@ -69,6 +70,31 @@ export function apiRows(store: string, result: ProfileResult): Row[] {
     },
   );
   return rows;
+}
+
+function importRowsOf(part: string, label: string, result: DestinationResult): Row[] {
+  const noticed = (way: 'gateway' | 'plain') => result.rounds.filter((r) => r.way === way).map((r) => r.noticedSeconds).join(', ');
+  return [
+    info(part, 'gateway RSS, idle before the imports', `${result.gatewayIdleRssMiB} MiB`),
+    {
+      part, figure: `${label} from the pick: throughput, gateway vs plain copy`,
+      measured: `${result.gatewayMiBps} vs ${result.plainMiBps} MiB/s (ratio ${result.ratio})`,
+      target: `≥ ${TARGETS.importRatio} × plain`, met: result.ratio >= TARGETS.importRatio,
+    },
+    info(part, `${label}: ratio of the copying alone (from the poll that saw the pick)`, String(result.copyRatio)),
+    info(part, `${label}: pick noticed after, gateway; plain (each round)`, `${noticed('gateway')}; ${noticed('plain')} s`),
+    {
+      part, figure: `${label}: gateway peak RSS`, measured: `${result.gatewayPeakRssMiB} MiB (plain copy ${result.plainPeakRssMiB})`,
+      target: `≤ ${TARGETS.importPeakRssMiB} MiB`, met: result.gatewayPeakRssMiB <= TARGETS.importPeakRssMiB,
+    },
+    info(part, `${label}: CPU per GiB, gateway / plain copy`, `${result.cpuMsPerGiB.gateway} / ${result.cpuMsPerGiB.plain} ms`),
+    ...(result.rounds[0]?.s3ServerBusy === undefined ? [] : [info(part, `${label}: S3 server's CPU over wall time, gateway; plain (each round)`,
+      `${result.rounds.filter((r) => r.way === 'gateway').map((r) => r.s3ServerBusy).join(', ')}; ${result.rounds.filter((r) => r.way === 'plain').map((r) => r.s3ServerBusy).join(', ')}`)]),
+  ];
+}
+
+export function importRows(result: ImportResult, label: string): Row[] {
+  return (['file', 's3'] as const).flatMap((to) => (result[to] ? importRowsOf(`import, ${to === 'file' ? 'file:' : 'S3'}`, label, result[to]) : []));
 }
 
 /** A Markdown table, so a run's output can go into docs/benchmarks.md as it is. */

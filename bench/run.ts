@@ -5,26 +5,31 @@
  *
  *  - media: a 1 GiB download and 20 concurrent 50 MiB ones, gateway vs bare
  *    proxy; the gateway's peak RSS; how soon a hang-up stops the read from Google.
+ *  - import: 20 picked videos of 50 MiB imported by the gateway into a folder
+ *    and into S3, against a plain script copying the same items the same way;
+ *    the gateway's peak RSS while it imports.
  *  - api: 500 signed-in users polling their pending Picker session once per
  *    pollInterval plus 10 creations a second, the added latency over calling
  *    the emulator directly, with the memory store and with Redis.
  *
- * Settings: BENCH_PARTS (media,api), BENCH_STORES (memory,redis),
- * BENCH_SECONDS (length of an API round, 10). The table goes to stdout and
- * everything to bench/results.json.
+ * Settings: BENCH_PARTS (media,import,api), BENCH_STORES (memory,redis),
+ * BENCH_SECONDS (length of an API round, 10), BENCH_IMPORT_TO (file,s3),
+ * IMPORT_CONCURRENCY (4, the gateway's and the plain copy's). The table goes
+ * to stdout and everything to bench/results.json.
  */
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { createClient } from 'redis';
 import { accountsOfUsers, createDirectSessions, measureApiProfile, type ProfileResult, type ProfileSettings } from './api-profile.ts';
 import { inParallel, pool } from './http-call.ts';
+import { measureImports, type ImportDestination, type ImportResult, type ImportSettings } from './import-profile.ts';
 import { measureMedia, type MediaResult } from './media.ts';
 import { freePort, GATEWAY_CLIENT, spawnReady, startGateway, stop, stopAll, uniqueKeyPrefix, type Running } from './processes.ts';
-import { apiRows, mediaRows, table, type Row } from './report.ts';
+import { apiRows, importRows, mediaRows, table, type Row } from './report.ts';
 import { DEMO_ACCOUNTS, directAccessToken, signInToGateway } from './sign-in.ts';
 
 type Store = 'memory' | 'redis';
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'media,api').split(','));
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'media,import,api').split(','));
 const STORES = (process.env.BENCH_STORES ?? 'memory,redis').split(',') as Store[];
 const SETTINGS: ProfileSettings = {
   users: 500,
@@ -33,6 +38,14 @@ const SETTINGS: ProfileSettings = {
   roundSeconds: Number(process.env.BENCH_SECONDS ?? 10),
   rounds: 3,
   setupConcurrency: 16,
+};
+const IMPORT_SETTINGS: ImportSettings = {
+  items: 20,
+  itemBytes: 50 * 1024 ** 2,
+  concurrency: Number(process.env.IMPORT_CONCURRENCY ?? 4),
+  rounds: 2,
+  destinations: (process.env.BENCH_IMPORT_TO ?? 'file,s3').split(',') as ImportDestination[],
+  pollIntervalMs: 1000,
 };
 const DIRECT_CLIENT = { clientId: 'bench-direct', clientSecret: 'bench-direct-secret', redirectUri: 'http://127.0.0.1/direct' };
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -77,6 +90,12 @@ async function main() {
     media = await measureMedia({ emulatorUrl: emulator.url, gateway: memoryGateway, bareProxy, user, token: tokens.get(DEMO_ACCOUNTS[0])! });
     rows.push(...mediaRows(media));
   }
+  let imports: ImportResult | undefined;
+  if (PARTS.has('import')) {
+    console.log('import');
+    imports = await measureImports(IMPORT_SETTINGS, script);
+    rows.push(...importRows(imports, `${IMPORT_SETTINGS.items} × ${IMPORT_SETTINGS.itemBytes / 1024 ** 2} MiB at c${IMPORT_SETTINGS.concurrency}`));
+  }
   if (PARTS.has('api')) {
     const directSessions = await createDirectSessions(emulator.url, tokens, SETTINGS);
     for (const store of STORES) {
@@ -99,7 +118,7 @@ async function main() {
   const loadAverage = { before: +loadBefore.toFixed(1), after: +loadavg()[0]!.toFixed(1) };
   console.log(`\n${table(rows)}\n\n${rows.filter((row) => row.met === false).length} of ${rows.filter((row) => row.met !== null).length} targets not met;`
     + ` ${durationSeconds} s; 1-minute load average ${loadAverage.before} before, ${loadAverage.after} after, on ${availableParallelism()} cores`);
-  const results = { at: new Date().toISOString(), durationSeconds, loadAverage, cores: availableParallelism(), settings: SETTINGS, table: rows, media, api };
+  const results = { at: new Date().toISOString(), durationSeconds, loadAverage, cores: availableParallelism(), settings: SETTINGS, importSettings: IMPORT_SETTINGS, table: rows, media, imports, api };
   writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
 }
 

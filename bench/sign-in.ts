@@ -69,6 +69,19 @@ export async function signInToGateway(agent: http.Agent, gatewayUrl: string, acc
   return { account, jar, csrfToken };
 }
 
+/** Creates a Picker session through the gateway as the signed-in user's page does (cookie, CSRF token, Origin); answers its id. */
+export async function createGatewaySession(agent: http.Agent, gatewayUrl: string, user: GatewayUser): Promise<string> {
+  const answer = await call(agent, `${gatewayUrl}/sessions`, {
+    method: 'POST',
+    headers: { cookie: user.jar.header, accept: 'application/json', 'content-type': 'application/json', origin: gatewayUrl, 'x-csrf-token': user.csrfToken },
+    body: '{}',
+    keepBody: true,
+  });
+  user.jar.store(answer);
+  expect(answer, 201, 'POST /sessions');
+  return (JSON.parse(answer.body) as { id: string }).id;
+}
+
 export interface OAuthClient { clientId: string; clientSecret: string; redirectUri: string }
 
 /** An access token with the picker scope for `account`, from the emulator's consent form and token endpoint. */

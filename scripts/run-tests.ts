@@ -1,8 +1,9 @@
 /**
  * `npm test`: makes sure what the suite needs is there (a Redis on
  * 127.0.0.1:6379, Debian's Chromium), runs every test/**\/*.test.ts and
- * the workspace packages' packages/*\/test/**\/*.test.ts with node's test
- * runner, and ends with one plain line "N passed, N failed".
+ * the workspace packages' packages/*\/test/**\/*.test.ts and the examples'
+ * examples/*\/test/**\/*.test.ts with node's test runner, and ends with
+ * one plain line "N passed, N failed".
  * Arguments narrow the run to some files: `npm test -- test/config.test.ts`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
   await ensureRedis();
   ensureChromium();
   const requested = process.argv.slice(2);
-  const files = requested.length > 0 ? requested : (await Array.fromAsync(glob(['test/**/*.test.ts', 'packages/*/test/**/*.test.ts']))).sort();
+  const files = requested.length > 0 ? requested : (await Array.fromAsync(glob(['test/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts']))).sort();
 
   let passed = 0;
   let failed = 0;

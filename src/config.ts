@@ -82,6 +82,7 @@ const envSchema = z.object({
   IMPORT_CONCURRENCY: integer(1, 64),
   IMPORT_ATTEMPTS: integer(1, 100),
   IMPORT_BACKOFF_MS: integer(10, 3_600_000),
+  JOB_LOCK_MS: integer(1_000, 600_000),
   // Neither above its default: with both at most that, the last of a webhook's tries starts within 24 hours.
   WEBHOOK_TIMEOUT_MS: integer(100, 10_000),
   WEBHOOK_BACKOFF_MS: integer(10, 10_500),
@@ -145,6 +146,11 @@ export interface Config {
     /** The wait before an item's second try; each later one doubles it. */
     readonly backoffMs: number;
   };
+  /**
+   * How long a running job's claim lasts unrenewed (its process renews it while alive), and how often workers look
+   * for claims that ran out: a job whose process died is taken over by another within about twice this.
+   */
+  readonly jobs: { readonly lockMs: number };
   /** The host apps that may send their users here to pick (APPS or APPS_FILE); none by default. */
   readonly apps: readonly HostApp[];
   readonly webhooks: {
@@ -334,6 +340,7 @@ export function loadConfig(env: Env = process.env): Config {
       attempts: e.IMPORT_ATTEMPTS ?? 5,
       backoffMs: e.IMPORT_BACKOFF_MS ?? 2_000,
     },
+    jobs: { lockMs: e.JOB_LOCK_MS ?? 30_000 },
     apps,
     webhooks: {
       timeoutMs: e.WEBHOOK_TIMEOUT_MS ?? 10_000,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
@@ -8,22 +8,8 @@ import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
 import { Client, signIn, TEST_CLIENT } from './helpers/harness.ts';
+import { startProcess } from './helpers/gateway-process.ts';
 import { freePort } from './helpers/redis.ts';
-
-/** The real process (src/server.ts), as the container runs it. */
-async function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; output: string[] }> {
-  const child = spawn(process.execPath, ['src/server.ts'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  const deadline = Date.now() + 15_000;
-  while (!output.join('').includes('listening on') && Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited: ${output.join('')}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  if (!output.join('').includes('listening on')) throw new Error(`server did not start: ${output.join('')}`);
-  return { child, output };
-}
 
 describe('the server process', () => {
   let emulator: Emulator;

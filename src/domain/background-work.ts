@@ -81,14 +81,14 @@ export class BackgroundWork implements PickerSessionListener {
       const { picks } = this.#options;
       const items = await imports.plan(user, id, await picks?.ownerOf(id));
       await picks?.importStarted(id);
-      if (items.length === 0) await this.#finishSoon(user, id);
+      if (items.length === 0) await this.#finishSoon(user, id, 0);
       await Promise.all(items.map((item) => this.#copySoon(user, id, item)));
     }, { concurrency: 2 });
     jobs.work(JOB.copyItem, async (job) => {
       const { user, id } = sessionJob(job);
       const item = String(job.data.item);
-      const last = await imports.copy(user, id, item, { lastAttempt: job.attempt >= attempts });
-      if (last) await this.#finishSoon(user, id);
+      const settledRound = await imports.copy(user, id, item, { lastAttempt: job.attempt >= attempts });
+      if (settledRound !== undefined) await this.#finishSoon(user, id, settledRound);
     }, { concurrency });
     jobs.work(JOB.finishImport, async (job) => {
       const { user, id } = sessionJob(job);
@@ -123,8 +123,9 @@ export class BackgroundWork implements PickerSessionListener {
     return jobs.add(JOB.copyItem, { user: userId, id, item }, { jobId: `copy:${id}:${item}`, attempts, backoffMs });
   }
 
-  #finishSoon(userId: UserId, id: string): Promise<void> {
-    return this.#options.jobs.add(JOB.finishImport, { user: userId, id }, { jobId: `finish:${id}`, attempts: STEP_ATTEMPTS, backoffMs: 15_000 });
+  /** One finish per round: the last two items of a round may both ask; a Retry's round is not the one before it. */
+  #finishSoon(userId: UserId, id: string, round: number): Promise<void> {
+    return this.#options.jobs.add(JOB.finishImport, { user: userId, id }, { jobId: `finish:${id}:${round}`, attempts: STEP_ATTEMPTS, backoffMs: 15_000 });
   }
 
   #required(): Imports {

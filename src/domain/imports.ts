@@ -60,6 +60,8 @@ interface ImportMeta {
   completedAt: string | null;
   manifestKey: string | null;
   itemCount: number;
+  /** How many times a Retry queued failed items again: each round ends in a finish of its own. Absent: 0. */
+  round?: number;
 }
 
 const META = 'meta';
@@ -165,7 +167,7 @@ export class Imports {
     const fields = await this.#options.store.hashGetAll(importKey(sessionId));
     const rawMeta = fields.get(META);
     if (!rawMeta) return undefined;
-    const { itemCount: _count, ...meta } = JSON.parse(rawMeta) as ImportMeta;
+    const { itemCount: _count, round: _round, ...meta } = JSON.parse(rawMeta) as ImportMeta;
     const items = [...fields].filter(([field]) => field !== META).map(([, raw]) => JSON.parse(raw) as ImportedItem);
     return { pickingSessionId: sessionId, ...meta, status: statusOf(items, meta), items };
   }
@@ -175,12 +177,6 @@ export class Imports {
     return raw ? (JSON.parse(raw) as ImportMeta) : undefined;
   }
 
-  async #item(sessionId: string, itemId: string): Promise<ImportedItem> {
-    const raw = await this.#options.store.hashGet(importKey(sessionId), itemField(itemId));
-    if (!raw) throw notFound('No such item in this import.');
-    return JSON.parse(raw) as ImportedItem;
-  }
-
   async #save(sessionId: string, item: ImportedItem): Promise<void> {
     await this.#options.store.hashSet(importKey(sessionId), itemField(item.id), JSON.stringify(item), RETAIN_MS);
   }
@@ -188,14 +184,16 @@ export class Imports {
   /**
    * Copies one item and its preview. A failure worth another try is thrown for the queue to retry (the item stays
    * queued, nothing half-written stays behind); on the last attempt, or for an answer that cannot change, the item
-   * is marked failed with the reason. Answers true once every item of the import is settled (done or failed for
-   * good): the caller then asks for `finish`.
+   * is marked failed with the reason. Once every item of the import is settled (done or failed for good), answers the
+   * round (see retryFailed) this settled: the caller then asks for `finish`, once per round; undefined before.
    */
-  async copy(userId: UserId, sessionId: string, itemId: string, options: { lastAttempt: boolean; signal?: AbortSignal }): Promise<boolean> {
+  async copy(userId: UserId, sessionId: string, itemId: string, options: { lastAttempt: boolean; signal?: AbortSignal }): Promise<number | undefined> {
     const { store, destination } = this.#options;
-    const item = await this.#item(sessionId, itemId);
+    const [raw, isCancelled] = await Promise.all([store.hashGet(importKey(sessionId), itemField(itemId)), store.get(cancelledKey(sessionId))]);
+    // Gone with its session: a copy still queued has nothing to do, now or on any later try.
+    if (!raw || isCancelled) throw cancelled();
+    const item = JSON.parse(raw) as ImportedItem;
     if (item.status === 'done' || item.status === 'failed') return this.#settle(sessionId, itemId);
-    if (await store.get(cancelledKey(sessionId))) throw cancelled();
     const log = logFor(this.#options.logger).child({ import: sessionId, item: itemId });
     // Deleting the session stops this copy wherever it runs.
     const stop = new AbortController();
@@ -218,6 +216,9 @@ export class Imports {
       log.info({ event: 'import_item_done', bytes: stored.bytes }, 'item imported');
     } catch (error) {
       if (stop.signal.aborted || error instanceof PermanentJobFailure) throw cancelled();
+      // Another run of this copy (taken over while this one stalled) finished it, and took this one's partial write.
+      const current = await store.hashGet(importKey(sessionId), itemField(itemId));
+      if (current && (JSON.parse(current) as ImportedItem).status === 'done') return this.#settle(sessionId, itemId);
       if (isVideoNotReady(error)) {
         // The listing's processing state is kept for an hour: ask Google again before the next attempt.
         await this.#options.media.all(userId, sessionId, { renew: true }).catch(() => undefined);
@@ -233,12 +234,12 @@ export class Imports {
     return this.#settle(sessionId, itemId);
   }
 
-  /** Marks the item settled (again, harmlessly, when a copy runs twice); true when it was the last one. */
-  async #settle(sessionId: string, itemId: string): Promise<boolean> {
+  /** Marks the item settled (again, harmlessly, when a copy runs twice); answers the round when it was the last one. */
+  async #settle(sessionId: string, itemId: string): Promise<number | undefined> {
     const { store } = this.#options;
     await store.hashSet(settledKey(sessionId), itemId, '1', RETAIN_MS);
     const [settled, meta] = await Promise.all([store.hashLength(settledKey(sessionId)), this.#meta(sessionId)]);
-    return meta !== undefined && settled >= meta.itemCount;
+    return meta !== undefined && settled >= meta.itemCount ? (meta.round ?? 0) : undefined;
   }
 
   async #copyBytes(userId: UserId, sessionId: string, item: ImportedItem, size: { w?: number; h?: number }, key: string, signal: AbortSignal) {
@@ -264,7 +265,11 @@ export class Imports {
     return { ...stored, contentType };
   }
 
-  /** Makes the failed items of an import queued again (the import running again), and answers their ids. */
+  /**
+   * Makes the failed items of an import queued again (the import running again, in a new round), and answers their
+   * ids. The new round finishes on its own: a finish of the last round that is still waiting to be tried again (the
+   * manifest could not be written) neither holds it up nor stands in for it.
+   */
   async retryFailed(userId: UserId, sessionId: string): Promise<string[]> {
     const { store } = this.#options;
     const record = await this.state(userId, sessionId);
@@ -274,7 +279,10 @@ export class Imports {
     await Promise.all(failed.map((item) => this.#save(sessionId, { ...item, status: 'queued', error: null })));
     await store.hashDelete(settledKey(sessionId), ...failed.map((item) => item.id));
     const meta = await this.#meta(sessionId);
-    if (meta) await store.hashSet(importKey(sessionId), META, JSON.stringify({ ...meta, completedAt: null, manifestKey: null }), RETAIN_MS);
+    if (meta) {
+      const next: ImportMeta = { ...meta, completedAt: null, manifestKey: null, round: (meta.round ?? 0) + 1 };
+      await store.hashSet(importKey(sessionId), META, JSON.stringify(next), RETAIN_MS);
+    }
     return failed.map((item) => item.id);
   }
 
@@ -360,7 +368,8 @@ export class Imports {
       items: record.items.map(manifestItem),
     };
     await this.#options.destination.put(manifestKey, Readable.from([JSON.stringify(manifest, null, 2)]), { contentType: 'application/json' });
-    const meta: ImportMeta = { owner: record.owner, createdAt: record.createdAt, completedAt, manifestKey, itemCount: record.items.length };
+    const { round } = (await this.#meta(sessionId)) ?? {};
+    const meta: ImportMeta = { owner: record.owner, createdAt: record.createdAt, completedAt, manifestKey, itemCount: record.items.length, ...(round ? { round } : {}) };
     await this.#options.store.hashSet(importKey(sessionId), META, JSON.stringify(meta), RETAIN_MS);
     // With items failed, the session stays at Google until its expiry, so Retry can still read them.
     if (finished.status === 'done') await this.#options.sessions.reap(userId, sessionId);
@@ -379,7 +388,10 @@ export function manifestItem(item: ImportedItem) {
 }
 
 function statusOf(items: readonly ImportedItem[], meta: { completedAt: string | null }): ImportStatus {
-  if (!meta.completedAt) return 'running';
   const failed = items.filter((item) => item.status === 'failed').length;
+  const copying = items.some((item) => item.status === 'queued' || item.status === 'copying');
+  // Failures are final until a Retry, so they show once nothing is left to copy, even while the manifest cannot be
+  // written yet (a destination that refuses writes refuses it too).
+  if (copying || (failed === 0 && !meta.completedAt)) return 'running';
   return failed === 0 ? 'done' : failed === items.length ? 'failed' : 'partial';
 }

@@ -17,6 +17,8 @@ class FakeMediaHost implements MediaClient {
   readonly refusals = new Map<string, number>();
   /** URLs whose body breaks off halfway, once each. */
   readonly breakOnce = new Set<string>();
+  /** URLs whose body stops after its first bytes until the promise settles, once each. */
+  readonly holdOnce = new Map<string, Promise<void>>();
 
   static bytesOf(url: string): Buffer {
     return Buffer.from(`bytes of ${url} `.repeat(5_000));
@@ -26,6 +28,17 @@ class FakeMediaHost implements MediaClient {
     const refusal = this.refusals.get(url.href);
     if (refusal) return { status: refusal, headers: {}, body: Readable.from([]) };
     const bytes = FakeMediaHost.bytesOf(url.href);
+    const hold = this.holdOnce.get(url.href);
+    this.holdOnce.delete(url.href);
+    if (hold) {
+      return {
+        status: 200, headers: {}, body: Readable.from((async function* held() {
+          yield bytes.subarray(0, 1000);
+          await hold;
+          yield bytes.subarray(1000);
+        })()),
+      };
+    }
     const body = this.breakOnce.delete(url.href)
       ? Readable.from((async function* breakingOff() {
         yield bytes.subarray(0, 1000);
@@ -156,8 +169,8 @@ describe('Importing a picked session', () => {
     f.google.picked.set(sessionId, [picked('ok', 'ok.jpg'), picked('gone', 'gone.jpg')]);
     host.refusals.set('https://lh3.googleusercontent.com/gone=d', 404);
     const ids = await imports.plan('alice', sessionId);
-    assert.equal(await imports.copy('alice', sessionId, 'ok', { lastAttempt: false }), false, 'one item is still to settle');
-    assert.equal(await imports.copy('alice', sessionId, 'gone', { lastAttempt: false }), true, 'a 404 is not worth retrying: settled, and the last');
+    assert.equal(await imports.copy('alice', sessionId, 'ok', { lastAttempt: false }), undefined, 'one item is still to settle');
+    assert.equal(await imports.copy('alice', sessionId, 'gone', { lastAttempt: false }), 0, 'a 404 is not worth retrying: settled, and the last of the first round');
     const record = await imports.finish('alice', sessionId);
     assert.equal(ids.length, 2);
     assert.equal(record?.status, 'partial');
@@ -177,7 +190,7 @@ describe('Importing a picked session', () => {
     host.refusals.clear();
     assert.deepEqual(await imports.retryFailed('alice', sessionId), ['flaky']);
     assert.equal((await imports.state('alice', sessionId))?.status, 'running');
-    assert.equal(await imports.copy('alice', sessionId, 'flaky', { lastAttempt: true }), true);
+    assert.equal(await imports.copy('alice', sessionId, 'flaky', { lastAttempt: true }), 1, 'the last item of the Retry round');
     const record = await imports.finish('alice', sessionId);
     assert.equal(record?.status, 'done');
     assert.equal(record?.items.find((item) => item.id === 'flaky')?.status, 'done');
@@ -197,6 +210,40 @@ describe('Importing a picked session', () => {
     assert.equal((await imports.state('alice', sessionId))?.items[0]?.status, 'queued');
     await imports.copy('alice', sessionId, 'p', { lastAttempt: false });
     assert.equal((await imports.finish('alice', sessionId))?.status, 'done');
+  });
+
+  it('when failed items are retried, then the import runs again in a new round, which settles and finishes on its own', async () => {
+    f.google.picked.set(sessionId, [picked('p', 'p.jpg')]);
+    host.refusals.set('https://lh3.googleusercontent.com/p=d', 502);
+    await imports.plan('alice', sessionId);
+    assert.equal(await imports.copy('alice', sessionId, 'p', { lastAttempt: true }), 0);
+    assert.equal((await imports.state('alice', sessionId))?.status, 'failed', 'failed for good shows before any manifest');
+
+    host.refusals.clear();
+    assert.deepEqual(await imports.retryFailed('alice', sessionId), ['p']);
+    assert.equal((await imports.state('alice', sessionId))?.status, 'running');
+    assert.equal(await imports.copy('alice', sessionId, 'p', { lastAttempt: false }), 1, 'the last of the second round');
+    assert.equal((await imports.finish('alice', sessionId))?.status, 'done');
+  });
+
+  it('when one copy runs twice at once (taken over while the first stalled), then the one that finishes stands, whole, and nothing is left half-written', async () => {
+    f.google.picked.set(sessionId, [picked('p', 'p.jpg')]);
+    let release!: () => void;
+    host.holdOnce.set('https://lh3.googleusercontent.com/p=d', new Promise((resolve) => (release = resolve)));
+    await imports.plan('alice', sessionId);
+    const stalled = imports.copy('alice', sessionId, 'p', { lastAttempt: false });
+    const folder = path.join(root, userOwner('alice'), sessionId);
+    while ((await readdir(folder).catch(() => [])).length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+
+    assert.equal(await imports.copy('alice', sessionId, 'p', { lastAttempt: false }), 0, 'the takeover finishes the item');
+    release();
+    await stalled.catch(() => undefined);
+
+    const item = (await imports.state('alice', sessionId))?.items[0];
+    assert.equal(item?.status, 'done');
+    const bytes = await readFile(path.join(root, item!.key));
+    assert.equal(item?.sha256, sha256(bytes));
+    assert.deepEqual((await readdir(folder)).sort(), ['p.jpg', 'p.jpg.preview.jpg']);
   });
 
   it('when another user asks about the import, then it is not found', async () => {

@@ -14,6 +14,8 @@ import { createLogger } from '../../src/logger.ts';
 import { createStores, type Stores } from '../../src/adapters/stores.ts';
 
 export const TEST_CLIENT = { clientId: 'test-client.apps.example', clientSecret: 'test-client-secret' };
+/** Every test gateway signs cookies with it, so replicas of one site (a child process among them) accept each other's. */
+export const TEST_SESSION_SECRET = 'test-session-secret-that-is-long-enough-0123456789';
 
 export interface HarnessOptions {
   env?: Env;
@@ -202,7 +204,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     PUBLIC_URL: url,
     GOOGLE_CLIENT_ID: TEST_CLIENT.clientId,
     GOOGLE_CLIENT_SECRET: TEST_CLIENT.clientSecret,
-    SESSION_SECRET: 'test-session-secret-that-is-long-enough-0123456789',
+    SESSION_SECRET: TEST_SESSION_SECRET,
     GOOGLE_AUTH_URL: `${emulator.url}/o/oauth2/v2/auth`,
     GOOGLE_TOKEN_URL: `${emulator.url}/token`,
     GOOGLE_REVOKE_URL: `${emulator.url}/revoke`,

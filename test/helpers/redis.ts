@@ -2,7 +2,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createClient } from 'redis';
 
 export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -21,24 +24,29 @@ export async function freePort(): Promise<number> {
 
 export class PrivateRedis {
   readonly port: number;
+  /** Where a persistent Redis keeps its append-only file, so a restart finds what it held. */
+  readonly #dataDir: string | undefined;
   #process: ChildProcess | undefined;
 
-  constructor(port: number) {
+  constructor(port: number, options: { persistent?: boolean } = {}) {
     this.port = port;
+    this.#dataDir = options.persistent ? mkdtempSync(join(tmpdir(), 'private-redis-')) : undefined;
   }
 
   get url() {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort());
+  /** `persistent`: every write is on disk before it is answered (appendfsync always), as a crash and restart expect. */
+  static async start(options: { persistent?: boolean } = {}): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort(), options);
     await redis.start();
     return redis;
   }
 
   async start(): Promise<void> {
-    this.#process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const persistence = this.#dataDir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.#dataDir] : ['--appendonly', 'no'];
+    this.#process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' });
     const deadline = Date.now() + 5_000;
     while (Date.now() < deadline) {
       const client = createClient({ url: this.url, socket: { reconnectStrategy: false } });
@@ -64,11 +72,18 @@ export class PrivateRedis {
     this.#process?.kill('SIGCONT');
   }
 
+  /** Kills the server (SIGKILL, as a crash): a persistent one keeps what it had written for the next start. */
   async stop(): Promise<void> {
     this.resume();
     if (!this.#process || this.#process.exitCode !== null || this.#process.signalCode !== null) return;
     const exited = once(this.#process, 'exit');
     this.#process.kill('SIGKILL');
     await exited;
+  }
+
+  /** Stops the server for good and removes what it kept on disk. */
+  async remove(): Promise<void> {
+    await this.stop();
+    if (this.#dataDir) rmSync(this.#dataDir, { recursive: true, force: true });
   }
 }

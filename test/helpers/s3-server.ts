@@ -1,7 +1,7 @@
 /**
  * A real S3-compatible server for tests: fauxqs (in memory, multipart and AbortMultipartUpload included), on an
- * ephemeral port, behind a small proxy that records every request and can answer 503 SlowDown for a while, the way
- * S3 sheds load, so tests can show what the SDK's retries do.
+ * ephemeral port, behind a small proxy that records every request and can answer 503 SlowDown (the way S3 sheds
+ * load) or 500 InternalError for a while, so tests can show what the SDK's retries, and the import's, do.
  */
 import { once } from 'node:events';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -19,20 +19,47 @@ export interface S3Server {
   bucket: string;
   /** Every request that reached the proxy, in order, with the status it got. */
   readonly requests: readonly S3Request[];
-  /** The next `count` requests answer 503 SlowDown without reaching the server. */
-  failNext(count: number): void;
+  /**
+   * The next `count` requests (those `only` picks, when given) answer 503 SlowDown, or 500 InternalError when asked,
+   * without reaching the server. Each call adds a rule; a request meets the first rule it matches that has some left.
+   */
+  failNext(count: number, options?: { status?: 503 | 500; only?: (request: { method: string; url: string }) => boolean }): void;
   close(): Promise<void>;
 }
 
-const SLOW_DOWN =
-  '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>';
+const FAILURES = {
+  503: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>',
+  500: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>',
+};
+
+const query = (request: Pick<S3Request, 'url'>) => new URL(request.url, 'http://s3').searchParams;
+export const isCreateUpload = (request: S3Request) => request.method === 'POST' && query(request).has('uploads');
+export const uploadIdOf = (request: Pick<S3Request, 'url'>) => query(request).get('uploadId');
+/** A part of a multipart upload (UploadPart). */
+export const isPartUpload = (request: Pick<S3Request, 'method' | 'url'>) => request.method === 'PUT' && uploadIdOf(request) !== null;
+
+/**
+ * Multipart uploads begun (a part was sent) and neither completed nor aborted, read from the requests seen: parts S3
+ * would keep, and bill. Read from the traffic because fauxqs has no ListMultipartUploads.
+ */
+export function openUploads(requests: readonly S3Request[]): string[] {
+  const open = new Set<string>();
+  for (const request of requests) {
+    const uploadId = uploadIdOf(request);
+    if (!uploadId) continue;
+    const ended = request.status < 300 && (request.method === 'DELETE' || request.method === 'POST');
+    if (ended) open.delete(uploadId);
+    else if (request.method === 'PUT') open.add(uploadId);
+  }
+  return [...open];
+}
 
 export async function startS3Server(): Promise<S3Server> {
   const bucket = 'imports-test';
   const fauxqs = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
   fauxqs.createBucket(bucket);
   const requests: S3Request[] = [];
-  let failures = 0;
+  const failures: Array<{ left: number; status: 503 | 500; only: (request: { method: string; url: string }) => boolean }> = [];
 
   const forward = (incoming: IncomingMessage, outgoing: ServerResponse) => {
     const upstream = request(
@@ -48,11 +75,14 @@ export async function startS3Server(): Promise<S3Server> {
   };
 
   const proxy = createServer((incoming, outgoing) => {
-    if (failures > 0) {
-      failures -= 1;
-      requests.push({ method: incoming.method ?? '', url: incoming.url ?? '', status: 503 });
+    const seen = { method: incoming.method ?? '', url: incoming.url ?? '' };
+    const failure = failures.find((rule) => rule.left > 0 && rule.only(seen));
+    if (failure) {
+      failure.left -= 1;
+      const { status } = failure;
+      requests.push({ ...seen, status });
       incoming.resume();
-      incoming.once('end', () => outgoing.writeHead(503, { 'content-type': 'application/xml' }).end(SLOW_DOWN));
+      incoming.once('end', () => outgoing.writeHead(status, { 'content-type': 'application/xml' }).end(FAILURES[status]));
       return;
     }
     forward(incoming, outgoing);
@@ -65,8 +95,8 @@ export async function startS3Server(): Promise<S3Server> {
     endpoint: `http://127.0.0.1:${port}`,
     bucket,
     requests,
-    failNext(count) {
-      failures = count;
+    failNext(count, { status = 503, only = () => true } = {}) {
+      failures.push({ left: count, status, only });
     },
     async close() {
       proxy.closeAllConnections();

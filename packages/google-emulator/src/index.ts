@@ -29,6 +29,8 @@ export interface EmulatorKnobs {
   baseUrlTtlSeconds: number;
   maxOpenSessionsPerUser: number;
   latencyMs: number;
+  /** Media bodies are sent at most this fast (0: as fast as the client reads), so a test can catch a copy mid-way. */
+  mediaBytesPerSecond: number;
 }
 
 export const DEFAULT_KNOBS: Readonly<EmulatorKnobs> = {
@@ -40,6 +42,7 @@ export const DEFAULT_KNOBS: Readonly<EmulatorKnobs> = {
   baseUrlTtlSeconds: 3600,
   maxOpenSessionsPerUser: 10,
   latencyMs: 0,
+  mediaBytesPerSecond: 0,
 };
 
 export interface EmulatorFault {
@@ -74,7 +77,10 @@ export interface EmulatorOptions {
   clients?: EmulatorClient[];
   knobs?: Partial<EmulatorKnobs>;
   librarySize?: number;
+  /** Synthetic READY videos of this size at the end of every library, streamed (for benchmarks and large copies). */
   largeVideoBytes?: number;
+  /** How many such videos (default 1), each with bytes of its own. */
+  largeVideoCount?: number;
   /** Accounts user1@example.com … userN@example.com besides the demo ones, for load tests of many people. */
   extraAccounts?: number;
   logger?: { info(obj: object, msg?: string): void };
@@ -95,6 +101,12 @@ export interface Emulator {
   expireSession(sessionId: string): void;
   expireAccessTokens(account?: string): void;
   revokeGrants(account: string): void;
+  /** The baseUrls handed out so far (for one session, or all) stop working now, as they do after 60 minutes. */
+  expireBaseUrls(sessionId?: string): void;
+  /** A video still PROCESSING becomes READY: its next listing says so and =dv serves it. */
+  finishProcessing(itemId: string): void;
+  /** The account's library in picker order, to pick particular items by id. */
+  library(account: string): Array<{ id: string; type: 'PHOTO' | 'VIDEO'; filename: string; processingStatus?: string }>;
   sessionsOf(account: string): Array<{ id: string; deleted: boolean; mediaItemsSet: boolean; expireTime: string }>;
   readonly accounts: ReadonlyArray<{ email: string; name: string; hasPhotos: boolean }>;
 }
@@ -109,7 +121,8 @@ function kindOf(path: string): RequestLogEntry['kind'] {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
-  const state = new EmulatorState(options.librarySize ?? 24, options.largeVideoBytes, options.extraAccounts);
+  const largeVideos = options.largeVideoBytes ? { bytes: options.largeVideoBytes, count: options.largeVideoCount ?? 1 } : undefined;
+  const state = new EmulatorState(options.librarySize ?? 24, largeVideos, options.extraAccounts);
   const knobs: EmulatorKnobs = { ...DEFAULT_KNOBS, ...options.knobs };
   const faults: Array<EmulatorFault & { remaining: number }> = [];
   const log: RequestLogEntry[] = [];
@@ -183,6 +196,20 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       const revoked = state.account(account);
       if (revoked) state.forgetConsents(revoked);
     },
+    expireBaseUrls(sessionId) {
+      const now = Date.now();
+      for (const grant of state.mediaGrants.values()) if (!sessionId || grant.sessionId === sessionId) grant.expiresAt = Math.min(grant.expiresAt, now);
+    },
+    finishProcessing(itemId) {
+      const item = [...state.libraries.values()].flat().find((candidate) => candidate.id === itemId);
+      if (item?.type !== 'VIDEO') throw new Error(`no video ${itemId} in any library`);
+      item.processingStatus = 'READY';
+    },
+    library(account) {
+      const owner = state.account(account);
+      if (!owner) throw new Error(`no account ${account}`);
+      return state.library(owner).map(({ id, type, filename, processingStatus }) => ({ id, type, filename, ...(processingStatus ? { processingStatus } : {}) }));
+    },
     sessionsOf(account) {
       return [...state.sessions.values()]
         .filter((session) => session.owner.email === account)
@@ -217,10 +244,12 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     emulator.clearFaults();
     res.status(204).end();
   });
-  const control = (action: (req: Request) => void) => (req: Request, res: Response) => {
+  /** Runs a control: 204, or its answer as JSON when it has one; 400 with the reason when it throws. */
+  const control = (action: (req: Request) => unknown) => (req: Request, res: Response) => {
     try {
-      action(req);
-      res.status(204).end();
+      const answer = action(req);
+      if (answer === undefined) res.status(204).end();
+      else res.json(answer);
     } catch (error) {
       res.status(400).json({ error: (error as Error).message });
     }
@@ -229,6 +258,9 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   controls.post('/sessions/:id/expire', control((req) => emulator.expireSession(String(req.params.id))));
   controls.post('/tokens/expire', control((req) => emulator.expireAccessTokens((req.body as { account?: string })?.account)));
   controls.post('/grants/revoke', control((req) => emulator.revokeGrants(String((req.body as { account?: string })?.account))));
+  controls.post('/base-urls/expire', control((req) => emulator.expireBaseUrls((req.body as { sessionId?: string })?.sessionId)));
+  controls.post('/items/:id/finish-processing', control((req) => emulator.finishProcessing(String(req.params.id))));
+  controls.get('/library', control((req) => emulator.library(String(req.query.account ?? 'alice@example.com'))));
   app.use('/__emulator', controls);
 
   // ---- every other request: logged, delayed, maybe faulted ----
@@ -282,7 +314,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   app.use(oauthRoutes(state, knobs));
   app.use(pickerApiRoutes(state, knobs, () => ({ publicUrl, mediaUrl })));
   app.use(pickerUiRoutes(state, renderer));
-  app.use(mediaRoutes(state, renderer));
+  app.use(mediaRoutes(state, renderer, () => knobs.mediaBytesPerSecond));
   app.use((_req, res) => void res.status(404).type('text/plain').send('Not Found'));
   app.use((error: Error, _req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) return void res.destroy();
@@ -290,6 +322,10 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   });
 
   const server: Server = createServer(app);
+  // Google keeps idle connections open for minutes, not Node's default 5 s: a client that reuses one after a few idle
+  // seconds (a benchmark between rounds) must not meet a reset Google would not send.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 121_000;
   const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);

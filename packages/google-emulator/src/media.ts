@@ -3,10 +3,13 @@
  * `=w256-h256-c`, `=dv`. Every request needs the owner's bearer token with
  * the picker scope; baseUrls die after baseUrlTtlSeconds. Range is honoured,
  * bytes are deterministic, and a client that hangs up is noted in the log.
+ * Bodies go out no faster than the mediaBytesPerSecond knob allows, read as
+ * they go, so a test can hold a download mid-way and let it go on.
  */
 import { readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Router, type Request, type Response } from 'express';
 import { bearer } from './google-errors.ts';
 import { renderPicture, type Box } from './png.ts';
@@ -15,8 +18,15 @@ import { PICKER_SCOPE, type EmulatorState, type LibraryItem } from './state.ts';
 const DEMO_VIDEO_URL = new URL('./assets/demo.mp4', import.meta.url);
 const PATTERN_BYTES = 1024 * 1024;
 const CACHE_ENTRIES = 64;
+/** A paced body goes out in slices this big. */
+const PACED_SLICE_BYTES = 16 * 1024;
+/** How often a paced body that waits looks at the rate again (a test may raise it, or lift it). */
+const PACE_RECHECK_MS = 100;
 
-/** The bytes a synthetic large video has at every position: a fixed 1 MiB pattern, repeated. */
+/**
+ * The bytes a synthetic large video has at every position: a fixed 1 MiB pattern, repeated, starting at a point of
+ * the pattern that differs from one video to the next (so no two have the same bytes or digest).
+ */
 const pattern = (() => {
   const buffer = Buffer.alloc(PATTERN_BYTES);
   let x = 0x2545f491;
@@ -89,12 +99,16 @@ function parseRange(header: string | undefined, size: number): { start: number; 
   return { start, end };
 }
 
-function syntheticStream(start: number, end: number): Readable {
+/** Odd, so against the 1 MiB pattern every variant below 2^20 starts at a point of its own. */
+const VARIANT_SHIFT = 7_919;
+
+function syntheticStream(variant: number, start: number, end: number): Readable {
   let position = start;
+  const shift = variant * VARIANT_SHIFT;
   return new Readable({
     read() {
       if (position > end) return void this.push(null);
-      const offset = position % PATTERN_BYTES;
+      const offset = (position + shift) % PATTERN_BYTES;
       const length = Math.min(PATTERN_BYTES - offset, end - position + 1);
       position += length;
       this.push(pattern.subarray(offset, offset + length));
@@ -102,7 +116,35 @@ function syntheticStream(start: number, end: number): Readable {
   });
 }
 
-async function send(req: Request, res: Response, type: string, size: number, etag: string, body: (start: number, end: number) => Readable | Buffer) {
+/** The body at `rate()` bytes a second at most (0: unpaced); a change of rate starts a new reckoning from now. */
+function paced(rate: () => number): Transform {
+  let since = Date.now();
+  let sent = 0;
+  let reckonedRate = rate();
+  return new Transform({
+    async transform(chunk: Buffer, _encoding, done) {
+      for (let offset = 0; offset < chunk.length && !this.destroyed;) {
+        // Unpaced, a chunk goes on whole: the benchmark's large videos pay nothing for the knob.
+        const slice = chunk.subarray(offset, rate() > 0 ? offset + PACED_SLICE_BYTES : chunk.length);
+        offset += slice.length;
+        this.push(slice);
+        sent += slice.length;
+        for (;;) {
+          const current = rate();
+          if (current !== reckonedRate) [reckonedRate, since, sent] = [current, Date.now(), 0];
+          const wait = current > 0 ? since + (sent / current) * 1000 - Date.now() : 0;
+          if (wait <= 0 || this.destroyed) break;
+          await sleep(Math.min(wait, PACE_RECHECK_MS));
+        }
+      }
+      done();
+    },
+  });
+}
+
+async function send(
+  req: Request, res: Response, type: string, size: number, etag: string, body: (start: number, end: number) => Readable | Buffer, rate: () => number,
+) {
   const range = parseRange(req.get('range'), size);
   res.set({ 'Content-Type': type, 'Accept-Ranges': 'bytes', ETag: etag, 'Cache-Control': 'private, max-age=3600' });
   if (range === 'unsatisfiable') {
@@ -114,11 +156,13 @@ async function send(req: Request, res: Response, type: string, size: number, eta
   if (range) res.set('Content-Range', `bytes ${start}-${end}/${size}`);
   if (req.method === 'HEAD') return void res.end();
   const content = body(start, end);
-  if (Buffer.isBuffer(content)) return void res.end(content);
-  await pipeline(content, res).catch(() => undefined); // the client hung up: nothing more to send
+  if (Buffer.isBuffer(content) && rate() === 0) return void res.end(content);
+  const source = Buffer.isBuffer(content) ? Readable.from([content]) : content;
+  await pipeline(source, paced(rate), res).catch(() => undefined); // the client hung up: nothing more to send
 }
 
-export function mediaRoutes(state: EmulatorState, renderer: MediaRenderer): Router {
+/** `rate` answers the mediaBytesPerSecond knob at the moment it is asked. */
+export function mediaRoutes(state: EmulatorState, renderer: MediaRenderer, rate: () => number): Router {
   const router = Router();
 
   router.get('/lh/:path', async (req, res) => {
@@ -139,12 +183,15 @@ export function mediaRoutes(state: EmulatorState, renderer: MediaRenderer): Rout
     if (parameters.download === 'video') {
       if (item.type !== 'VIDEO') return res.status(400).type('text/plain').send('=dv is only for videos.');
       if (item.processingStatus !== 'READY') return res.status(404).type('text/plain').send('The video is not ready yet.');
-      if (item.syntheticBytes !== undefined) return send(req, res, 'video/mp4', item.syntheticBytes, etag, syntheticStream);
+      if (item.syntheticBytes !== undefined) {
+        const variant = item.syntheticVariant ?? 0;
+        return send(req, res, 'video/mp4', item.syntheticBytes, etag, (start, end) => syntheticStream(variant, start, end), rate);
+      }
       const video = renderer.demoVideo();
-      return send(req, res, 'video/mp4', video.length, etag, (start, end) => video.subarray(start, end + 1));
+      return send(req, res, 'video/mp4', video.length, etag, (start, end) => video.subarray(start, end + 1), rate);
     }
     const png = renderer.picture(item, parameters.box, item.type === 'VIDEO');
-    return send(req, res, 'image/png', png.length, etag, (start, end) => png.subarray(start, end + 1));
+    return send(req, res, 'image/png', png.length, etag, (start, end) => png.subarray(start, end + 1), rate);
   });
 
   return router;

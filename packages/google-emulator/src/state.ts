@@ -43,8 +43,16 @@ export interface LibraryItem {
   height: number;
   createTime: string;
   processingStatus?: 'READY' | 'PROCESSING';
-  /** Synthetic video of this many bytes (the benchmark's large video). */
+  /** Synthetic video of this many bytes (the benchmark's large videos). */
   syntheticBytes?: number;
+  /** Which of the large videos it is (0 for the first): each has bytes of its own. */
+  syntheticVariant?: number;
+}
+
+/** The large synthetic videos a library ends with: how many, and how big each is. */
+export interface LargeVideos {
+  bytes: number;
+  count: number;
 }
 
 const SIZES = [
@@ -55,7 +63,7 @@ const SIZES = [
 export const token = (prefix: string, bytes = 24) => `${prefix}${randomBytes(bytes).toString('base64url')}`;
 
 /** The same library for every account with photos; ids are stable per account and position (Google's ids persist). */
-export function buildLibrary(account: Account, size: number, largeVideoBytes?: number): LibraryItem[] {
+export function buildLibrary(account: Account, size: number, largeVideos?: LargeVideos): LibraryItem[] {
   const items: LibraryItem[] = [];
   for (let index = 0; index < size; index++) {
     const id = `AF1Qip${createHash('sha256').update(`${account.email}:${index}`).digest('base64url').slice(0, 32)}`;
@@ -72,12 +80,16 @@ export function buildLibrary(account: Account, size: number, largeVideoBytes?: n
       items.push({ id, index, type: 'PHOTO', filename: `photo-${number}.png`, mimeType: 'image/png', width, height, createTime: created });
     }
   }
-  if (largeVideoBytes) {
-    const index = size;
+  for (let variant = 0; largeVideos && variant < largeVideos.count; variant++) {
+    // The first keeps the name and id it had when there was only one, so existing callers still find it.
+    const label = variant === 0 ? 'large' : `large:${variant + 1}`;
     items.push({
-      id: `AF1Qip${createHash('sha256').update(`${account.email}:large`).digest('base64url').slice(0, 32)}`,
-      index, type: 'VIDEO', filename: 'large-video.mp4', mimeType: 'video/mp4', width: 1920, height: 1080,
-      createTime: new Date(Date.UTC(2024, 5, 1)).toISOString(), processingStatus: 'READY', syntheticBytes: largeVideoBytes,
+      id: `AF1Qip${createHash('sha256').update(`${account.email}:${label}`).digest('base64url').slice(0, 32)}`,
+      index: size + variant, type: 'VIDEO',
+      filename: variant === 0 ? 'large-video.mp4' : `large-video-${String(variant + 1).padStart(3, '0')}.mp4`,
+      mimeType: 'video/mp4', width: 1920, height: 1080,
+      createTime: new Date(Date.UTC(2024, 5, 1 + variant)).toISOString(), processingStatus: 'READY',
+      syntheticBytes: largeVideos.bytes, syntheticVariant: variant,
     });
   }
   return items;
@@ -172,10 +184,10 @@ export class EmulatorState {
   readonly accounts: readonly Account[];
   readonly #accountsByEmail: ReadonlyMap<string, Account>;
 
-  constructor(librarySize: number, largeVideoBytes?: number, extraAccounts = 0) {
+  constructor(librarySize: number, largeVideos?: LargeVideos, extraAccounts = 0) {
     this.accounts = [...ACCOUNTS, ...Array.from({ length: extraAccounts }, (_, i) => generatedAccount(i + 1))];
     this.#accountsByEmail = new Map(this.accounts.map((account) => [account.email, account]));
-    for (const account of this.accounts) if (account.hasPhotos) this.libraries.set(account.email, buildLibrary(account, librarySize, largeVideoBytes));
+    for (const account of this.accounts) if (account.hasPhotos) this.libraries.set(account.email, buildLibrary(account, librarySize, largeVideos));
   }
 
   account(email: string | undefined): Account | undefined {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { createEmulator, directAccessToken, type Emulator } from '../src/index.ts';
@@ -10,7 +11,8 @@ describe('the emulator: picker page and media bytes', () => {
   let emulator: Emulator;
   let alice: string;
   before(async () => {
-    emulator = createEmulator({ largeVideoBytes: 8 * 1024 * 1024 });
+    // Room for every session the tests below open.
+    emulator = createEmulator({ largeVideoBytes: 8 * 1024 * 1024, knobs: { maxOpenSessionsPerUser: 100 } });
     await emulator.listen();
     alice = await directAccessToken(emulator, 'alice@example.com');
   });
@@ -144,6 +146,13 @@ describe('the emulator: picker page and media bytes', () => {
     }
   });
 
+  it('when a client keeps its connection alive, then the emulator holds it idle for minutes, as Google does', async () => {
+    const answer = await fetch(`${emulator.url}/__emulator/knobs`);
+    await answer.arrayBuffer();
+    const seconds = Number(answer.headers.get('keep-alive')?.match(/timeout=(\d+)/)?.[1]);
+    assert.ok(seconds >= 60, `Keep-Alive: ${answer.headers.get('keep-alive')}`);
+  });
+
   it('when the client hangs up mid-download, then the log says the request was aborted', async () => {
     const large = (await listed(25)).find((i) => i.mediaFile.filename === 'large-video.mp4')!;
     emulator.clearRequests();
@@ -155,5 +164,114 @@ describe('the emulator: picker page and media bytes', () => {
     while (!emulator.requests[0]?.aborted && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
     assert.equal(emulator.requests[0]?.kind, 'media');
     assert.equal(emulator.requests[0]?.aborted, true);
+  });
+
+  it('when mediaBytesPerSecond is set, then a download goes no faster; lifted mid-way, the rest comes at once and whole', async () => {
+    const large = (await listed(25)).find((i) => i.mediaFile.filename === 'large-video.mp4')!;
+    const rate = 1024 * 1024;
+    emulator.knobs.mediaBytesPerSecond = rate;
+    try {
+      const response = await get(`${large.mediaFile.baseUrl}=dv`);
+      const started = performance.now();
+      const reader = response.body!.getReader();
+      const chunks: Uint8Array[] = [];
+      let received = 0;
+      while (received < 512 * 1024) {
+        const { value } = await reader.read();
+        chunks.push(value!);
+        received += value!.length;
+      }
+      const seconds = (performance.now() - started) / 1000;
+      // The first slice goes out at once; every byte after it waits its turn.
+      assert.ok(seconds >= (received - 16 * 1024) / rate - 0.05, `${received} bytes in ${seconds.toFixed(2)} s at ${rate} B/s`);
+      emulator.knobs.mediaBytesPerSecond = 0;
+      for (let next = await reader.read(); !next.done; next = await reader.read()) chunks.push(next.value);
+      const whole = Buffer.from(await (await get(`${large.mediaFile.baseUrl}=dv`)).arrayBuffer());
+      assert.ok(Buffer.concat(chunks).equals(whole));
+    } finally {
+      emulator.knobs.mediaBytesPerSecond = 0;
+    }
+  });
+
+  it('when the baseUrls are expired, then their bytes are refused with 403 and a new listing gives working ones', async () => {
+    const [before] = await listed(1);
+    assert.equal((await get(`${before!.mediaFile.baseUrl}=w64`)).status, 200);
+    const control = await fetch(`${emulator.url}/__emulator/base-urls/expire`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(control.status, 204);
+    assert.equal((await get(`${before!.mediaFile.baseUrl}=w64`)).status, 403);
+    const [after] = await listed(1);
+    assert.equal((await get(`${after!.mediaFile.baseUrl}=w64`)).status, 200);
+  });
+});
+
+describe('the emulator: videos still processing', () => {
+  let emulator: Emulator;
+  let alice: string;
+  before(async () => {
+    emulator = createEmulator({ librarySize: 6 });
+    await emulator.listen();
+    alice = await directAccessToken(emulator, 'alice@example.com');
+  });
+  after(() => emulator.close());
+
+  it('when a processing video is finished over HTTP, then its next listing says READY and =dv serves it', async () => {
+    const library = (await (await fetch(`${emulator.url}/__emulator/library?account=alice@example.com`)).json()) as Array<{ id: string; processingStatus?: string }>;
+    const processing = library.find((item) => item.processingStatus === 'PROCESSING')!;
+    const session = (await (await fetch(`${emulator.url}/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${alice}` } })).json()) as { id: string };
+    emulator.pick(session.id, { itemIds: [processing.id] });
+    const listing = async () => {
+      const body = (await (await fetch(`${emulator.url}/v1/mediaItems?sessionId=${session.id}`, { headers: { authorization: `Bearer ${alice}` } })).json()) as {
+        mediaItems: Array<{ mediaFile: { baseUrl: string; mediaFileMetadata: { videoMetadata: { processingStatus: string } } } }>;
+      };
+      return body.mediaItems[0]!.mediaFile;
+    };
+    const waiting = await listing();
+    assert.equal(waiting.mediaFileMetadata.videoMetadata.processingStatus, 'PROCESSING');
+    assert.equal((await fetch(`${waiting.baseUrl}=dv`, { headers: { authorization: `Bearer ${alice}` } })).status, 404);
+
+    assert.equal((await fetch(`${emulator.url}/__emulator/items/${processing.id}/finish-processing`, { method: 'POST' })).status, 204);
+    const ready = await listing();
+    assert.equal(ready.mediaFileMetadata.videoMetadata.processingStatus, 'READY');
+    const video = await fetch(`${ready.baseUrl}=dv`, { headers: { authorization: `Bearer ${alice}` } });
+    assert.equal(video.status, 200);
+    assert.ok(Buffer.from(await video.arrayBuffer()).equals(DEMO_VIDEO));
+    assert.equal((await fetch(`${emulator.url}/__emulator/items/not-an-item/finish-processing`, { method: 'POST' })).status, 400);
+  });
+});
+
+describe('the emulator: several large videos', () => {
+  const MIB = 1024 * 1024;
+  let emulator: Emulator;
+  let alice: string;
+  before(async () => {
+    emulator = createEmulator({ librarySize: 2, largeVideoBytes: 3 * MIB, largeVideoCount: 3 });
+    await emulator.listen();
+    alice = await directAccessToken(emulator, 'alice@example.com');
+  });
+  after(() => emulator.close());
+
+  it('when largeVideoCount is set, then the library ends with that many READY videos of that size, each with bytes of its own', async () => {
+    const session = (await (await fetch(`${emulator.url}/v1/sessions`, {
+      method: 'POST', headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' }, body: '{}',
+    })).json()) as { id: string };
+    emulator.pick(session.id, { count: 5 });
+    const { mediaItems } = (await (await fetch(`${emulator.url}/v1/mediaItems?sessionId=${session.id}&pageSize=100`, {
+      headers: { authorization: `Bearer ${alice}` },
+    })).json()) as { mediaItems: Array<{ id: string; type: string; mediaFile: { baseUrl: string; filename: string } }> };
+    const large = mediaItems.filter((item) => item.mediaFile.filename.startsWith('large-video'));
+    assert.deepEqual(large.map((item) => item.mediaFile.filename), ['large-video.mp4', 'large-video-002.mp4', 'large-video-003.mp4']);
+    assert.equal(new Set(large.map((item) => item.id)).size, 3);
+
+    const get = (url: string, headers: Record<string, string> = {}) => fetch(url, { headers: { authorization: `Bearer ${alice}`, ...headers } });
+    const digests = new Set<string>();
+    for (const item of large) {
+      assert.equal(item.type, 'VIDEO');
+      const whole = Buffer.from(await (await get(`${item.mediaFile.baseUrl}=dv`)).arrayBuffer());
+      assert.equal(whole.length, 3 * MIB);
+      digests.add(createHash('sha256').update(whole).digest('hex'));
+      const part = await get(`${item.mediaFile.baseUrl}=dv`, { range: `bytes=${MIB - 5}-${MIB + 5}` });
+      assert.ok(Buffer.from(await part.arrayBuffer()).equals(whole.subarray(MIB - 5, MIB + 6)), 'a range is a slice of the whole');
+    }
+    assert.equal(digests.size, 3, 'no two videos have the same bytes');
   });
 });

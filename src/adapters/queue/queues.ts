@@ -7,7 +7,14 @@ import { MemoryQueue } from './memory-queue.ts';
 
 export function createJobQueue(config: Config, logger: Logger): JobQueue {
   if (config.session.store === 'redis') {
-    return new BullmqQueue({ redisUrl: config.session.redisUrl, prefix: `${config.session.redisKeyPrefix}bull`, logger });
+    const { lockMs } = config.jobs;
+    return new BullmqQueue({
+      redisUrl: config.session.redisUrl,
+      prefix: `${config.session.redisKeyPrefix}bull`,
+      logger,
+      lockDurationMs: lockMs,
+      stalledIntervalMs: lockMs,
+    });
   }
   return new MemoryQueue(logger);
 }

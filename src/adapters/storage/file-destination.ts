@@ -1,6 +1,7 @@
 /**
  * A folder as the import destination. A write streams into a reserved name beside the key and becomes the key only
- * by a rename once its bytes are on disk, so a reader, a crash or a failed copy never sees half a file.
+ * by a rename once its bytes are on disk, so a reader, a crash or a failed copy never sees half a file. A process
+ * killed mid-write leaves its reserved file behind: the next write of the same key removes it.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
@@ -9,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Destination, StoredContent, StoredObject } from '../../domain/ports.ts';
 import { DigestingStream } from './digesting-stream.ts';
-import { assertSafeKey, assertSafePrefix, isReservedName, reservedName } from './keys.ts';
+import { assertSafeKey, assertSafePrefix, isReservedName, isReservedNameOf, reservedName } from './keys.ts';
 import { destinationUnavailable, rangeNotSatisfiable } from './storage-errors.ts';
 
 function isNotFound(error: unknown): boolean {
@@ -45,20 +46,48 @@ export class FileDestination implements Destination {
   async put(key: string, body: Readable, options: { contentType?: string; signal?: AbortSignal } = {}): Promise<StoredObject> {
     const path = this.#path(key);
     const folder = dirname(path);
-    await mkdir(folder, { recursive: true });
+    await mkdir(folder, { recursive: true }).catch((error: unknown) => {
+      throw this.#refusal(error);
+    });
+    await this.#removeUnfinished(folder, basename(path));
     const partial = join(folder, reservedName(basename(path)));
     const digest = new DigestingStream();
+    // flush: the file is fsynced before it closes, so the rename below never publishes bytes still in the page cache.
+    const file = createWriteStream(partial, { flags: 'wx', flush: true });
+    // The file failing first (no space, a read-only disk) is the destination refusing; a source that broke is not.
+    let refused: unknown;
+    file.once('error', (error) => {
+      if (!body.errored) refused = error;
+    });
     try {
-      // flush: the file is fsynced before it closes, so the rename below never publishes bytes still in the page cache.
-      await pipeline(body, digest, createWriteStream(partial, { flags: 'wx', flush: true }), { signal: options.signal });
+      await pipeline(body, digest, file, { signal: options.signal });
       options.signal?.throwIfAborted();
-      await rename(partial, path);
+      await rename(partial, path).catch((error: unknown) => {
+        throw (refused = error);
+      });
     } catch (error) {
       await rm(partial, { force: true });
-      throw error;
+      throw refused !== undefined && !options.signal?.aborted ? this.#refusal(refused) : error;
     }
     await syncFolder(folder);
     return { key, ...digest.result() };
+  }
+
+  /**
+   * Removes what earlier writes of `name` left unfinished: only a writer that died keeps its reserved file (a failed
+   * or aborted one removes its own), and a job runs one copy of a key at a time, so nothing live is in the way.
+   */
+  async #removeUnfinished(folder: string, name: string): Promise<void> {
+    const entries = await readdir(folder).catch((error: unknown) => {
+      throw this.#refusal(error);
+    });
+    await Promise.all(entries.filter((entry) => isReservedNameOf(entry, name)).map((entry) => rm(join(folder, entry), { force: true })));
+  }
+
+  /** A file system error as the destination's refusal: its description and the reason, for people and operators. */
+  #refusal(error: unknown) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    return destinationUnavailable(this.description, code ? `${code} (${message})` : String(message), error);
   }
 
   async get(key: string, options: { range?: { start: number; end?: number } } = {}): Promise<StoredContent | undefined> {
@@ -135,8 +164,7 @@ export class FileDestination implements Destination {
       await rm(probe);
     } catch (error) {
       await rm(probe, { force: true }).catch(() => undefined);
-      const { code, message } = error as NodeJS.ErrnoException;
-      throw destinationUnavailable(this.description, code ? `${code} (${message})` : String(message), error);
+      throw this.#refusal(error);
     }
   }
 }

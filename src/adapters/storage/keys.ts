@@ -46,3 +46,11 @@ export function reservedName(name: string): string {
 export function isReservedName(name: string): boolean {
   return RESERVED_NAME.test(name);
 }
+
+/** What reservedName adds after the name: a dot, 16 hex digits, `.part`. */
+const RESERVED_SUFFIX_LENGTH = '.0123456789abcdef.part'.length;
+
+/** True when `entry` is one of the reserved names made beside `name`, by any writer. */
+export function isReservedNameOf(entry: string, name: string): boolean {
+  return isReservedName(entry) && entry.slice(1, -RESERVED_SUFFIX_LENGTH) === name;
+}

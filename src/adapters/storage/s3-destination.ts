@@ -85,7 +85,9 @@ export class S3Destination implements Destination {
       }
     } catch (error) {
       body.destroy();
-      throw options.signal?.aborted ? options.signal.reason : error;
+      if (options.signal?.aborted) throw options.signal.reason;
+      // A source that broke is the source's failure; anything else is S3 refusing the object.
+      throw digest.errored ? error : this.#refusal(error);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
     }
@@ -153,10 +155,15 @@ export class S3Destination implements Destination {
       await this.#client.send(new PutObjectCommand({ Bucket: this.#bucket, Key: probe, Body: 'probe' }));
       await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: probe }));
     } catch (error) {
-      const { name, message } = error as Error;
-      const status = statusOf(error);
-      throw destinationUnavailable(this.description, `${name}${status ? ` (HTTP ${status})` : ''}: ${message}`, error);
+      throw this.#refusal(error);
     }
+  }
+
+  /** S3's answer as the destination's refusal: its description and the reason, for people and operators. */
+  #refusal(error: unknown) {
+    const { name, message } = error as Error;
+    const status = statusOf(error);
+    return destinationUnavailable(this.description, `${name}${status ? ` (HTTP ${status})` : ''}: ${message}`, error);
   }
 
   /** Closes the client's connections. */

@@ -53,6 +53,36 @@ describe('FileDestination', () => {
     });
   });
 
+  it('when the folder cannot be written, then put rejects naming the destination and the reason, and writes nothing', async () => {
+    const file = join(scratch, 'blocks-put.txt');
+    await writeFile(file, 'not a folder');
+    const destination = new FileDestination(join(file, 'sub'));
+
+    await assert.rejects(destination.put('users/u1/a.txt', Readable.from([Buffer.from('a')])), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'DESTINATION_UNAVAILABLE');
+      assert.match(error.message, new RegExp(`file:${join(file, 'sub')} cannot be written: ENOTDIR`));
+      return true;
+    });
+  });
+
+  it('when a write of a key never finished (its process died mid-way), then the next put of that key leaves none of it', async () => {
+    const root = join(scratch, 'died');
+    const destination = new FileDestination(root);
+    const folder = join(root, 'users', 'u1');
+    // A writer that never returns, as one killed mid-copy: its partial file stays until something removes it.
+    const dead = new Readable({ read() {} });
+    dead.push(Buffer.alloc(1024, 1));
+    const abandoned = destination.put('users/u1/video.mp4', dead).catch(() => undefined);
+    while ((await readdir(folder).catch(() => [])).length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+
+    await destination.put('users/u1/video.mp4', Readable.from([Buffer.from('whole')]));
+    await destination.put('users/u1/video.mp4.preview.jpg', Readable.from([Buffer.from('preview')]));
+
+    assert.deepEqual((await readdir(folder)).sort(), ['video.mp4', 'video.mp4.preview.jpg']);
+    dead.destroy();
+    await abandoned;
+  });
+
   it('when 200 MiB are put, then the copy streams: memory grows by far less than the file', async () => {
     const destination = new FileDestination(join(scratch, 'large'));
     const baseline = process.memoryUsage.rss();

@@ -2,30 +2,13 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { S3Destination } from '../../../src/adapters/storage/s3-destination.ts';
-import { startS3Server, type S3Request, type S3Server } from '../../helpers/s3-server.ts';
+import { isCreateUpload, openUploads, startS3Server, uploadIdOf, type S3Server } from '../../helpers/s3-server.ts';
 import { destinationContract } from './destination-contract.ts';
 import { readAll } from './generated-bytes.ts';
 
 // The SDK's default provider chain reads these; the test server accepts any.
 process.env.AWS_ACCESS_KEY_ID ??= 'test';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
-
-const query = (request: S3Request) => new URL(request.url, 'http://s3').searchParams;
-const isCreateUpload = (request: S3Request) => request.method === 'POST' && query(request).has('uploads');
-const uploadIdOf = (request: S3Request) => query(request).get('uploadId');
-
-/** Multipart uploads begun (a part was sent) and neither completed nor aborted: parts S3 would keep, and bill. */
-function openUploads(requests: readonly S3Request[]): string[] {
-  const open = new Set<string>();
-  for (const request of requests) {
-    const uploadId = uploadIdOf(request);
-    if (!uploadId) continue;
-    const ended = request.status < 300 && (request.method === 'DELETE' || request.method === 'POST');
-    if (ended) open.delete(uploadId);
-    else if (request.method === 'PUT') open.add(uploadId);
-  }
-  return [...open];
-}
 
 function destinationOn(server: S3Server, prefix = 'deployment'): S3Destination {
   return new S3Destination({ bucket: server.bucket, prefix, region: 'us-east-1', endpoint: server.endpoint });
@@ -98,6 +81,16 @@ describe('S3Destination', () => {
     assert.deepEqual(await root.list('tenant/'), ['tenant/one/users/u1/a.txt']);
     prefixed.close();
     root.close();
+  });
+
+  it('when the bucket does not exist, then put rejects naming the destination and the reason', async () => {
+    const destination = new S3Destination({ bucket: 'no-such-bucket', region: 'us-east-1', endpoint: server.endpoint });
+    await assert.rejects(destination.put('a.txt', Readable.from([Buffer.from('a')])), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'DESTINATION_UNAVAILABLE');
+      assert.match(error.message, /s3:\/\/no-such-bucket cannot be written: NoSuchBucket \(HTTP 404\)/);
+      return true;
+    });
+    destination.close();
   });
 
   it('when the bucket does not exist, then check rejects naming the destination and the reason', async () => {

@@ -1,33 +1,10 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createPickerSession, eventually, startHarness, type Client, type Harness } from '../../helpers/harness.ts';
-
-interface ImportAnswer {
-  status: string;
-  destination: string;
-  items: Array<{ id: string; filename: string; status: string; bytes: number; totalBytes: number | null; key: string; sha256: string | null; error: string | null }>;
-  manifestKey: string | null;
-}
-
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-
-async function importOf(client: Client, id: string): Promise<ImportAnswer> {
-  const answer = await client.get(`/sessions/${id}/import`, { accept: 'json' });
-  assert.equal(answer.status, 200);
-  return (await answer.json()) as ImportAnswer;
-}
-
-/** Waits until the import has ended (done, partial or failed) and answers it. */
-export async function importEnded(client: Client, id: string, timeoutMs = 20_000): Promise<ImportAnswer> {
-  return eventually(async () => {
-    const state = await importOf(client, id);
-    return ['done', 'partial', 'failed'].includes(state.status) ? state : undefined;
-  }, `the import of ${id} ends`, timeoutMs);
-}
+import { importEnded, importOf, sha256 } from '../../helpers/imports.ts';
 
 describe('imports over HTTP, into a folder', () => {
   let h: Harness;

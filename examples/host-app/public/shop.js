@@ -1,0 +1,52 @@
+// The print shop's only script, progressive enhancement on top of plain links:
+// the popup button (when the gateway's embed.js has loaded) and, on a pick's
+// page, a watch that reloads it once the gateway's status changes.
+
+const popupButton = document.querySelector('[data-popup-pick]');
+const popupStatus = document.querySelector('[data-popup-status]');
+
+/** A fresh signed request for the next click: each is single-use and lives 5 minutes. */
+async function rearm() {
+  const response = await fetch('/import/request', { headers: { accept: 'application/json' } });
+  if (!response.ok) throw new Error(`GET /import/request answered ${response.status}`);
+  popupButton.dataset.request = (await response.json()).request;
+}
+
+if (popupButton && typeof window.PhotosPickerGateway?.pick === 'function') {
+  popupButton.hidden = false;
+  setInterval(() => rearm().catch(() => undefined), 4 * 60_000);
+  popupButton.addEventListener('click', async () => {
+    // pick() opens the popup right away, inside this click, so popup blockers let it through.
+    const picked = window.PhotosPickerGateway.pick({ request: popupButton.dataset.request, app: popupButton.dataset.app });
+    popupButton.disabled = true;
+    popupStatus.textContent = 'Choose your photos in the popup window.';
+    try {
+      const result = await picked;
+      if (result?.pick && result.status !== 'cancelled') {
+        // The same return as the full-page flow, so the server checks the state either way.
+        location.assign(`/return?${new URLSearchParams({ pick: result.pick, status: result.status ?? '', state: result.state ?? '' })}`);
+        return;
+      }
+      popupStatus.textContent = 'The import was cancelled.';
+    } catch {
+      popupStatus.textContent = 'The popup could not be opened. Use “Import from Google Photos” instead.';
+    }
+    await rearm().catch(() => undefined);
+    popupButton.disabled = false;
+  });
+}
+
+const pickStatus = document.querySelector('[data-pick-status]');
+if (pickStatus) {
+  const watch = async () => {
+    try {
+      const response = await fetch(`/picks/${encodeURIComponent(pickStatus.dataset.pick)}/status`, { headers: { accept: 'application/json' } });
+      const { status } = await response.json();
+      if (status && status !== pickStatus.dataset.pickStatus) return location.reload();
+    } catch {
+      // the shop or the gateway is away for a moment: try again
+    }
+    setTimeout(watch, 2000);
+  };
+  setTimeout(watch, 2000);
+}

@@ -1,0 +1,95 @@
+/**
+ * `npm run example`: the gateway (on its built-in Google emulator) and the
+ * example host app, a print shop, side by side on two origins, as a host app
+ * and the gateway would run in the world. Ctrl-C stops both.
+ *
+ * The shop's secret is EXAMPLE_APP_SECRET when set, else a fresh one for
+ * this run; it reaches both processes through their environment only and is
+ * never printed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import path from 'node:path';
+import { gatewayAppEntry, loadShopConfig } from '../examples/host-app/src/config.ts';
+
+const ROOT = path.join(import.meta.dirname, '..');
+const GATEWAY_URL = 'http://localhost:3000';
+const EMULATOR_URL = 'http://localhost:3001';
+// Another host than the gateway's, not only another port: the two sites' cookies stay apart, as they would in the world.
+const SHOP_URL = 'http://127.0.0.1:4100';
+const STOP_GRACE_MS = 15_000;
+
+const shop = loadShopConfig({
+  APP_ID: 'print-shop',
+  APP_SECRET: process.env.EXAMPLE_APP_SECRET ?? `whsec_${randomBytes(32).toString('base64')}`,
+  APP_URL: SHOP_URL,
+  GATEWAY_URL,
+});
+
+/** This shell's environment without what would point the gateway elsewhere than the emulator and this one app. */
+const { GOOGLE_CLIENT_ID: _id, GOOGLE_CLIENT_SECRET: _secret, APPS_FILE: _file, EXAMPLE_APP_SECRET: _example, ...inherited } = process.env;
+
+const children: Array<{ name: string; process: ChildProcess }> = [];
+
+function start(name: string, script: string, env: Record<string, string>): void {
+  const child = spawn(process.execPath, [script], { cwd: ROOT, env: { ...inherited, ...env }, stdio: 'inherit' });
+  children.push({ name, process: child });
+  child.once('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`${name} stopped (${signal ?? `exit code ${code}`}); stopping the example.`);
+      void stop(1);
+    }
+  });
+}
+
+let stopping = false;
+async function stop(exitCode: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  const running = children.filter(({ process: child }) => child.exitCode === null && child.signalCode === null);
+  for (const { process: child } of running) child.kill('SIGTERM');
+  const killer = setTimeout(() => {
+    for (const { process: child } of running) child.kill('SIGKILL');
+  }, STOP_GRACE_MS);
+  await Promise.all(running.map(({ process: child }) => (child.exitCode === null && child.signalCode === null ? once(child, 'exit') : undefined)));
+  clearTimeout(killer);
+  process.exit(exitCode);
+}
+
+async function answers(url: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (stopping) return;
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+// Ctrl-C reaches the children too (one process group); this makes sure they go, and waits for them.
+process.once('SIGINT', () => void stop(0));
+process.once('SIGTERM', () => void stop(0));
+
+start('The gateway', 'src/server.ts', { PORT: '3000', PUBLIC_URL: GATEWAY_URL, APPS: JSON.stringify([gatewayAppEntry(shop)]) });
+start('The print shop', 'examples/host-app/src/main.ts', { APP_ID: shop.appId, APP_SECRET: shop.secret, APP_URL: SHOP_URL, GATEWAY_URL });
+
+try {
+  await Promise.all([answers(`${GATEWAY_URL}/healthz`), answers(`${SHOP_URL}/healthz`)]);
+} catch (error) {
+  console.error((error as Error).message);
+  await stop(1);
+}
+if (!stopping) {
+  console.log(`
+  The example runs on two origins:
+    ${SHOP_URL}   the print shop, a host app: open this one
+    ${GATEWAY_URL}   the Photos Picker Gateway, where the shop sends its customers
+    ${EMULATOR_URL}   Google, emulated (sign in as alice@example.com)
+  Ctrl-C stops them.
+`);
+}
