@@ -1,7 +1,7 @@
 /**
  * The names of the background jobs, one meaning each. Every job carries only
- * ids (a user id, a Picker session id, an item id, a pick id), never a token or a URL:
- * its handler calls the same domain services a request would.
+ * ids (a user id, a Picker session id, an item id, a pick id), never a token
+ * or a URL: its handler calls the same domain services a request would.
  */
 export const JOB = {
   /** Delete a Picker session at Google once it is finished, timed out or expired. */

@@ -12,7 +12,7 @@
  */
 import type { Readable } from 'node:stream';
 import { Webhook } from 'standardwebhooks';
-import { request, type Dispatcher } from 'undici';
+import { request } from 'undici';
 import type { WebhookMessage, WebhookReply, WebhookSender } from '../../domain/ports.ts';
 
 /** Enough for a receiver's error message; a receiver that sends more is not listened to. */
@@ -21,7 +21,6 @@ const MAX_REPLY_BYTES = 4 * 1024;
 export interface WebhookSenderOptions {
   /** The longest one try may take, from connecting to the last byte read. */
   timeoutMs: number;
-  dispatcher?: Dispatcher;
 }
 
 class DeadlinePassed extends Error {
@@ -48,8 +47,7 @@ function networkFailure(error: unknown): string {
   return `network error${typeof code === 'string' ? ` (${code})` : ''}`;
 }
 
-export function createWebhookSender(options: WebhookSenderOptions): WebhookSender {
-  const { timeoutMs } = options;
+export function createWebhookSender({ timeoutMs }: WebhookSenderOptions): WebhookSender {
   return {
     async send(message: WebhookMessage): Promise<WebhookReply> {
       const sentAt = new Date();
@@ -69,7 +67,6 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
           body: message.payload,
           reset: true,
           signal: deadline.signal,
-          ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
         });
         // The status is the answer; a body cut short (or past the deadline) only shortens the excerpt.
         return { status: response.statusCode, body: await readAtMost(response.body, MAX_REPLY_BYTES).catch(() => '') };
