@@ -166,7 +166,7 @@ export function createApp(deps: AppDependencies): App {
   const { accounts, pickerSessions, media, signIns, imports, background, destinationWatch, pickRequests, picks } = createServices(deps, metrics);
   const csrf = createCsrf(config);
   const views = createViews({ cache: config.isProduction, csrfToken: csrf.tokenFor });
-  const sessionPage = createSessionPage(views, media, imports);
+  const sessionPage = createSessionPage({ views, media, picks, appName: (id) => pickRequests.app(id)?.name ?? id, ...(imports ? { imports } : {}) });
 
   app.use(createHttpLogger(deps.logger));
   app.use((req, _res, next) => runWithLogger(req.log, next));
