@@ -101,6 +101,20 @@ describe('a host app on another origin, in a real browser', () => {
     await eventually(async () => (await api(outcome.pick!)).status === 'cancelled' || undefined, 'the pick is cancelled at the gateway');
   });
 
+  it('when something other than the gateway\'s popup posts a look-alike outcome, then pick() ignores it', async () => {
+    const app = await suite.newPage();
+    await app.goto(`${host.origin}/`);
+    const popupOpens = app.waitForEvent('popup');
+    await app.getByRole('button', { name: 'Import in a popup' }).click();
+    const popup = await popupOpens;
+    await popup.waitForURL(`${suite.h.emulator.url}/**`);
+    // The app's own origin, and the popup's window at another origin (Google's sign-in): neither is the gateway.
+    await app.evaluate(() => window.postMessage({ source: 'photos-picker-gateway', pick: 'AAAAAAAAAAAAAAAAAAAAAA', status: 'done', state: 'forged' }, '*'));
+    await popup.evaluate(() => window.opener.postMessage({ source: 'photos-picker-gateway', pick: 'AAAAAAAAAAAAAAAAAAAAAA', status: 'done', state: 'forged' }, '*'));
+    await popup.close();
+    assert.deepEqual(await outcomeOn(app), { pick: null, status: 'cancelled', state: HOST_APP.state });
+  });
+
   it('when the user presses Cancel on the full page, then the browser goes back to the app with status cancelled', async () => {
     const app = await suite.newPage();
     const { problems } = await watchPage(app);
