@@ -5,6 +5,10 @@
 // 2. A pending session page follows the session and turns into the results without a reload.
 // 3. A session being imported moves its bars from GET /sessions/{id}/import about once a second, says how far it
 //    has got in the live region now and then (not at every byte), and turns into the imported items when it ends.
+// 4. A host app's pick: Continue works as "Pick photos" (through the pick's own endpoint); a page that the server
+//    answers with a redirect (the pick has ended) is left for real, and the server sends the user back to the app.
+//    In a popup (embed.js) each page tells the app's window how the pick stands, at the return_to origin only; the
+//    last page posts the outcome and closes; closing the popup before the import cancels the pick (a beacon).
 
 const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content ?? '';
 const live = () => document.getElementById('live');
@@ -23,9 +27,23 @@ function autocloseUrl(pickerUri) {
 }
 
 let pickerWindow = null;
+/** Set when this page navigates on purpose: only a popup closed by the user cancels its pick. */
+let leaving = false;
+
+function leave(url, { replace = false } = {}) {
+  leaving = true;
+  if (pickerWindow && !pickerWindow.closed) pickerWindow.close();
+  if (replace) window.location.replace(url);
+  else window.location.assign(url);
+}
 
 async function swapInPage(url, { push = false } = {}) {
-  const response = await fetch(url, { headers: { accept: 'text/html' }, credentials: 'same-origin' });
+  // A redirect means the page is no longer there to swap in (a host app's pick has ended): go there for real.
+  const response = await fetch(url, { headers: { accept: 'text/html' }, credentials: 'same-origin', redirect: 'manual' });
+  if (response.type === 'opaqueredirect') {
+    leave(url);
+    return;
+  }
   if (!response.ok && response.status !== 200) throw new Error(String(response.status));
   const doc = new DOMParser().parseFromString(await response.text(), 'text/html');
   const next = doc.getElementById('main');
@@ -35,6 +53,7 @@ async function swapInPage(url, { push = false } = {}) {
   if (meta) document.querySelector('meta[name="csrf-token"]')?.setAttribute('content', meta.content);
   document.title = doc.title;
   if (push) history.pushState({}, '', url);
+  tellOpener();
   follow();
 }
 
@@ -43,12 +62,12 @@ async function startPicking(form, event) {
   if (!popup) return; // blocked: let the form post normally (303 to the picker)
   event.preventDefault();
   pickerWindow = popup;
-  const status = form.querySelector('[data-pick-status]');
+  const status = form.querySelector('[data-pick-status]') ?? document.querySelector('[data-pick-status]');
   const button = form.querySelector('button[type="submit"]');
   if (button) button.disabled = true;
   const max = form.querySelector('input[name="maxItemCount"]')?.value;
   try {
-    const response = await fetch('/sessions', {
+    const response = await fetch(form.dataset.pickEndpoint ?? '/sessions', {
       method: 'POST',
       credentials: 'same-origin',
       headers: { accept: 'application/json', 'content-type': 'application/json', 'x-csrf-token': csrfToken() },
@@ -57,7 +76,7 @@ async function startPicking(form, event) {
     const body = await response.json();
     if (response.status === 401) {
       popup.close();
-      window.location.assign('/auth/google?return_to=/');
+      leave(`/auth/google?return_to=${encodeURIComponent(window.location.pathname)}`);
       return;
     }
     if (response.status !== 201) throw Object.assign(new Error(body.title ?? 'error'), { problem: body });
@@ -236,5 +255,42 @@ function follow() {
   followTimer = setTimeout(tick, interval);
 }
 
-window.addEventListener('popstate', () => window.location.reload());
+/** In a host app's popup: tells the app's window (at the return_to origin only) which pick this is and how it stands. */
+function tellOpener() {
+  const pick = document.querySelector('[data-pick-popup]');
+  if (!pick || !window.opener || window.opener.closed) return false;
+  window.opener.postMessage(JSON.parse(pick.dataset.pickMessage), pick.dataset.pickOrigin);
+  return true;
+}
+
+/** The end of a host app's pick: a popup posts the outcome and closes; anywhere else the user goes back to the app. */
+function endPick() {
+  const end = document.querySelector('[data-pick-end]');
+  if (!end) return;
+  if (tellOpener()) window.close();
+  else leave(end.dataset.pickReturn, { replace: true });
+}
+
+window.addEventListener('click', (event) => {
+  const link = event.target instanceof Element ? event.target.closest('a[href]') : null;
+  if (link && !event.defaultPrevented && !link.target && !link.getAttribute('href').startsWith('#')) leaving = true;
+});
+// On window, so it runs after the pick form's handler, which keeps the page when it opens the picker itself.
+window.addEventListener('submit', (event) => {
+  if (!event.defaultPrevented) leaving = true;
+});
+window.addEventListener('pageshow', () => {
+  leaving = false;
+});
+window.addEventListener('pagehide', () => {
+  const pick = document.querySelector('[data-pick-cancel-on-close]');
+  if (pick && !leaving) navigator.sendBeacon(pick.dataset.pickCancelOnClose, new URLSearchParams({ _csrf: csrfToken() }));
+});
+
+window.addEventListener('popstate', () => {
+  leaving = true;
+  window.location.reload();
+});
+tellOpener();
+endPick();
 follow();

@@ -40,6 +40,7 @@ import { authRoutes } from './http/routes/auth.ts';
 import { healthRoutes, type Readiness } from './http/routes/health.ts';
 import { homeRoutes } from './http/routes/home.ts';
 import { appsApiRoutes } from './http/routes/apps-api.ts';
+import { embedRoutes } from './http/routes/embed.ts';
 import { importRoutes } from './http/routes/imports.ts';
 import { pickRoutes } from './http/routes/picks.ts';
 import { pickerSessionRoutes } from './http/routes/picker-sessions.ts';
@@ -180,7 +181,7 @@ export function createApp(deps: AppDependencies): App {
   const { accounts, pickerSessions, media, signIns, imports, background, destinationWatch, pickRequests, picks } = createServices(deps, metrics);
   const csrf = createCsrf(config);
   const views = createViews({ cache: config.isProduction, csrfToken: csrf.tokenFor });
-  const sessionPage = createSessionPage(views, media, imports);
+  const sessionPage = createSessionPage({ views, media, picks, appName: (id) => pickRequests.app(id)?.name ?? id, ...(imports ? { imports } : {}) });
 
   app.use(createHttpLogger(deps.logger));
   app.use((req, _res, next) => runWithLogger(req.log, next));
@@ -189,6 +190,7 @@ export function createApp(deps: AppDependencies): App {
   app.get('/metrics', serveMetrics(metrics));
   app.use('/static', express.static(STATIC_DIR, { index: false, maxAge: config.isProduction ? '1h' : 0 }));
   app.use(securityHeaders(config));
+  app.use(embedRoutes());
   // Host apps' API: a bearer secret, no cookies, no CSRF; before sessions, so it never touches one.
   app.use('/api/v1', appsApiRoutes({ apps: config.apps, picks, ...(imports ? { imports } : {}) }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimitBytes, parameterLimit: 50 }));

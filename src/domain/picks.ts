@@ -32,6 +32,8 @@ export interface Pick {
   /** An opaque, stable id of the app's user: the folder their imports go to. */
   userRef: string;
   returnTo: string;
+  /** Started by embed.js in a popup: the end is posted to the opener instead of a redirect. */
+  popup: boolean;
   maxItems: number;
   state: string | null;
   status: PickStatus;
@@ -80,7 +82,7 @@ export class Picks {
   }
 
   /** Records a verified request as a pick waiting for the user's consent; answers its id. */
-  async create(request: PickRequest): Promise<string> {
+  async create(request: PickRequest, options: { popup?: boolean } = {}): Promise<string> {
     const id = randomBytes(16).toString('base64url');
     const asked = {
       id,
@@ -88,6 +90,7 @@ export class Picks {
       sub: request.sub,
       userRef: userRefOf(request.app.id, request.sub),
       returnTo: request.returnTo.href,
+      popup: options.popup === true,
       maxItems: request.maxItems,
       state: request.state,
       createdAt: new Date().toISOString(),
@@ -102,8 +105,10 @@ export class Picks {
     const fields = await this.#store.hashGetAll(pickKey(id));
     const asked = fields.get('asked');
     if (!asked) return undefined;
+    const parsed = JSON.parse(asked) as Omit<Pick, 'status' | 'completedAt' | 'userId' | 'pickerSessionId' | 'webhook'>;
     return {
-      ...(JSON.parse(asked) as Omit<Pick, 'status' | 'completedAt' | 'userId' | 'pickerSessionId' | 'webhook'>),
+      ...parsed,
+      popup: parsed.popup === true,
       status: (fields.get('status') ?? 'pending') as PickStatus,
       completedAt: fields.get('completedAt') ?? null,
       userId: fields.get('user') ?? null,
@@ -148,11 +153,21 @@ export class Picks {
     return session;
   }
 
-  /** The user said no (or went back): the pick ends as cancelled. */
+  /**
+   * The user said no, before or while picking: the pick ends as cancelled, and a Picker session of it is deleted at
+   * Google, so a picker window left open can no longer start an import. Once the user has pressed Done the import
+   * runs to its end: a pick being imported, like one that has ended, stays as it is.
+   */
   async cancel(id: string, userId: UserId | null): Promise<Pick> {
     const pick = userId ? await this.forUser(id, userId) : await this.#required(id);
     if (ENDED.has(pick.status)) return this.#endedAgain(pick);
-    return this.#end(pick, 'cancelled');
+    if (pick.status !== 'pending' && pick.status !== 'picking') return pick; // an import under way is not cancelled
+    const ended = await this.#end(pick, 'cancelled');
+    if (ended.status === 'cancelled' && pick.pickerSessionId && pick.userId) {
+      // Best effort: the session also expires at Google by itself, and the pick has ended whatever Google says.
+      await this.#sessions.delete(pick.userId, pick.pickerSessionId).catch(() => {});
+    }
+    return ended;
   }
 
   /** The pick a Picker session was created for, if any. */
@@ -198,7 +213,17 @@ export class Picks {
     return url;
   }
 
+  /**
+   * Ends a pick once: the user's cancel, the import's end and the session's expiry can race (and the page and the
+   * background both report an end), and only the first one counts and tells the app.
+   */
   async #end(pick: Pick, status: PickStatus): Promise<Pick> {
+    const endedKey = `pick:${pick.id}:ended`;
+    if (!(await this.#store.setIfAbsent(endedKey, status, RETAIN_MS))) {
+      const first = (await this.#store.get(endedKey)) as PickStatus | undefined;
+      const current = (await this.get(pick.id)) ?? pick;
+      return first ? { ...current, status: first } : current;
+    }
     const completedAt = new Date().toISOString();
     await this.#store.hashSet(pickKey(pick.id), 'completedAt', completedAt, RETAIN_MS);
     await this.#store.hashSet(pickKey(pick.id), 'status', status, RETAIN_MS);

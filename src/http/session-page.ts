@@ -4,15 +4,24 @@
  * phone), then, with imports on, the import's progress and the imported
  * items; with imports off the results grid from Google. Or a clear word that
  * it has ended with a way to start again.
+ *
+ * The session of a host app's pick is a step of the app's flow: the page has
+ * Cancel instead of the gateway's own controls, and once the pick has ended
+ * (the import ended, the session expired, the user cancelled) the page is a
+ * 303 to the pick, which sends the user back to the app. A redirect works
+ * with and without script, and the page's no-script refresh during an import
+ * thereby brings the user back by itself.
  */
 import type { Request, Response } from 'express';
 import QRCode from 'qrcode';
-import type { Imports } from '../domain/imports.ts';
+import type { ImportRecord, Imports } from '../domain/imports.ts';
 import { toView, type PickedMedia } from '../domain/media.ts';
 import { durationMs, type SessionView } from '../domain/picker-sessions.ts';
 import type { UserId } from '../domain/ports.ts';
+import { ENDED, type Pick, type Picks } from '../domain/picks.ts';
 import type { Locale, Translate } from '../i18n/core.ts';
 import { importView, type ImportView } from './import-view.ts';
+import { pickPageHeaders, pickPath, pickView } from './pick-view.ts';
 import type { Views } from './views.ts';
 
 export interface SessionPage {
@@ -29,14 +38,39 @@ function minutesLeft(session: SessionView): number {
   return Number.isFinite(left) ? Math.max(0, Math.ceil(left / 60_000)) : 0;
 }
 
-export function createSessionPage(views: Views, media: PickedMedia, imports?: Imports): SessionPage {
+export interface SessionPageDeps {
+  views: Views;
+  media: PickedMedia;
+  imports?: Imports;
+  picks: Picks;
+  /** A host app's name as users see it. */
+  appName: (appId: string) => string;
+}
+
+export function createSessionPage({ views, media, imports, picks, appName }: SessionPageDeps): SessionPage {
+  /**
+   * Whether a pick's session has reached its end. What ended it is told to the pick here as well as by the
+   * background jobs (the pick keeps the first), so the user is not held on this page until a job catches up.
+   */
+  async function pickEnded(pick: Pick, session: SessionView, record: ImportRecord | undefined): Promise<boolean> {
+    if (ENDED.has(pick.status)) return true;
+    if (record?.completedAt) {
+      await picks.importFinished(session.id, record);
+      return true;
+    }
+    if (session.status === 'expired' && !record) {
+      await picks.sessionExpired(session.id);
+      return true;
+    }
+    return false;
+  }
+
   /**
    * The import of a picked session, once there is one or one is about to start. It outlives the Picker session
    * (which the import deletes at Google when it ends), so it is asked before the session's own status.
    */
-  async function importOf(res: Response, userId: UserId, session: SessionView): Promise<ImportView | undefined> {
+  async function importOf(res: Response, userId: UserId, session: SessionView, record: ImportRecord | undefined): Promise<ImportView | undefined> {
     if (!imports || session.status === 'pending') return undefined;
-    const record = await imports.state(userId, session.id);
     if (!record && session.status !== 'complete') return undefined;
     const imported = record?.completedAt ? await imports.listing(userId, session.id) : undefined;
     return importView({ record, imported, destination: imports.destination, t: res.locals.t as Translate, locale: res.locals.locale as Locale });
@@ -45,7 +79,19 @@ export function createSessionPage(views: Views, media: PickedMedia, imports?: Im
   return {
     async render(req, res, userId, session) {
       const t = res.locals.t as Translate;
-      const base = { title: t('session.title'), session, pollIntervalMs: durationMs(session.pollingConfig?.pollInterval) ?? 5_000 };
+      const pick = await picks.ofSession(session.id);
+      const record = session.status === 'pending' ? undefined : await imports?.state(userId, session.id);
+      if (pick && (await pickEnded(pick, session, record))) {
+        res.redirect(303, pickPath(pick.id));
+        return;
+      }
+      if (pick) pickPageHeaders(res, pick);
+      const base = {
+        title: t('session.title'),
+        session,
+        pollIntervalMs: durationMs(session.pollingConfig?.pollInterval) ?? 5_000,
+        ...(pick ? { pick: pickView(picks, pick, appName(pick.app)) } : {}),
+      };
       if (session.status === 'pending') {
         // No pickerUri only when another replica's poll of Google is late; the page then just waits and polls.
         const qr = session.pickerUri ? await QRCode.toString(session.pickerUri, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }) : '';
@@ -57,7 +103,7 @@ export function createSessionPage(views: Views, media: PickedMedia, imports?: Im
         });
         return;
       }
-      const importing = await importOf(res, userId, session);
+      const importing = await importOf(res, userId, session, record);
       if (importing) {
         const moving = importing.phase === 'starting' || importing.phase === 'running';
         views.render(req, res, 'session', { ...base, import: importing, items: [], ...(moving ? { refreshSeconds: NO_SCRIPT_REFRESH_SECONDS } : {}) });

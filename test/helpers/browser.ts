@@ -41,8 +41,8 @@ export interface BrowserSuite {
 export interface BrowserSuiteOptions {
   /** Imports on, into a fresh temporary folder (`importRoot`) removed after the last test. */
   imports?: boolean;
-  /** More of the gateway's environment. */
-  env?: Env;
+  /** More of the gateway's environment; a function is called in before(), after the before() hooks registered earlier. */
+  env?: Env | (() => Env);
 }
 
 /**
@@ -75,7 +75,8 @@ export function withBrowserAndGateway(options: BrowserSuiteOptions = {}): Browse
   };
   before(async () => {
     if (options.imports) importRoot = await mkdtemp(path.join(tmpdir(), 'gateway-e2e-imports-'));
-    const env: Env = { ...(importRoot ? { IMPORT_DESTINATION: `file:${importRoot}` } : {}), ...options.env };
+    const more = typeof options.env === 'function' ? options.env() : options.env;
+    const env: Env = { ...(importRoot ? { IMPORT_DESTINATION: `file:${importRoot}` } : {}), ...more };
     h = await startHarness({ env, emulator: { knobs: { pollIntervalSeconds: 1 } } });
     browser = await launchBrowser();
   });

@@ -3,10 +3,17 @@
  * scripts or styles without it. form-action also names the origins a browser
  * passes through after POST /sessions redirects it to the pickerUri, because
  * Chromium and Safari apply form-action to the redirects that end a form POST.
+ *
+ * A host app's popup (embed.js) must keep its opener from the first request to
+ * the last page, or the end of the pick cannot be posted back: browsers sever
+ * the opener on any response of the chain, redirects included, whose
+ * Cross-Origin-Opener-Policy differs from the opener's. So redirects carry no
+ * COOP (they make no document of ours for it to protect), and the pages of a
+ * popup pick relax it themselves (keepOpener).
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 import type { Config } from '../../config.ts';
 
@@ -42,5 +49,30 @@ export function securityHeaders(config: Config): RequestHandler[] {
     // check needs; nothing is ever sent to another site (RFC 9700 §4.2.4).
     referrerPolicy: { policy: 'same-origin' },
   });
-  return [assignNonce, headers];
+  return [assignNonce, headers, noOpenerPolicyOnRedirects];
+}
+
+const COOP = 'Cross-Origin-Opener-Policy';
+
+const noOpenerPolicyOnRedirects: RequestHandler = (_req, res, next) => {
+  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.writeHead = ((...args: unknown[]) => {
+    const status = typeof args[0] === 'number' ? args[0] : res.statusCode;
+    if (status >= 300 && status < 400) res.removeHeader(COOP);
+    return writeHead(...args);
+  }) as typeof res.writeHead;
+  next();
+};
+
+/** This page may be a host app's popup: it keeps its opener, the app's page, to post the pick's end to it. */
+export function keepOpener(res: Response): void {
+  res.setHeader(COOP, 'unsafe-none');
+}
+
+/** This page has a form whose answer redirects to `origin` (a host app's return_to, after Cancel). */
+export function allowFormRedirectTo(res: Response, origin: string): void {
+  const csp = res.getHeader('Content-Security-Policy');
+  if (typeof csp !== 'string') return;
+  const directives = csp.split(';').map((directive) => (directive.trim().startsWith('form-action ') ? `${directive} ${origin}` : directive));
+  res.setHeader('Content-Security-Policy', directives.join(';'));
 }

@@ -2,12 +2,20 @@
  * A host app's user arrives here: GET /pick with the app's signed request,
  * then a page that names the app and what it asks for (Continue / Cancel),
  * then the picker and the import's progress page, then back to the app.
+ *
+ * `mode=popup` (embed.js) marks the pick as a popup's: its pages keep the
+ * app's window as opener, and its end is a page that posts the outcome to the
+ * app's origin and closes, instead of a redirect. The mode is not signed: it
+ * only chooses how the outcome travels, and either way it reaches the
+ * return_to origin and nothing else.
  */
 import { Router } from 'express';
+import { ENDED, type Picks } from '../../domain/picks.ts';
 import { InvalidPickRequest, type PickRequests } from '../../domain/pick-requests.ts';
-import type { Picks } from '../../domain/picks.ts';
+import { keepOpener } from '../middleware/security.ts';
 import { requireUser, userOf } from '../middleware/require-user.ts';
 import { wantsJson } from '../negotiate.ts';
+import { pickPageHeaders, pickPath, pickView } from '../pick-view.ts';
 import type { Views } from '../views.ts';
 import type { Translate } from '../../i18n/core.ts';
 
@@ -17,14 +25,16 @@ export interface PickRouteDeps {
   views: Views;
 }
 
-const pickPath = (id: string) => `/picks/${encodeURIComponent(id)}`;
-
 export function pickRoutes(deps: PickRouteDeps): Router {
   const { picks, views } = deps;
   const router = Router();
   const signedIn = requireUser();
+  const appName = (id: string) => deps.pickRequests.app(id)?.name ?? id;
 
   router.get('/pick', async (req, res) => {
+    const popup = req.query.mode === 'popup';
+    // Even a refused request's page keeps the opener: the app hears "cancelled" when the user closes it, not before.
+    if (popup) keepOpener(res);
     let request;
     try {
       request = await deps.pickRequests.verify(req.query.app, req.query.request);
@@ -33,21 +43,33 @@ export function pickRoutes(deps: PickRouteDeps): Router {
       if (error instanceof InvalidPickRequest) req.log.warn({ event: 'pick_request_refused', app: typeof req.query.app === 'string' ? req.query.app.slice(0, 40) : null, reason: error.reason }, 'pick request refused');
       throw error;
     }
-    const id = await picks.create(request);
-    req.log.info({ event: 'pick_requested', app: request.app.id, pick: id }, 'pick requested');
+    const id = await picks.create(request, { popup });
+    req.log.info({ event: 'pick_requested', app: request.app.id, pick: id, popup }, 'pick requested');
     res.set('Cache-Control', 'no-store').redirect(303, pickPath(id));
   });
 
   router.get('/picks/:id', signedIn, async (req, res) => {
     const pick = await picks.forUser(String(req.params.id), userOf(res).id);
-    const app = deps.pickRequests.app(pick.app);
     const t = res.locals.t as Translate;
     res.set('Cache-Control', 'no-store');
+    if (ENDED.has(pick.status)) {
+      if (!pick.popup) {
+        res.redirect(303, picks.returnUrl(pick).href);
+        return;
+      }
+      // A popup's end: the page posts the outcome to the app's window and closes (public/app.js).
+      const view = pickView(picks, pick, appName(pick.app));
+      keepOpener(res);
+      views.render(req, res, 'pick-end', { title: t('pick.end.title', { app: view.appName }), pick: view, status: pick.status });
+      return;
+    }
     if (pick.status !== 'pending' && pick.pickerSessionId) {
       res.redirect(303, `/sessions/${encodeURIComponent(pick.pickerSessionId)}`);
       return;
     }
-    views.render(req, res, 'pick', { title: t('pick.title', { app: app?.name ?? pick.app }), pick, appName: app?.name ?? pick.app });
+    const view = pickView(picks, pick, appName(pick.app));
+    pickPageHeaders(res, pick);
+    views.render(req, res, 'pick', { title: t('pick.title', { app: view.appName }), pick: view, maxItems: pick.maxItems });
   });
 
   router.post('/picks/:id/continue', signedIn, async (req, res) => {
@@ -60,9 +82,12 @@ export function pickRoutes(deps: PickRouteDeps): Router {
     res.redirect(303, session.pickerUri);
   });
 
+  // Also what a popup's page sends (a beacon) when the user closes the popup before the import.
   router.post('/picks/:id/cancel', signedIn, async (req, res) => {
     const pick = await picks.cancel(String(req.params.id), userOf(res).id);
-    res.set('Cache-Control', 'no-store').redirect(303, picks.returnUrl(pick).href);
+    res.set('Cache-Control', 'no-store');
+    if (pick.popup || !ENDED.has(pick.status)) res.redirect(303, pickPath(pick.id));
+    else res.redirect(303, picks.returnUrl(pick).href);
   });
 
   return router;

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { ImportRecord } from '../../src/domain/imports.ts';
+import type { PickRequest } from '../../src/domain/pick-requests.ts';
+import { Picks, type Pick } from '../../src/domain/picks.ts';
+import { connectUser, domainFixture, type DomainFixture } from './fakes.ts';
+
+const request: PickRequest = {
+  app: { id: 'shop', name: 'Print Shop', secrets: [], returnOrigins: ['https://app.example'], maxItems: 10 },
+  sub: 'customer-1',
+  returnTo: new URL('https://app.example/back'),
+  maxItems: 5,
+  state: 'order-7',
+};
+
+const finished = (sessionId: string): ImportRecord => ({
+  pickingSessionId: sessionId, owner: 'apps/shop/x', createdAt: new Date().toISOString(), completedAt: new Date().toISOString(), status: 'done', items: [], manifestKey: null,
+});
+
+describe('picks', () => {
+  let fixture: DomainFixture;
+  let picks: Picks;
+  let told: Pick[];
+
+  beforeEach(async () => {
+    fixture = await domainFixture();
+    await connectUser(fixture.accounts, 'alice');
+    told = [];
+    picks = new Picks({ store: fixture.store, sessions: fixture.sessions, onEnded: async (pick) => void told.push(pick) });
+  });
+  afterEach(() => fixture.close());
+
+  it('when a pick is started from embed.js, then it remembers it is a popup; otherwise it is not', async () => {
+    assert.equal((await picks.get(await picks.create(request, { popup: true })))?.popup, true);
+    assert.equal((await picks.get(await picks.create(request)))?.popup, false);
+  });
+
+  it('when the user cancels while the import ends, then the pick ends once, as whichever came first, and the app hears of it once', async () => {
+    const id = await picks.create(request);
+    const session = await picks.begin(id, 'alice');
+    const [cancelled, imported] = await Promise.all([picks.cancel(id, 'alice'), picks.importFinished(session.id, finished(session.id)).then(() => picks.get(id))]);
+    assert.equal(told.length, 1);
+    assert.equal(cancelled.status, told[0]!.status, 'the loser answers the winner\'s outcome');
+    assert.equal(imported!.status, told[0]!.status);
+  });
+
+  it('when a pick is cancelled while its user picks, then its Picker session is deleted at Google', async () => {
+    const id = await picks.create(request);
+    const session = await picks.begin(id, 'alice');
+    const ended = await picks.cancel(id, 'alice');
+    assert.equal(ended.status, 'cancelled');
+    assert.equal(fixture.google.count('delete', session.id), 1);
+    assert.equal(told[0]?.status, 'cancelled');
+  });
+
+  it('when a pick being imported is cancelled, then nothing changes: the import runs to its end', async () => {
+    const id = await picks.create(request);
+    const session = await picks.begin(id, 'alice');
+    await picks.importStarted(session.id);
+    assert.equal((await picks.cancel(id, 'alice')).status, 'importing');
+    assert.equal(fixture.google.count('delete', session.id), 0);
+    await picks.importFinished(session.id, finished(session.id));
+    assert.deepEqual(told.map((pick) => pick.status), ['done']);
+  });
+});
