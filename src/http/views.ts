@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Request, Response } from 'express';
 import { Eta } from 'eta';
 import { LOCALES, LOCALE_NAMES, type Locale, type Translate } from '../i18n/core.ts';
+import { setPageOpenerPolicy } from './middleware/security.ts';
 
 export const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
 
@@ -27,6 +28,7 @@ export function createViews(options: { cache: boolean; csrfToken: (req: Request)
         csrfToken: options.csrfToken(req),
         languages: LOCALES.map((code) => ({ code, name: LOCALE_NAMES[code], current: code === locale })),
       });
+      setPageOpenerPolicy(res);
       res.status(status).type('html').send(html);
     },
   };

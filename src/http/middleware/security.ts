@@ -7,9 +7,9 @@
  * A host app's popup (embed.js) must keep its opener from the first request to
  * the last page, or the end of the pick cannot be posted back: browsers sever
  * the opener on any response of the chain, redirects included, whose
- * Cross-Origin-Opener-Policy differs from the opener's. So redirects carry no
- * COOP (they make no document of ours for it to protect), and the pages of a
- * popup pick relax it themselves (keepOpener).
+ * Cross-Origin-Opener-Policy differs from the opener's. So COOP goes on the
+ * pages alone (views.ts), never on redirects (they make no document of ours
+ * for it to protect), and the pages of a popup pick relax it (keepOpener).
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -41,28 +41,23 @@ export function securityHeaders(config: Config): RequestHandler[] {
         ...(config.secureCookies ? { upgradeInsecureRequests: [] } : {}),
       },
     },
-    // The page keeps a handle on the picker window it opened, to close it when picking is done.
-    crossOriginOpenerPolicy: { policy: 'same-origin-allow-popups' },
+    // Set per page instead (setPageOpenerPolicy): a redirect must carry none.
+    crossOriginOpenerPolicy: false,
     // HSTS only where the public URL is https; on http it would lock browsers out of local trials.
     strictTransportSecurity: config.secureCookies ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     // same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on form POSTs, which the CSRF
     // check needs; nothing is ever sent to another site (RFC 9700 §4.2.4).
     referrerPolicy: { policy: 'same-origin' },
   });
-  return [assignNonce, headers, noOpenerPolicyOnRedirects];
+  return [assignNonce, headers];
 }
 
 const COOP = 'Cross-Origin-Opener-Policy';
 
-const noOpenerPolicyOnRedirects: RequestHandler = (_req, res, next) => {
-  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
-  res.writeHead = ((...args: unknown[]) => {
-    const status = typeof args[0] === 'number' ? args[0] : res.statusCode;
-    if (status >= 300 && status < 400) res.removeHeader(COOP);
-    return writeHead(...args);
-  }) as typeof res.writeHead;
-  next();
-};
+/** A page of ours: it keeps a handle on the picker window it opens, to close it when picking is done. */
+export function setPageOpenerPolicy(res: Response): void {
+  if (!res.hasHeader(COOP)) res.setHeader(COOP, 'same-origin-allow-popups');
+}
 
 /** This page may be a host app's popup: it keeps its opener, the app's page, to post the pick's end to it. */
 export function keepOpener(res: Response): void {

@@ -33,12 +33,12 @@ export function pickRoutes(deps: PickRouteDeps): Router {
 
   router.get('/pick', async (req, res) => {
     const popup = req.query.mode === 'popup';
-    // Even a refused request's page keeps the opener: the app hears "cancelled" when the user closes it, not before.
-    if (popup) keepOpener(res);
     let request;
     try {
       request = await deps.pickRequests.verify(req.query.app, req.query.request);
     } catch (error) {
+      // Even a refused request's page keeps the opener: the app hears "cancelled" when the user closes it, not before.
+      if (popup) keepOpener(res);
       // The reason goes to the log; the token never does (the request logger leaves the query string out).
       if (error instanceof InvalidPickRequest) req.log.warn({ event: 'pick_request_refused', app: typeof req.query.app === 'string' ? req.query.app.slice(0, 40) : null, reason: error.reason }, 'pick request refused');
       throw error;
