@@ -319,17 +319,7 @@ export class Imports {
   /** The imported items once the import has finished (they are then served from the destination); undefined before. */
   async listing(userId: UserId, sessionId: string): Promise<MediaItemView[] | undefined> {
     const record = await this.state(userId, sessionId);
-    if (!record?.completedAt) return undefined;
-    return record.items.filter((item) => item.status === 'done').map((item) => ({
-      id: item.id,
-      type: item.type,
-      createTime: item.createTime,
-      mimeType: item.mimeType,
-      filename: item.filename,
-      width: item.width,
-      height: item.height,
-      ...contentUrls(sessionId, item.id),
-    }));
+    return record?.completedAt ? importedItems(record) : undefined;
   }
 
   /** What the destination is, for people and operators: `file:/data/imports` or `s3://bucket/prefix`. */
@@ -376,6 +366,20 @@ export class Imports {
     logFor(this.#options.logger).info({ event: 'import_finished', import: sessionId, status: finished.status }, 'import finished');
     return finished;
   }
+}
+
+/** A finished import's items that are in the destination, as the session's list shows them. */
+export function importedItems(record: ImportRecord): MediaItemView[] {
+  return record.items.filter((item) => item.status === 'done').map((item) => ({
+    id: item.id,
+    type: item.type,
+    createTime: item.createTime,
+    mimeType: item.mimeType,
+    filename: item.filename,
+    width: item.width,
+    height: item.height,
+    ...contentUrls(record.pickingSessionId, item.id),
+  }));
 }
 
 /** An item as manifest.json (and a host app's API) describes it. */

@@ -14,7 +14,7 @@
  */
 import type { Request, Response } from 'express';
 import QRCode from 'qrcode';
-import type { ImportRecord, Imports } from '../domain/imports.ts';
+import { importedItems, type ImportRecord, type Imports } from '../domain/imports.ts';
 import { toView, type PickedMedia } from '../domain/media.ts';
 import { durationMs, type SessionView } from '../domain/picker-sessions.ts';
 import type { UserId } from '../domain/ports.ts';
@@ -69,10 +69,10 @@ export function createSessionPage({ views, media, imports, picks, appName }: Ses
    * The import of a picked session, once there is one or one is about to start. It outlives the Picker session
    * (which the import deletes at Google when it ends), so it is asked before the session's own status.
    */
-  async function importOf(res: Response, userId: UserId, session: SessionView, record: ImportRecord | undefined): Promise<ImportView | undefined> {
+  function importOf(res: Response, session: SessionView, record: ImportRecord | undefined): ImportView | undefined {
     if (!imports || session.status === 'pending') return undefined;
     if (!record && session.status !== 'complete') return undefined;
-    const imported = record?.completedAt ? await imports.listing(userId, session.id) : undefined;
+    const imported = record?.completedAt ? importedItems(record) : undefined;
     return importView({ record, imported, destination: imports.destination, t: res.locals.t as Translate, locale: res.locals.locale as Locale });
   }
 
@@ -103,7 +103,7 @@ export function createSessionPage({ views, media, imports, picks, appName }: Ses
         });
         return;
       }
-      const importing = await importOf(res, userId, session, record);
+      const importing = importOf(res, session, record);
       if (importing) {
         const moving = importing.phase === 'starting' || importing.phase === 'running';
         views.render(req, res, 'session', { ...base, import: importing, items: [], ...(moving ? { refreshSeconds: NO_SCRIPT_REFRESH_SECONDS } : {}) });
