@@ -4,6 +4,7 @@
  * media bytes, on one origin of its own. Knobs, injected faults and a request
  * log make it easy to drive; the same controls are served under /__emulator/.
  */
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -71,6 +72,16 @@ export interface RequestLogEntry {
   durationMs?: number;
 }
 
+/** An item a test adds to a library: bytes given as text (UTF-8) or base64. */
+export interface AddedItem {
+  id?: string;
+  type?: 'PHOTO' | 'VIDEO';
+  filename?: string;
+  mimeType: string;
+  text?: string;
+  base64?: string;
+}
+
 export interface EmulatorOptions {
   publicUrl?: string;
   mediaUrl?: string;
@@ -106,7 +117,13 @@ export interface Emulator {
   /** A video still PROCESSING becomes READY: its next listing says so and =dv serves it. */
   finishProcessing(itemId: string): void;
   /** The account's library in picker order, to pick particular items by id. */
-  library(account: string): Array<{ id: string; type: 'PHOTO' | 'VIDEO'; filename: string; processingStatus?: string }>;
+  library(account: string): Array<{ id: string; type: 'PHOTO' | 'VIDEO'; filename?: string; processingStatus?: string }>;
+  /**
+   * Adds an item with bytes of its own at the end of the account's library, listed and served as Google would with
+   * the type given (text/html, image/svg+xml, …) and the id given (any text), without a filename when none is given.
+   * Answers its id.
+   */
+  addItem(account: string, item: AddedItem): { id: string };
   sessionsOf(account: string): Array<{ id: string; deleted: boolean; mediaItemsSet: boolean; expireTime: string }>;
   readonly accounts: ReadonlyArray<{ email: string; name: string; hasPhotos: boolean }>;
 }
@@ -208,7 +225,27 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     library(account) {
       const owner = state.account(account);
       if (!owner) throw new Error(`no account ${account}`);
-      return state.library(owner).map(({ id, type, filename, processingStatus }) => ({ id, type, filename, ...(processingStatus ? { processingStatus } : {}) }));
+      return state.library(owner).map(({ id, type, filename, processingStatus }) => ({
+        id, type, ...(filename === undefined ? {} : { filename }), ...(processingStatus ? { processingStatus } : {}),
+      }));
+    },
+    addItem(account, added) {
+      const owner = state.account(account);
+      if (!owner?.hasPhotos) throw new Error(`no library for ${account}`);
+      if (typeof added?.mimeType !== 'string' || (typeof added.text !== 'string') === (typeof added.base64 !== 'string')) {
+        throw new Error('an added item needs a mimeType and either text or base64');
+      }
+      const library = state.library(owner);
+      const id = added.id ?? `AF1Qip${randomBytes(24).toString('base64url')}`;
+      if (typeof id !== 'string' || id === '' || library.some((item) => item.id === id)) throw new Error(`the id ${id} is taken or empty`);
+      const type = added.type === 'VIDEO' ? 'VIDEO' : 'PHOTO';
+      library.push({
+        id, index: library.length, type, mimeType: added.mimeType, width: 320, height: 240, createTime: new Date().toISOString(),
+        ...(typeof added.filename === 'string' ? { filename: added.filename } : {}),
+        ...(type === 'VIDEO' ? { processingStatus: 'READY' as const } : {}),
+        bytes: typeof added.text === 'string' ? Buffer.from(added.text, 'utf8') : Buffer.from(added.base64!, 'base64'),
+      });
+      return { id };
     },
     sessionsOf(account) {
       return [...state.sessions.values()]
@@ -261,6 +298,10 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   controls.post('/base-urls/expire', control((req) => emulator.expireBaseUrls((req.body as { sessionId?: string })?.sessionId)));
   controls.post('/items/:id/finish-processing', control((req) => emulator.finishProcessing(String(req.params.id))));
   controls.get('/library', control((req) => emulator.library(String(req.query.account ?? 'alice@example.com'))));
+  controls.post('/library/items', control((req) => {
+    const { account = 'alice@example.com', ...item } = (req.body ?? {}) as AddedItem & { account?: string };
+    return emulator.addItem(String(account), item);
+  }));
   app.use('/__emulator', controls);
 
   // ---- every other request: logged, delayed, maybe faulted ----

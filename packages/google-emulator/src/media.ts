@@ -146,7 +146,8 @@ async function send(
   req: Request, res: Response, type: string, size: number, etag: string, body: (start: number, end: number) => Readable | Buffer, rate: () => number,
 ) {
   const range = parseRange(req.get('range'), size);
-  res.set({ 'Content-Type': type, 'Accept-Ranges': 'bytes', ETag: etag, 'Cache-Control': 'private, max-age=3600' });
+  res.set({ 'Accept-Ranges': 'bytes', ETag: etag, 'Cache-Control': 'private, max-age=3600' });
+  res.setHeader('Content-Type', type); // as given: express's res.set would add a charset to a text type
   if (range === 'unsatisfiable') {
     res.status(416).set('Content-Range', `bytes */${size}`).end();
     return;
@@ -179,6 +180,11 @@ export function mediaRoutes(state: EmulatorState, renderer: MediaRenderer, rate:
     if (!parameters) return res.status(400).type('text/plain').send('Unsupported image parameters.');
     const item = state.item(grant.owner, grant.itemId)!;
     const etag = `"${item.id}-${path.slice(cut + 1)}"`;
+    const own = item.bytes;
+    if (own && (parameters.download !== 'video' || item.type === 'VIDEO')) {
+      // Bytes of its own, whatever they are, with the type Google reports for them: no picture is drawn for it.
+      return send(req, res, item.mimeType, own.length, etag, (start, end) => own.subarray(start, end + 1), rate);
+    }
 
     if (parameters.download === 'video') {
       if (item.type !== 'VIDEO') return res.status(400).type('text/plain').send('=dv is only for videos.');

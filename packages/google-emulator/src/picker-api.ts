@@ -62,7 +62,7 @@ function itemJson(item: LibraryItem, baseUrl: string) {
     mediaFile: {
       baseUrl,
       mimeType: item.mimeType,
-      filename: item.filename,
+      ...(item.filename === undefined ? {} : { filename: item.filename }),
       mediaFileMetadata: {
         width: item.width,
         height: item.height,

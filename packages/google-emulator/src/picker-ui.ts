@@ -45,8 +45,8 @@ ${problem ? html`<p class="error" role="alert">${problem}</p>` : ''}
 ${autoclose ? html`<input type="hidden" name="autoclose" value="1">` : ''}
 <ul class="grid">
 ${items.map((item) => html`<li><label><input type="checkbox" name="item" value="${item.id}">
-<img src="${`/picker/${session.id}/thumb/${item.id}`}" alt="" width="256" height="256" loading="lazy">
-<span class="meta">${item.filename} · ${t(item.type === 'VIDEO' ? 'picker.video' : 'picker.photo')}${item.processingStatus === 'PROCESSING' ? ` (${t('picker.processing')})` : ''}</span></label></li>`)}
+<img src="${`/picker/${session.id}/thumb/${encodeURIComponent(item.id)}`}" alt="" width="256" height="256" loading="lazy">
+<span class="meta">${item.filename ?? item.id} · ${t(item.type === 'VIDEO' ? 'picker.video' : 'picker.photo')}${item.processingStatus === 'PROCESSING' ? ` (${t('picker.processing')})` : ''}</span></label></li>`)}
 </ul>
 <div class="sticky"><p id="count" role="status" aria-live="polite" data-template="${countTemplate}">${t('picker.count', { count: 0, max })}</p>
 <button class="primary" type="submit">${t('picker.done')}</button></div>

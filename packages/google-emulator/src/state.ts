@@ -37,7 +37,8 @@ export interface LibraryItem {
   id: string;
   index: number;
   type: 'PHOTO' | 'VIDEO';
-  filename: string;
+  /** Absent for an added item Google lists without one. */
+  filename?: string;
   mimeType: string;
   width: number;
   height: number;
@@ -47,6 +48,8 @@ export interface LibraryItem {
   syntheticBytes?: number;
   /** Which of the large videos it is (0 for the first): each has bytes of its own. */
   syntheticVariant?: number;
+  /** An added item's own bytes, served as they are with its mimeType at every size (see addItem). */
+  bytes?: Buffer;
 }
 
 /** The large synthetic videos a library ends with: how many, and how big each is. */

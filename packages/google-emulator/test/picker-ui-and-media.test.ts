@@ -275,3 +275,49 @@ describe('the emulator: several large videos', () => {
     assert.equal(digests.size, 3, 'no two videos have the same bytes');
   });
 });
+
+describe('the emulator: items a test adds, with bytes and types of their own', () => {
+  let emulator: Emulator;
+  let alice: string;
+  before(async () => {
+    emulator = createEmulator({ librarySize: 2 });
+    await emulator.listen();
+    alice = await directAccessToken(emulator, 'alice@example.com');
+  });
+  after(() => emulator.close());
+
+  it('when items are added in process and over HTTP, then they are listed with their type, id and filename (none when none was given), and every size serves their bytes as they are', async () => {
+    const page = '<!doctype html><script>alert(1)</script>';
+    const html = emulator.addItem('alice@example.com', { id: 'id/with/slash', mimeType: 'text/html', text: page });
+    const svgAnswer = await fetch(`${emulator.url}/__emulator/library/items`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ account: 'alice@example.com', filename: 'logo.svg', mimeType: 'image/svg+xml', base64: Buffer.from('<svg/>').toString('base64') }),
+    });
+    assert.equal(svgAnswer.status, 200);
+    const svg = (await svgAnswer.json()) as { id: string };
+    assert.equal(html.id, 'id/with/slash');
+    assert.throws(() => emulator.addItem('alice@example.com', { id: 'id/with/slash', mimeType: 'text/plain', text: '' }), /taken/);
+    assert.deepEqual(emulator.library('alice@example.com').slice(-2), [{ id: 'id/with/slash', type: 'PHOTO' }, { id: svg.id, type: 'PHOTO', filename: 'logo.svg' }]);
+
+    const auth = { authorization: `Bearer ${alice}` };
+    const session = (await (await fetch(`${emulator.url}/v1/sessions`, { method: 'POST', headers: auth })).json()) as { id: string; pickerUri: string };
+    const picker = await (await fetch(session.pickerUri, { headers: { cookie: 'emu_account=alice@example.com' } })).text();
+    assert.ok(picker.includes(`/thumb/${encodeURIComponent('id/with/slash')}"`), 'the picker page links the thumbnail of an id with a slash');
+    emulator.pick(session.id, { itemIds: [html.id, svg.id] });
+    const { mediaItems } = (await (await fetch(`${emulator.url}/v1/mediaItems?sessionId=${session.id}`, { headers: auth })).json()) as {
+      mediaItems: Array<{ id: string; mediaFile: { baseUrl: string; mimeType: string; filename?: string } }>;
+    };
+    assert.deepEqual(mediaItems.map((item) => [item.id, item.mediaFile.mimeType, item.mediaFile.filename]), [
+      ['id/with/slash', 'text/html', undefined], [svg.id, 'image/svg+xml', 'logo.svg'],
+    ]);
+    assert.ok(!('filename' in mediaItems[0]!.mediaFile), 'no filename at all, as Google lists an item without one');
+    for (const [item, bytes] of [[mediaItems[0]!, page], [mediaItems[1]!, '<svg/>']] as const) {
+      for (const parameter of ['=d', '=w512-h512', '=w256-h256-c']) {
+        const answer = await fetch(`${item.mediaFile.baseUrl}${parameter}`, { headers: auth });
+        assert.equal(answer.status, 200);
+        assert.equal(answer.headers.get('content-type'), item.mediaFile.mimeType, parameter);
+        assert.equal(await answer.text(), bytes, parameter);
+      }
+    }
+  });
+});
