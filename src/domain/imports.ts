@@ -16,7 +16,7 @@ import { pipeline, Readable, Transform } from 'node:stream';
 import type { Logger } from 'pino';
 import { AppError, notFound } from '../errors.ts';
 import { logFor } from '../observability/context.ts';
-import { safeFileName, uniqueFileName } from './file-names.ts';
+import { itemFileName, safeFileName, uniqueFileName } from './file-names.ts';
 import { contentUrls, type MediaItemView, type PickedMedia } from './media.ts';
 import type { PickerSessions } from './picker-sessions.ts';
 import { PermanentJobFailure, type Destination, type PickedMediaItem, type SharedStore, type StoredContent, type UserId } from './ports.ts';
@@ -85,10 +85,6 @@ export const importsOff = () => notFound('Imports are off on this deployment: no
 /** Where a person's own imports go: an opaque, stable id, never their email. */
 export const userOwner = (userId: UserId) => `users/${userId}`;
 
-function fallbackName(item: PickedMediaItem): string {
-  return `${item.id}${item.type === 'VIDEO' ? '.mp4' : '.jpg'}`;
-}
-
 /** Answers Google gives that trying again cannot change: the item is gone, or access to it ended. */
 function isPermanent(error: unknown): boolean {
   return error instanceof AppError && error.status >= 400 && error.status < 500 && ![409, 429, 401].includes(error.status);
@@ -134,7 +130,7 @@ export class Imports {
     const folder = `${owner}/${sessionId}`;
     const taken = new Set<string>(['manifest.json']);
     const planned = items.map((item): ImportedItem => {
-      const filename = uniqueFileName(safeFileName(item.mediaFile.filename, fallbackName(item)), taken);
+      const filename = uniqueFileName(itemFileName(item), taken);
       const preview = uniqueFileName(safeFileName(`${filename}.preview.jpg`, `${item.id}.preview.jpg`), taken);
       const meta = item.mediaFile.mediaFileMetadata;
       return {
