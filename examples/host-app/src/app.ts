@@ -33,7 +33,11 @@ export interface HostApp {
 
 const PUBLIC = path.join(import.meta.dirname, '..', 'public');
 /** Media headers passed from the gateway to the browser; nothing else of its answer is. */
-const CONTENT_HEADERS = ['content-type', 'content-length', 'content-range', 'accept-ranges', 'cache-control'];
+/** Passed on as the gateway sends them: with the last three, an item that is not a picture or video never renders here. */
+const CONTENT_HEADERS = [
+  'content-type', 'content-length', 'content-range', 'accept-ranges', 'cache-control',
+  'content-disposition', 'x-content-type-options', 'content-security-policy',
+];
 
 /** The customer of this browser, made up on the first visit (in place of a real sign-in). */
 function customerOf(req: Request): string {

@@ -12,7 +12,7 @@ import type { Picks } from '../../domain/picks.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { sameSecret } from '../../security/constant-time.ts';
 import { mediaItemIdParam } from '../inputs.ts';
-import { serveStored } from './picker-sessions.ts';
+import { serveStored } from '../content-response.ts';
 
 export interface AppsApiDeps {
   apps: readonly HostApp[];

@@ -3,11 +3,13 @@
  * (JSON clients get 201), follow it, delete it, list and stream its items.
  */
 import { pipeline } from 'node:stream/promises';
-import { Router, type Request, type RequestHandler, type Response } from 'express';
-import type { ImportedItem, Imports } from '../../domain/imports.ts';
+import { Router, type RequestHandler } from 'express';
+import { itemFileName } from '../../domain/file-names.ts';
+import type { Imports } from '../../domain/imports.ts';
 import { pageOf, type PickedMedia } from '../../domain/media.ts';
 import type { PickerSessions } from '../../domain/picker-sessions.ts';
-import { AppError, notFound } from '../../errors.ts';
+import { AppError } from '../../errors.ts';
+import { serveStored, setContentHead } from '../content-response.ts';
 import { contentQuery, createSessionInput, invalidInput, mediaItemIdParam, mediaItemsQuery, pickerSessionIdParam } from '../inputs.ts';
 import type { SessionPage } from '../session-page.ts';
 import { requireUser, userOf } from '../middleware/require-user.ts';
@@ -24,8 +26,8 @@ export interface PickerSessionRouteDeps {
   createLimiter: RequestHandler;
 }
 
-/** Answer headers passed on from Google's media answer. */
-const PASSED_HEADERS = ['content-type', 'content-length', 'content-range', 'accept-ranges', 'last-modified', 'etag'] as const;
+/** Answer headers passed on from Google's media answer (its type goes through setContentHead). */
+const PASSED_HEADERS = ['content-length', 'content-range', 'accept-ranges', 'last-modified', 'etag'] as const;
 
 export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
   const { pickerSessions, views } = deps;
@@ -139,12 +141,9 @@ export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
       const value = content.headers[name];
       if (value !== undefined) res.setHeader(name, value);
     }
+    setContentHead(res, { contentType: content.headers['content-type'], filename: itemFileName(content.item), download: query.data.download === '1' });
     res.setHeader('Cache-Control', 'private, max-age=300');
     res.vary('Range');
-    if (query.data.download === '1') {
-      const { item } = content;
-      res.attachment(item.mediaFile.filename ?? `${item.id}${item.type === 'VIDEO' ? '.mp4' : ''}`);
-    }
     try {
       // pipeline destroys both sides when either ends early: a client that goes away aborts the Google download.
       await pipeline(content.body, res);
@@ -154,44 +153,4 @@ export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
   });
 
   return router;
-}
-
-/** The largest preview the import stored: a thumbnail no bigger than this is served from it. */
-const PREVIEW_SIZE = 512;
-
-/** An imported item from the destination: the original (with Range), or its preview for a small thumbnail. */
-export async function serveStored(req: Request, res: Response, imports: Imports, item: ImportedItem, query: { w?: number; h?: number; download?: string }) {
-  const sized = query.w !== undefined || query.h !== undefined;
-  const preview = sized && (query.w ?? 0) <= PREVIEW_SIZE && (query.h ?? 0) <= PREVIEW_SIZE;
-  let range: { start: number; end: number } | undefined;
-  if (!preview && req.get('range')) {
-    const ranges = req.range(item.bytes);
-    if (ranges === -1) {
-      res.status(416).set('Content-Range', `bytes */${item.bytes}`).end();
-      return;
-    }
-    // One range is served; a malformed header or several ranges get the whole object, as HTTP allows.
-    if (Array.isArray(ranges) && ranges.length === 1 && ranges.type === 'bytes') range = { start: ranges[0]!.start, end: ranges[0]!.end };
-  }
-  const content = await imports.read(item, { preview, ...(range ? { range } : {}) });
-  if (!content) throw notFound('The imported copy of this item is missing from the destination.');
-  const type = preview ? (item.previewMimeType ?? content.contentType) : (item.mimeType ?? content.contentType);
-  res.status(range ? 206 : 200);
-  res.setHeader('Content-Type', type ?? 'application/octet-stream');
-  res.setHeader('Content-Length', String(content.bytes));
-  if (range) res.setHeader('Content-Range', `bytes ${range.start}-${range.start + content.bytes - 1}/${content.size}`);
-  if (!preview) res.setHeader('Accept-Ranges', 'bytes');
-  res.setHeader('Cache-Control', 'private, max-age=300');
-  res.vary('Range');
-  if (query.download === '1') res.attachment(item.filename);
-  if (req.method === 'HEAD') {
-    content.body.destroy();
-    res.end();
-    return;
-  }
-  try {
-    await pipeline(content.body, res);
-  } catch (error) {
-    if (!res.destroyed) req.log.warn({ err: error }, 'stored media stream ended early');
-  }
 }
