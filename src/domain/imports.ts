@@ -318,11 +318,6 @@ export class Imports {
     return record?.completedAt ? importedItems(record) : undefined;
   }
 
-  /** What the destination is, for people and operators: `file:/data/imports` or `s3://bucket/prefix`. */
-  get destination(): string {
-    return this.#options.destination.description;
-  }
-
   /**
    * Once every item is done or has failed for good: writes manifest.json beside them and, when every item is done,
    * deletes the Picker session at Google (the items now live in the destination; with failures it waits for Retry

@@ -1,6 +1,7 @@
 /**
  * What the session page shows of an import: a bar per item and one overall
- * while it runs, then the result, the imported items and where they are.
+ * while it runs, then the result and the imported items. Where the destination
+ * is stays with the operators (logs): it is never shown to the person.
  * public/app.js keeps the bars moving from GET /sessions/{id}/import with the
  * same arithmetic and the message templates this view hands it, so the page
  * the server renders and the page the script updates read the same.
@@ -35,7 +36,6 @@ export interface ImportView {
   failedItems: ImportItemRow[];
   /** The imported items, served from the destination (only once the import has ended). */
   imported: MediaItemView[];
-  destination: string;
   /** The folder of the import, relative to the destination (once its manifest is written). */
   folder: string | null;
   /** Messages with {placeholders} the script fills in as the import moves. */
@@ -58,7 +58,6 @@ function placeholders(...names: string[]): Record<string, string> {
 export function importView(options: {
   record: ImportRecord | undefined;
   imported: MediaItemView[] | undefined;
-  destination: string;
   t: Translate;
   locale: Locale;
 }): ImportView {
@@ -97,7 +96,6 @@ export function importView(options: {
     items,
     failedItems: items.filter((item) => item.status === 'failed'),
     imported: options.imported ?? [],
-    destination: options.destination,
     folder: record?.manifestKey ? `${path.posix.dirname(record.manifestKey)}/` : null,
     templates: {
       queued: t('import.item.queued'),

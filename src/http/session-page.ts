@@ -73,7 +73,7 @@ export function createSessionPage({ views, media, imports, picks, appName }: Ses
     if (!imports || session.status === 'pending') return undefined;
     if (!record && session.status !== 'complete') return undefined;
     const imported = record?.completedAt ? importedItems(record) : undefined;
-    return importView({ record, imported, destination: imports.destination, t: res.locals.t as Translate, locale: res.locals.locale as Locale });
+    return importView({ record, imported, t: res.locals.t as Translate, locale: res.locals.locale as Locale });
   }
 
   return {

@@ -74,7 +74,7 @@ describe('importing in a real browser', () => {
     await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.grid img')].every((img) => img.complete && img.naturalWidth > 0));
     assert.equal(await page.locator('.grid img').count(), 5);
 
-    const folder = (await page.locator('.where dd code').nth(1).textContent())!;
+    const folder = (await page.locator('.where dd code').first().textContent())!;
     assert.match(folder, new RegExp(`^users/[A-Za-z0-9_-]+/${sessionId}/$`));
     const manifest = JSON.parse(await readFile(path.join(suite.importRoot, folder, 'manifest.json'), 'utf8')) as { pickingSessionId: string; status: string; items: ManifestItem[] };
     assert.equal(manifest.pickingSessionId, sessionId);

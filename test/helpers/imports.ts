@@ -8,7 +8,6 @@ import { eventually, type Client } from './harness.ts';
 
 export interface ImportAnswer {
   status: string;
-  destination: string;
   items: Array<{ id: string; filename: string; status: string; bytes: number; totalBytes: number | null; key: string; sha256: string | null; error: string | null }>;
   manifestKey: string | null;
 }

@@ -24,7 +24,6 @@ export function importRoutes(deps: ImportRouteDeps): Router {
     const record = await deps.imports.state(userOf(res).id, pickerSessionIdParam.parse(req.params.id));
     res.set('Cache-Control', 'no-store').json({
       status: record?.status ?? 'waiting',
-      destination: deps.imports.destination,
       items: (record?.items ?? []).map((item) => ({
         id: item.id,
         filename: item.filename,

@@ -29,7 +29,7 @@ describe('imports over HTTP, into a folder', () => {
     const state = await importEnded(client, id);
     assert.equal(state.status, 'done');
     assert.equal(state.items.length, 3);
-    assert.equal(state.destination, `file:${root}`);
+    assert.ok(!('destination' in state) && !JSON.stringify(state).includes(root), 'the storage location is for operators');
     const folder = path.dirname(path.join(root, state.items[0]!.key));
     const manifest = JSON.parse(await readFile(path.join(root, state.manifestKey!), 'utf8'));
     assert.equal(manifest.pickingSessionId, id);
