@@ -79,7 +79,7 @@ export class BackgroundWork implements PickerSessionListener {
     jobs.work(JOB.planImport, async (job) => {
       const { user, id } = sessionJob(job);
       const { picks } = this.#options;
-      const items = await imports.plan(user, id, await picks?.ownerOf(id));
+      const items = await imports.plan(user, id, await picks?.placeOf(id));
       await picks?.importStarted(id);
       if (items.length === 0) await this.#finishSoon(user, id, 0);
       await Promise.all(items.map((item) => this.#copySoon(user, id, item)));

@@ -8,9 +8,10 @@
  * hash marks the settled items, so whoever settles the last one knows it
  * without reading them all.
  *
- * Nothing from a client names a file: keys come from the owner, the session
- * id and Google's filename made safe (file-names.ts). No token or Google URL
- * is written to storage.
+ * Nothing from a client names a file: keys come from the import's folder (its
+ * owner and the Picker session id, or a host app's pick id) and Google's
+ * filename made safe (file-names.ts). No token or Google URL is written to
+ * storage.
  */
 import { pipeline, Readable, Transform } from 'node:stream';
 import type { Logger } from 'pino';
@@ -47,6 +48,10 @@ export interface ImportedItem {
 export interface ImportRecord {
   pickingSessionId: string;
   owner: string;
+  /** The folder of the import's files, relative to the destination's root. */
+  folder: string;
+  /** The host app's pick this import is for; absent for a person's own. */
+  pick?: string;
   createdAt: string;
   completedAt: string | null;
   status: ImportStatus;
@@ -56,6 +61,9 @@ export interface ImportRecord {
 
 interface ImportMeta {
   owner: string;
+  /** Absent in records planned before imports had folders of their own: `{owner}/{sessionId}`. */
+  folder?: string;
+  pick?: string;
   createdAt: string;
   completedAt: string | null;
   manifestKey: string | null;
@@ -84,6 +92,21 @@ export const importsOff = () => notFound('Imports are off on this deployment: no
 
 /** Where a person's own imports go: an opaque, stable id, never their email. */
 export const userOwner = (userId: UserId) => `users/${userId}`;
+
+/**
+ * Where an import's files go: the owner's folder, and in it one folder per import, named by the id its reader
+ * knows (a person's Picker session id; a host app's pick id, never Google's session id, which the app never sees).
+ */
+export interface ImportPlace {
+  owner: string;
+  folder: string;
+  pick?: string;
+}
+
+/** A person's own import: `users/{id}/{sessionId}`. */
+export const userPlace = (userId: UserId, sessionId: string): ImportPlace => ({ owner: userOwner(userId), folder: `${userOwner(userId)}/${sessionId}` });
+
+const folderOf = (sessionId: string, meta: Pick<ImportMeta, 'owner' | 'folder'>) => meta.folder ?? `${meta.owner}/${sessionId}`;
 
 /** Answers Google gives that trying again cannot change: the item is gone, or access to it ended. */
 function isPermanent(error: unknown): boolean {
@@ -121,13 +144,13 @@ export class Imports {
    * Lists the session's items and gives each a key and a preview key, once: planning again answers the same plan.
    * Answers the ids of the items waiting for a copy (queued, or interrupted while copying).
    */
-  async plan(userId: UserId, sessionId: string, owner = userOwner(userId)): Promise<string[]> {
+  async plan(userId: UserId, sessionId: string, place: ImportPlace = userPlace(userId, sessionId)): Promise<string[]> {
     const { store, media } = this.#options;
     const existing = await this.state(userId, sessionId);
     if (existing) return existing.items.filter((item) => item.status === 'queued' || item.status === 'copying').map((item) => item.id);
 
     const { items } = await media.all(userId, sessionId);
-    const folder = `${owner}/${sessionId}`;
+    const { folder } = place;
     const taken = new Set<string>(['manifest.json']);
     const planned = items.map((item): ImportedItem => {
       const filename = uniqueFileName(itemFileName(item), taken);
@@ -150,7 +173,10 @@ export class Imports {
         error: null,
       };
     });
-    const meta: ImportMeta = { owner, createdAt: new Date().toISOString(), completedAt: null, manifestKey: null, itemCount: planned.length };
+    const meta: ImportMeta = {
+      owner: place.owner, folder, ...(place.pick ? { pick: place.pick } : {}),
+      createdAt: new Date().toISOString(), completedAt: null, manifestKey: null, itemCount: planned.length,
+    };
     // The meta field last: an import is visible only once every item is in it.
     await Promise.all(planned.map((item) => store.hashSet(importKey(sessionId), itemField(item.id), JSON.stringify(item), RETAIN_MS)));
     await store.hashSet(importKey(sessionId), META, JSON.stringify(meta), RETAIN_MS);
@@ -165,7 +191,7 @@ export class Imports {
     if (!rawMeta) return undefined;
     const { itemCount: _count, round: _round, ...meta } = JSON.parse(rawMeta) as ImportMeta;
     const items = [...fields].filter(([field]) => field !== META).map(([, raw]) => JSON.parse(raw) as ImportedItem);
-    return { pickingSessionId: sessionId, ...meta, status: statusOf(items, meta), items };
+    return { pickingSessionId: sessionId, ...meta, folder: folderOf(sessionId, meta), status: statusOf(items, meta), items };
   }
 
   async #meta(sessionId: string): Promise<ImportMeta | undefined> {
@@ -293,7 +319,7 @@ export class Imports {
     if (!meta.completedAt) {
       await store.set(cancelledKey(sessionId), '1', 86_400_000);
       await store.publish(cancelChannel(sessionId), '');
-      const keys = await destination.list(`${meta.owner}/${sessionId}/`);
+      const keys = await destination.list(`${folderOf(sessionId, meta)}/`);
       await Promise.all(keys.map((key) => destination.remove(key)));
     }
     await store.delete(importKey(sessionId), settledKey(sessionId));
@@ -338,10 +364,11 @@ export class Imports {
     if (!record || record.items.some((item) => item.status === 'queued' || item.status === 'copying')) return undefined;
     if (record.completedAt) return record; // finished already: the last two items can both ask
     const completedAt = new Date().toISOString();
-    const manifestKey = `${record.owner}/${sessionId}/manifest.json`;
+    const manifestKey = `${record.folder}/manifest.json`;
     const finished: ImportRecord = { ...record, completedAt, manifestKey, status: statusOf(record.items, { completedAt }) };
     const manifest = {
       pickingSessionId: sessionId,
+      ...(record.pick ? { pick: record.pick } : {}),
       owner: record.owner,
       createdAt: record.createdAt,
       completedAt,
@@ -350,7 +377,10 @@ export class Imports {
     };
     await this.#options.destination.put(manifestKey, Readable.from([JSON.stringify(manifest, null, 2)]), { contentType: 'application/json' });
     const { round } = (await this.#meta(sessionId)) ?? {};
-    const meta: ImportMeta = { owner: record.owner, createdAt: record.createdAt, completedAt, manifestKey, itemCount: record.items.length, ...(round ? { round } : {}) };
+    const meta: ImportMeta = {
+      owner: record.owner, folder: record.folder, ...(record.pick ? { pick: record.pick } : {}),
+      createdAt: record.createdAt, completedAt, manifestKey, itemCount: record.items.length, ...(round ? { round } : {}),
+    };
     await this.#options.store.hashSet(importKey(sessionId), META, JSON.stringify(meta), RETAIN_MS);
     // With items failed, the session stays at Google until its expiry, so Retry can still read them.
     if (finished.status === 'done') await this.#options.sessions.reap(userId, sessionId);

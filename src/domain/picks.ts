@@ -10,7 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError, notFound } from '../errors.ts';
-import type { ImportRecord } from './imports.ts';
+import type { ImportPlace, ImportRecord } from './imports.ts';
 import type { PickRequest } from './pick-requests.ts';
 import type { PickerSessions } from './picker-sessions.ts';
 import type { PickingSession, SharedStore, UserId } from './ports.ts';
@@ -176,10 +176,13 @@ export class Picks {
     return id ? this.get(id) : undefined;
   }
 
-  /** Where a session's import goes when a host app asked for it; undefined for a person's own pick. */
-  async ownerOf(sessionId: string): Promise<string | undefined> {
+  /**
+   * Where a session's import goes when a host app asked for it: `apps/{appId}/{userRef}/{pickId}`, named by the id
+   * the app knows; undefined for a person's own pick.
+   */
+  async placeOf(sessionId: string): Promise<ImportPlace | undefined> {
     const pick = await this.ofSession(sessionId);
-    return pick && appOwner(pick);
+    return pick && { owner: appOwner(pick), folder: `${appOwner(pick)}/${pick.id}`, pick: pick.id };
   }
 
   async importStarted(sessionId: string): Promise<void> {

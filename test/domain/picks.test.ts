@@ -14,7 +14,7 @@ const request: PickRequest = {
 };
 
 const finished = (sessionId: string): ImportRecord => ({
-  pickingSessionId: sessionId, owner: 'apps/shop/x', createdAt: new Date().toISOString(), completedAt: new Date().toISOString(), status: 'done', items: [], manifestKey: null,
+  pickingSessionId: sessionId, owner: 'apps/shop/x', folder: 'apps/shop/x/p', createdAt: new Date().toISOString(), completedAt: new Date().toISOString(), status: 'done', items: [], manifestKey: null,
 });
 
 describe('picks', () => {
