@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { parse as parseDisposition } from 'content-disposition';
 import { SignJWT, base64url } from 'jose';
 import { createClient } from 'redis';
-import { startHarness, type Harness } from '../../helpers/harness.ts';
-import { newSecret, signPickRequest } from '../../helpers/host-apps.ts';
+import { createPickerSession, eventually, startHarness, type Client, type Harness } from '../../helpers/harness.ts';
+import { newSecret, signPickRequest, startPick } from '../../helpers/host-apps.ts';
+import { filesUnder, importEnded, itemNamed } from '../../helpers/imports.ts';
 import { SHARED_REDIS_URL, uniquePrefix } from '../../helpers/redis.ts';
 
 const secret = newSecret();
@@ -158,5 +160,167 @@ describe('host apps: hostile pick requests over HTTP', () => {
     assert.equal(await statusFor(taken + 1), 431);
     assert.deepEqual(await pickKeys(), keysBefore, 'no pick is created');
     assert.ok(!h.logs.slice(logsBefore).some((line) => line.includes('p'.repeat(1024))), 'no token is logged');
+  });
+});
+
+/**
+ * Items whose bytes a browser would run or render on the gateway's origin, and names and ids made to climb out of
+ * their folder, against every route that serves an item's bytes, before the import (proxied from Google) and after
+ * it (from the destination), for a person's own pick and a host app's.
+ */
+describe('hostile items and names over HTTP', () => {
+  const LOOK_ALIKE = '<!doctype html><script src="/static/app.js"></script><p>Print Shop: sign in again</p>';
+  const SVG = '<svg xmlns="http://www.w3.org/2000/svg"><script>parent.postMessage("pick", "*")</script></svg>';
+
+  interface Hostile {
+    what: string;
+    added: { id?: string; filename?: string; mimeType: string; text: string };
+    /** The name it is downloaded and stored as. */
+    name: string;
+  }
+  const HOSTILE: Hostile[] = [
+    { what: 'Google reports as text/html, with no filename and the id id/with/slash', added: { id: 'id/with/slash', mimeType: 'text/html', text: LOOK_ALIKE }, name: 'id_with_slash.jpg' },
+    { what: 'Google reports as image/svg+xml', added: { filename: 'logo.svg', mimeType: 'image/svg+xml', text: SVG }, name: 'logo.svg' },
+    { what: 'Google reports as application/xhtml+xml, named to climb out of its folder', added: { filename: 'รูป/../../escape.xhtml', mimeType: 'application/xhtml+xml', text: LOOK_ALIKE }, name: 'รูป_.._.._escape.xhtml' },
+    { what: 'is named as a Windows device (CON.txt)', added: { filename: 'CON.txt', mimeType: 'text/plain', text: 'the console' }, name: '_CON.txt' },
+  ];
+
+  let h: Harness;
+  let root: string;
+  const ids = new Map<Hostile, string>();
+  let photoId: string;
+
+  before(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'gateway-hostile-items-'));
+    h = await startHarness({
+      env: { APPS: JSON.stringify(APPS), IMPORT_DESTINATION: `file:${root}`, SESSION_STORE: 'redis', REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix() },
+      emulator: { librarySize: 2, knobs: { pollIntervalSeconds: 1 } },
+    });
+    for (const item of HOSTILE) ids.set(item, h.emulator.addItem('alice@example.com', item.added).id);
+    photoId = itemNamed(h.emulator, 'photo-001.png');
+  });
+  // A test that fails while Google is held back must not hold back the next one.
+  afterEach(() => h.emulator.clearFaults());
+  after(async () => {
+    await h.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const picked = () => [...ids.values(), photoId];
+
+  /** What every answer with an item's bytes carries, whatever its status. */
+  function assertGuarded(answer: Response, what: string) {
+    assert.equal(answer.headers.get('x-content-type-options'), 'nosniff', what);
+    assert.equal(answer.headers.get('content-security-policy'), 'sandbox', what);
+  }
+
+  /** An item that must not render: bytes as application/octet-stream, saved under its cleaned name. */
+  function assertAttachment(answer: Response, name: string, what: string) {
+    assertGuarded(answer, what);
+    assert.equal(answer.headers.get('content-type'), 'application/octet-stream', what);
+    const disposition = parseDisposition(answer.headers.get('content-disposition') ?? '');
+    assert.equal(disposition.type, 'attachment', what);
+    assert.equal(disposition.parameters.filename, name, `${what}: saved as ${name}`);
+  }
+
+  /**
+   * Asks `base` (the item's content URL, on the session route or the API) for the item whole, as a thumbnail, as a
+   * range, by HEAD and with download=1: none of it renders, and all of it says the cleaned name.
+   */
+  async function assertNeverRenders(get: (target: string, init?: { method?: string; range?: string }) => Promise<Response>, base: string, item: Hostile, thumbnails: boolean) {
+    const whole = await get(base);
+    assert.equal(whole.status, 200, base);
+    assertAttachment(whole, item.name, `${item.what}: whole`);
+    assert.equal(await whole.text(), item.added.text);
+    const part = await get(base, { range: 'bytes=2-9' });
+    assert.equal(part.status, 206);
+    assertAttachment(part, item.name, `${item.what}: a range`);
+    assert.equal(await part.text(), item.added.text.slice(2, 10));
+    const beyond = await get(base, { range: 'bytes=100000-' });
+    assert.equal(beyond.status, 416);
+    assertGuarded(beyond, `${item.what}: a range beyond its end`);
+    const head = await get(base, { method: 'HEAD' });
+    assertAttachment(head, item.name, `${item.what}: HEAD`);
+    assertAttachment(await get(`${base}?download=1`), item.name, `${item.what}: download=1`);
+    if (thumbnails) assertAttachment(await get(`${base}?w=256&h=256&crop=1`), item.name, `${item.what}: its thumbnail`);
+  }
+
+  async function assertPhotoInline(get: (target: string, init?: { method?: string; range?: string }) => Promise<Response>, base: string) {
+    for (const [target, range] of [[base, undefined], [base, 'bytes=0-9']] as const) {
+      const answer = await get(target, range ? { range } : {});
+      assert.equal(answer.status, range ? 206 : 200);
+      assertGuarded(answer, 'a photo');
+      assert.equal(answer.headers.get('content-type'), 'image/png');
+      assert.equal(answer.headers.get('content-disposition'), null, 'a photo shows in the browser');
+    }
+    const saved = await get(`${base}?download=1`);
+    assert.equal(saved.headers.get('content-type'), 'image/png');
+    assert.equal(parseDisposition(saved.headers.get('content-disposition') ?? '').parameters.filename, 'photo-001.png');
+  }
+
+  const browserGet = (client: Client) => (target: string, init: { method?: string; range?: string } = {}) =>
+    client.request(init.method ?? 'GET', target, init.range ? { headers: { range: init.range } } : {});
+  const contentPath = (sessionId: string, itemId: string) => `/sessions/${sessionId}/media-items/${encodeURIComponent(itemId)}/content`;
+
+  it('when a person picks such items, then before the import (from Google) and after it (from the destination) none renders, every answer is nosniff and sandboxed, names are cleaned, and no page or JSON shows where the files are', async () => {
+    const alice = await h.signedInClient();
+    const get = browserGet(alice);
+    const id = await createPickerSession(alice);
+    // Google's answer to sessions.get is held back: the gateway cannot learn that the session is picked, so nothing
+    // is imported yet and every byte below comes from Google.
+    h.emulator.injectFault({ method: 'GET', path: '/v1/sessions/', hang: true, times: 1_000 });
+    h.emulator.pick(id, { itemIds: picked() });
+    for (const item of HOSTILE) await assertNeverRenders(get, contentPath(id, ids.get(item)!), item, true);
+    await assertPhotoInline(get, contentPath(id, photoId));
+    assert.deepEqual(await filesUnder(root), [], 'nothing was imported yet');
+
+    h.emulator.clearFaults();
+    const state = await importEnded(alice, id);
+    assert.equal(state.status, 'done', JSON.stringify(state.items.map((item) => item.error)));
+    const folder = path.posix.dirname(state.manifestKey!);
+    assert.match(folder, new RegExp(`^users/[A-Za-z0-9_-]+/${id}$`));
+    for (const item of HOSTILE) {
+      const stored = state.items.find((candidate) => candidate.id === ids.get(item))!;
+      assert.equal(stored.key, `${folder}/${item.name}`, `${item.what}: stored in the folder, as ${item.name}`);
+      assert.equal(await readFile(path.join(root, stored.key), 'utf8'), item.added.text);
+      await assertNeverRenders(get, contentPath(id, stored.id), item, true);
+    }
+    await assertPhotoInline(get, contentPath(id, photoId));
+    const files = await filesUnder(root);
+    assert.ok(files.every((file) => path.posix.dirname(file) === folder), `no file outside the import's folder: ${files.join(', ')}`);
+
+    const json = await alice.get(`/sessions/${id}/import`, { accept: 'json' });
+    const page = await alice.get(`/sessions/${id}`, { accept: 'html' });
+    for (const [what, text] of [['the import\'s JSON', await json.text()], ['the session page', await page.text()]]) {
+      assert.doesNotMatch(text!, /"destination"/, what);
+      assert.ok(!text!.includes(root) && !text!.includes('file:'), `${what} shows no storage location`);
+    }
+  });
+
+  it('when a host app\'s pick has such items, then its folder is named by the pick id, not Google\'s session id; the manifest and the API say the same keys; and the API serves none of them to render', async () => {
+    const browser = await h.signedInClient();
+    const pick = await startPick(browser, 'shop', await signPickRequest({ audience: h.config.publicUrl.href, app: 'shop', secret }));
+    const begun = await browser.post(`/picks/${pick}/continue`, { accept: 'json', json: {} });
+    const sessionId = ((await begun.json()) as { id: string }).id;
+    h.emulator.pick(sessionId, { itemIds: picked() });
+    const api = (target: string, init: { method?: string; range?: string } = {}) =>
+      fetch(`${h.url}/api/v1${target}`, { method: init.method ?? 'GET', headers: { authorization: `Bearer ${secret}`, ...(init.range ? { range: init.range } : {}) } });
+    const report = await eventually(async () => {
+      const body = (await (await api(`/picks/${pick}`)).json()) as { status: string; items: Array<{ id: string; key: string; filename: string }> };
+      return body.status === 'done' ? body : undefined;
+    }, 'the pick is done', 45_000);
+
+    const folder = path.posix.dirname(report.items[0]!.key);
+    assert.match(folder, new RegExp(`^apps/shop/[A-Za-z0-9_-]+/${pick}$`));
+    assert.ok(report.items.every((item) => path.posix.dirname(item.key) === folder && !item.key.includes(sessionId)), 'every key in the pick\'s folder, none named by Google\'s session id');
+    const manifest = JSON.parse(await readFile(path.join(root, folder, 'manifest.json'), 'utf8')) as { pick: string; items: Array<{ id: string; key: string }> };
+    assert.equal(manifest.pick, pick);
+    assert.deepEqual(manifest.items.map(({ id, key }) => ({ id, key })).sort((a, b) => a.key.localeCompare(b.key)), report.items.map(({ id, key }) => ({ id, key })).sort((a, b) => a.key.localeCompare(b.key)));
+
+    for (const item of HOSTILE) {
+      assert.equal(report.items.find((candidate) => candidate.id === ids.get(item))!.filename, item.name);
+      await assertNeverRenders(api, `/picks/${pick}/items/${encodeURIComponent(ids.get(item)!)}/content`, item, false);
+    }
+    await assertPhotoInline(api, `/picks/${pick}/items/${photoId}/content`);
   });
 });
