@@ -159,9 +159,12 @@ describe('Importing a picked session', () => {
   });
 
   it('when items share a name or carry path tricks, then each gets a safe name of its own', async () => {
-    f.google.picked.set(sessionId, [picked('a', 'same.jpg'), picked('b', 'same.jpg'), picked('c', '../../escape.jpg'), picked('d', undefined)]);
+    f.google.picked.set(sessionId, [
+      picked('a', 'same.jpg'), picked('b', 'same.jpg'), picked('c', '../../escape.jpg'), picked('d', undefined), picked('id/with/slash', undefined),
+      picked('e', 'CON.jpg'),
+    ]);
     const record = await imports.plan('alice', sessionId).then(() => imports.state('alice', sessionId));
-    assert.deepEqual(record?.items.map((item) => item.filename), ['same.jpg', 'same (2).jpg', '_.._escape.jpg', 'd.jpg']);
+    assert.deepEqual(record?.items.map((item) => item.filename), ['same.jpg', 'same (2).jpg', '_.._escape.jpg', 'd.jpg', 'id_with_slash.jpg', '_CON.jpg']);
     assert.ok(record?.items.every((item) => item.key.startsWith(`users/alice/${sessionId}/`) && item.key.split('/').every((part) => part !== '..' && part !== '.')));
   });
 
@@ -244,6 +247,27 @@ describe('Importing a picked session', () => {
     const bytes = await readFile(path.join(root, item!.key));
     assert.equal(item?.sha256, sha256(bytes));
     assert.deepEqual((await readdir(folder)).sort(), ['p.jpg', 'p.jpg.preview.jpg']);
+  });
+
+  it('when a host app\'s pick is imported, then its files and manifest are in the pick\'s folder, the manifest names the pick, and a cancel clears that folder', async () => {
+    const place = { owner: 'apps/shop/ref1', folder: 'apps/shop/ref1/pick1', pick: 'pick1' };
+    f.google.picked.set(sessionId, [picked('p1', 'IMG_1.jpg')]);
+    await copyAll(await imports.plan('alice', sessionId, place));
+    const record = await imports.finish('alice', sessionId);
+    assert.equal(record?.manifestKey, 'apps/shop/ref1/pick1/manifest.json');
+    const manifest = JSON.parse(await readFile(path.join(root, record!.manifestKey!), 'utf8'));
+    assert.deepEqual([manifest.pick, manifest.owner, manifest.items[0].key], ['pick1', 'apps/shop/ref1', 'apps/shop/ref1/pick1/IMG_1.jpg']);
+    assert.deepEqual((await readdir(path.join(root, 'apps/shop/ref1/pick1'))).sort(), ['IMG_1.jpg', 'IMG_1.jpg.preview.jpg', 'manifest.json']);
+    assert.ok(!(await readdir(root, { recursive: true })).some((entry) => String(entry).includes(sessionId)), 'nothing named by Google\'s session id');
+
+    const second = (await f.sessions.create('alice', {})).id;
+    f.google.complete(second);
+    f.google.picked.set(second, [picked('q1', 'a.jpg'), picked('q2', 'b.jpg')]);
+    await imports.plan('alice', second, { owner: 'apps/shop/ref1', folder: 'apps/shop/ref1/pick2', pick: 'pick2' });
+    await imports.copy('alice', second, 'q1', { lastAttempt: true });
+    assert.equal((await readdir(path.join(root, 'apps/shop/ref1/pick2'))).length, 2);
+    await imports.cancel(second);
+    assert.deepEqual(await readdir(path.join(root, 'apps/shop/ref1/pick2')).catch(() => []), [], 'what the cancelled import wrote is gone');
   });
 
   it('when another user asks about the import, then it is not found', async () => {

@@ -35,6 +35,14 @@ describe('picks', () => {
     assert.equal((await picks.get(await picks.create(request)))?.popup, false);
   });
 
+  it('when a pick\'s session is imported, then it goes to a folder named by the pick id under the app\'s user, not by Google\'s session id; a person\'s own session has no such place', async () => {
+    const id = await picks.create(request);
+    const session = await picks.begin(id, 'alice');
+    const pick = (await picks.get(id))!;
+    assert.deepEqual(await picks.placeOf(session.id), { owner: `apps/shop/${pick.userRef}`, folder: `apps/shop/${pick.userRef}/${id}`, pick: id });
+    assert.equal(await picks.placeOf((await fixture.sessions.create('alice', {})).id), undefined);
+  });
+
   it('when the user cancels while the import ends, then the pick ends once, as whichever came first, and the app hears of it once', async () => {
     const id = await picks.create(request);
     const session = await picks.begin(id, 'alice');
