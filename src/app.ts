@@ -36,6 +36,7 @@ import { serveMetrics, timeRequests } from './http/middleware/metrics.ts';
 import { createLimiter } from './http/middleware/rate-limit.ts';
 import { securityHeaders } from './http/middleware/security.ts';
 import { sessionMiddleware } from './http/middleware/session.ts';
+import { pickBinding } from './http/pick-binding.ts';
 import { authRoutes } from './http/routes/auth.ts';
 import { healthRoutes, type Readiness } from './http/routes/health.ts';
 import { homeRoutes } from './http/routes/home.ts';
@@ -212,7 +213,7 @@ export function createApp(deps: AppDependencies): App {
     signInLimiter: limiter('signin', 15 * 60_000, config.rateLimits.signInPer15Min, 'ip'),
     cookieName: config.session.cookieName,
   }));
-  app.use(pickRoutes({ pickRequests, picks, views }));
+  app.use(pickRoutes({ pickRequests, picks, views, binding: pickBinding({ secure: config.secureCookies }) }));
   app.use(importRoutes({ ...(imports ? { imports } : {}), background }));
   app.use(pickerSessionRoutes({
     pickerSessions,

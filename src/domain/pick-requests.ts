@@ -21,6 +21,7 @@ const CLOCK_SKEW_S = 30;
 const MAX_TOKEN_LENGTH = 8 * 1024;
 const MAX_RETURN_TO_LENGTH = 2048;
 const MAX_STATE_LENGTH = 512;
+const MAX_ACCOUNT_LENGTH = 100;
 
 export interface PickRequest {
   app: HostApp;
@@ -30,6 +31,8 @@ export interface PickRequest {
   /** What the Picker session may hold: the request's max_items capped by the app's maxItems. */
   maxItems: number;
   state: string | null;
+  /** The app's label for its user ("ana@printshop"), shown on the consent page; optional. */
+  account: string | null;
 }
 
 /** The one error of a refused pick request: 400, code INVALID_PICK_REQUEST; `reason` goes to the log only. */
@@ -64,7 +67,8 @@ function returnToOf(raw: unknown, app: HostApp): URL {
 
 function stringClaim(payload: JWTPayload, name: string, max: number): string {
   const value = payload[name];
-  if (typeof value !== 'string' || value.length === 0) return refuse(`${name} is missing`);
+  if (value === undefined) return refuse(`${name} is missing`);
+  if (typeof value !== 'string' || value.length === 0) return refuse(`${name} is not a non-empty string`);
   if (value.length > max) return refuse(`${name} is longer than ${max} characters`);
   return value;
 }
@@ -108,12 +112,13 @@ export class PickRequests {
     }
     const state = payload.state ?? null;
     if (state !== null && (typeof state !== 'string' || state.length > MAX_STATE_LENGTH)) return refuse(`state must be a string of at most ${MAX_STATE_LENGTH} characters`);
+    const account = payload.account === undefined ? null : stringClaim(payload, 'account', MAX_ACCOUNT_LENGTH);
 
     // Remembered until the request could no longer be accepted anyway.
     const rememberMs = Math.max(1_000, (exp + CLOCK_SKEW_S - now) * 1000);
     const jtiKey = `pick-request:${app.id}:${createHash('sha256').update(jti).digest('base64url')}`;
     if (!(await this.#store.setIfAbsent(jtiKey, '1', rememberMs))) return refuse('the request was used already (jti replayed)');
-    return { app, sub, returnTo, maxItems: Math.min(maxItems, app.maxItems), state };
+    return { app, sub, returnTo, maxItems: Math.min(maxItems, app.maxItems), state, account };
   }
 
   async #verifySignature(app: HostApp, token: string): Promise<JWTPayload> {

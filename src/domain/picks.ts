@@ -7,9 +7,15 @@
  * A pick lives in one hash in the shared store, one field per concern (what
  * was asked, who picks, the Picker session, the outcome, the webhook), so the
  * browser, the import and the webhook jobs never overwrite each other.
+ *
+ * A pick belongs to the browser that presented the request: creating it
+ * answers a secret for that browser (the edge keeps it in a cookie), the
+ * store keeps only its hash, and every step of the pick asks for it. Someone
+ * else's browser, signed in or not, holding the pick's link gets nothing.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError, notFound } from '../errors.ts';
+import { sameSecret } from '../security/constant-time.ts';
 import type { ImportPlace, ImportRecord } from './imports.ts';
 import type { PickRequest } from './pick-requests.ts';
 import type { PickerSessions } from './picker-sessions.ts';
@@ -36,6 +42,8 @@ export interface Pick {
   popup: boolean;
   maxItems: number;
   state: string | null;
+  /** The app's label for its user, shown on the consent page so the user sees whose account the photos go to. */
+  account: string | null;
   status: PickStatus;
   createdAt: string;
   completedAt: string | null;
@@ -52,6 +60,14 @@ const PICK_ID = /^[A-Za-z0-9_-]{22}$/;
 
 const started = () => new AppError({ status: 409, code: 'FAILED_PRECONDITION', detail: 'This pick has started already.', messageKey: 'error.pickStarted' });
 
+const notThisBrowser = () => new AppError({
+  status: 403,
+  code: 'PICK_NOT_THIS_BROWSER',
+  detail: 'This pick was started in another browser. Start it again from the app.',
+  messageKey: 'error.pickNotThisBrowser',
+});
+const digestOf = (browserKey: string) => createHash('sha256').update(browserKey).digest('base64url');
+
 export const userRefOf = (appId: string, sub: string) => createHash('sha256').update(`${appId}\0${sub}`).digest('base64url').slice(0, 32);
 export const appOwner = (pick: Pick) => `apps/${pick.app}/${pick.userRef}`;
 
@@ -60,6 +76,23 @@ export interface PicksOptions {
   sessions: PickerSessions;
   /** Called once a pick has ended (done, partial, failed, cancelled, expired): the webhook goes out. */
   onEnded?: (pick: Pick) => Promise<void>;
+}
+
+/** A pick from its hash's fields; undefined when it has none (it never existed or has expired). */
+function pickOf(fields: ReadonlyMap<string, string>): Pick | undefined {
+  const asked = fields.get('asked');
+  if (!asked) return undefined;
+  const parsed = JSON.parse(asked) as Omit<Pick, 'status' | 'completedAt' | 'userId' | 'pickerSessionId' | 'webhook'>;
+  return {
+    ...parsed,
+    popup: parsed.popup === true,
+    account: parsed.account ?? null,
+    status: (fields.get('status') ?? 'pending') as PickStatus,
+    completedAt: fields.get('completedAt') ?? null,
+    userId: fields.get('user') ?? null,
+    pickerSessionId: fields.get('session') ?? null,
+    webhook: fields.has('webhook') ? (JSON.parse(fields.get('webhook')!) as WebhookState) : { status: 'none', attempts: 0, lastError: null },
+  };
 }
 
 export class Picks {
@@ -81,9 +114,13 @@ export class Picks {
     this.#onEnded = listener;
   }
 
-  /** Records a verified request as a pick waiting for the user's consent; answers its id. */
-  async create(request: PickRequest, options: { popup?: boolean } = {}): Promise<string> {
+  /**
+   * Records a verified request as a pick waiting for the user's consent; answers its id and the key of the browser
+   * that presented the request, which only that browser is given (the store keeps its hash).
+   */
+  async create(request: PickRequest, options: { popup?: boolean } = {}): Promise<{ id: string; browserKey: string }> {
     const id = randomBytes(16).toString('base64url');
+    const browserKey = randomBytes(32).toString('base64url');
     const asked = {
       id,
       app: request.app.id,
@@ -93,28 +130,32 @@ export class Picks {
       popup: options.popup === true,
       maxItems: request.maxItems,
       state: request.state,
+      account: request.account,
       createdAt: new Date().toISOString(),
     };
+    // The binding first: a pick is never readable without it.
+    await this.#store.hashSet(pickKey(id), 'browser', digestOf(browserKey), RETAIN_MS);
     await this.#store.hashSet(pickKey(id), 'status', 'pending', RETAIN_MS);
     await this.#store.hashSet(pickKey(id), 'asked', JSON.stringify(asked), RETAIN_MS);
-    return id;
+    return { id, browserKey };
   }
 
   async get(id: string): Promise<Pick | undefined> {
     if (!PICK_ID.test(id)) return undefined;
-    const fields = await this.#store.hashGetAll(pickKey(id));
-    const asked = fields.get('asked');
-    if (!asked) return undefined;
-    const parsed = JSON.parse(asked) as Omit<Pick, 'status' | 'completedAt' | 'userId' | 'pickerSessionId' | 'webhook'>;
-    return {
-      ...parsed,
-      popup: parsed.popup === true,
-      status: (fields.get('status') ?? 'pending') as PickStatus,
-      completedAt: fields.get('completedAt') ?? null,
-      userId: fields.get('user') ?? null,
-      pickerSessionId: fields.get('session') ?? null,
-      webhook: fields.has('webhook') ? (JSON.parse(fields.get('webhook')!) as WebhookState) : { status: 'none', attempts: 0, lastError: null },
-    };
+    return pickOf(await this.#store.hashGetAll(pickKey(id)));
+  }
+
+  /**
+   * The pick, when `browserKey` is the key of the browser that started it. Any other browser (no key, another pick's
+   * key, a made-up one) is refused with 403 PICK_NOT_THIS_BROWSER, whoever is signed in there.
+   */
+  async ofBrowser(id: string, browserKey: string | undefined): Promise<Pick> {
+    const fields = PICK_ID.test(id) ? await this.#store.hashGetAll(pickKey(id)) : new Map<string, string>();
+    const pick = pickOf(fields);
+    if (!pick) throw notFound('This pick does not exist or has ended long ago.');
+    const bound = fields.get('browser');
+    if (browserKey === undefined || bound === undefined || !sameSecret(digestOf(browserKey), bound)) throw notThisBrowser();
+    return pick;
   }
 
   /** The pick as its app may see it: another app's pick does not exist for it. */

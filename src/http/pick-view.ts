@@ -10,6 +10,8 @@ import { allowFormRedirectTo, keepOpener } from './middleware/security.ts';
 export interface PickView {
   id: string;
   appName: string;
+  /** The app's label for its user, when its request named one. */
+  account: string | null;
   popup: boolean;
   /** Where the user goes back to: return_to with pick, status and state. */
   returnUrl: string;
@@ -25,6 +27,7 @@ export function pickView(picks: Picks, pick: Pick, appName: string): PickView {
   return {
     id: pick.id,
     appName,
+    account: pick.account,
     popup: pick.popup,
     returnUrl: picks.returnUrl(pick).href,
     origin: new URL(pick.returnTo).origin,

@@ -115,6 +115,18 @@ describe('Verifying a host app\'s signed pick request', () => {
     await refused(sign(claims({ sub: undefined })), /sub/);
   });
 
+  it('when account is given, then it is the app\'s label for its user; when absent, there is none', async () => {
+    assert.equal((await requests.verify('shop', await sign(claims({ account: 'ana@printshop' })))).account, 'ana@printshop');
+    assert.equal((await requests.verify('shop', await sign(claims({ account: 'a'.repeat(100) })))).account, 'a'.repeat(100));
+    assert.equal((await requests.verify('shop', await sign(claims()))).account, null);
+  });
+
+  for (const account of ['a'.repeat(101), '', 42, null, ['ana']]) {
+    it(`when account is ${JSON.stringify(account).slice(0, 20)}, then it is refused`, async () => {
+      await refused(sign(claims({ account })), /account/);
+    });
+  }
+
   it('when the token is 100 KB, then it is refused before it is parsed', async () => {
     await refused('a'.repeat(100 * 1024), /too large/);
   });

@@ -11,6 +11,7 @@ const request: PickRequest = {
   returnTo: new URL('https://app.example/back'),
   maxItems: 5,
   state: 'order-7',
+  account: 'ana@printshop',
 };
 
 const finished = (sessionId: string): ImportRecord => ({
@@ -31,8 +32,26 @@ describe('picks', () => {
   afterEach(() => fixture.close());
 
   it('when a pick is started from embed.js, then it remembers it is a popup; otherwise it is not', async () => {
-    assert.equal((await picks.get(await picks.create(request, { popup: true })))?.popup, true);
-    assert.equal((await picks.get(await picks.create(request)))?.popup, false);
+    assert.equal((await picks.get((await picks.create(request, { popup: true })).id))?.popup, true);
+    assert.equal((await picks.get((await picks.create(request)).id))?.popup, false);
+  });
+
+  it('when a pick is created, then only the browser given its key has it: no key, another pick\'s key or a made-up one is refused', async () => {
+    const { id, browserKey } = await picks.create(request);
+    const other = await picks.create(request);
+    assert.equal((await picks.ofBrowser(id, browserKey)).account, 'ana@printshop');
+    for (const key of [undefined, '', other.browserKey, `${browserKey}x`, browserKey.slice(1)]) {
+      await assert.rejects(picks.ofBrowser(id, key), (error: unknown) => (error as { status?: number; code?: string }).status === 403 && (error as { code: string }).code === 'PICK_NOT_THIS_BROWSER', String(key));
+    }
+    await assert.rejects(picks.ofBrowser('AAAAAAAAAAAAAAAAAAAAAA', browserKey), (error: unknown) => (error as { status?: number }).status === 404);
+  });
+
+  it('when a pick is stored, then its browser\'s key is not: only a hash of it, which does not open the pick', async () => {
+    const { id, browserKey } = await picks.create(request);
+    const stored = [...(await fixture.store.hashGetAll(`pick:${id}`)).values()].join(' ');
+    assert.ok(!stored.includes(browserKey));
+    const hash = (await fixture.store.hashGet(`pick:${id}`, 'browser'))!;
+    await assert.rejects(picks.ofBrowser(id, hash), /another browser/);
   });
 
   it('when a pick\'s session is imported, then it goes to a folder named by the pick id under the app\'s user, not by Google\'s session id; a person\'s own session has no such place', async () => {
@@ -44,7 +63,7 @@ describe('picks', () => {
   });
 
   it('when the user cancels while the import ends, then the pick ends once, as whichever came first, and the app hears of it once', async () => {
-    const id = await picks.create(request);
+    const { id } = await picks.create(request);
     const session = await picks.begin(id, 'alice');
     const [cancelled, imported] = await Promise.all([picks.cancel(id, 'alice'), picks.importFinished(session.id, finished(session.id)).then(() => picks.get(id))]);
     assert.equal(told.length, 1);
@@ -53,7 +72,7 @@ describe('picks', () => {
   });
 
   it('when a pick is cancelled while its user picks, then its Picker session is deleted at Google', async () => {
-    const id = await picks.create(request);
+    const { id } = await picks.create(request);
     const session = await picks.begin(id, 'alice');
     const ended = await picks.cancel(id, 'alice');
     assert.equal(ended.status, 'cancelled');
@@ -62,7 +81,7 @@ describe('picks', () => {
   });
 
   it('when a pick being imported is cancelled, then nothing changes: the import runs to its end', async () => {
-    const id = await picks.create(request);
+    const { id } = await picks.create(request);
     const session = await picks.begin(id, 'alice');
     await picks.importStarted(session.id);
     assert.equal((await picks.cancel(id, 'alice')).status, 'importing');

@@ -43,7 +43,7 @@ describe('Webhooks for ended picks', () => {
     f.jobs.work(JOB.deliverWebhook, (job) => webhooks.deliver(String(job.data.pick), job.attempt));
   };
   const endedPick = async () => {
-    const id = await picks.create({ app: shop, sub: 'customer-1', returnTo: new URL('https://app.example/back'), maxItems: 5, state: null });
+    const { id } = await picks.create({ app: shop, sub: 'customer-1', returnTo: new URL('https://app.example/back'), maxItems: 5, state: null, account: null });
     await picks.cancel(id, null);
     return id;
   };
@@ -92,7 +92,7 @@ describe('Webhooks for ended picks', () => {
     f.jobs.add = async () => {
       throw new Error('queue away');
     };
-    const id = await picks.create({ app: shop, sub: 'customer-1', returnTo: new URL('https://app.example/back'), maxItems: 5, state: null });
+    const { id } = await picks.create({ app: shop, sub: 'customer-1', returnTo: new URL('https://app.example/back'), maxItems: 5, state: null, account: null });
     await assert.rejects(picks.cancel(id, null), /queue away/);
     f.jobs.add = add;
     await picks.cancel(id, null);

@@ -8,11 +8,18 @@
  * app's origin and closes, instead of a redirect. The mode is not signed: it
  * only chooses how the outcome travels, and either way it reaches the
  * return_to origin and nothing else.
+ *
+ * A pick is its browser's: GET /pick gives the browser that presented the
+ * request the pick's key (a cookie, pick-binding.ts), and every /picks/{id}
+ * route asks for it before anything else, before sign-in even. Any other
+ * browser, whoever is signed in there, gets 403 PICK_NOT_THIS_BROWSER and
+ * nothing of the pick: no state, no return URL, no step taken.
  */
 import { Router } from 'express';
 import { ENDED, type Picks } from '../../domain/picks.ts';
 import { InvalidPickRequest, type PickRequests } from '../../domain/pick-requests.ts';
 import { keepOpener } from '../middleware/security.ts';
+import type { PickBinding } from '../pick-binding.ts';
 import { requireUser, userOf } from '../middleware/require-user.ts';
 import { wantsJson } from '../negotiate.ts';
 import { pickPageHeaders, pickPath, pickView } from '../pick-view.ts';
@@ -23,10 +30,11 @@ export interface PickRouteDeps {
   pickRequests: PickRequests;
   picks: Picks;
   views: Views;
+  binding: PickBinding;
 }
 
 export function pickRoutes(deps: PickRouteDeps): Router {
-  const { picks, views } = deps;
+  const { picks, views, binding } = deps;
   const router = Router();
   const signedIn = requireUser();
   const appName = (id: string) => deps.pickRequests.app(id)?.name ?? id;
@@ -43,9 +51,17 @@ export function pickRoutes(deps: PickRouteDeps): Router {
       if (error instanceof InvalidPickRequest) req.log.warn({ event: 'pick_request_refused', app: typeof req.query.app === 'string' ? req.query.app.slice(0, 40) : null, reason: error.reason }, 'pick request refused');
       throw error;
     }
-    const id = await picks.create(request, { popup });
+    const { id, browserKey } = await picks.create(request, { popup });
+    binding.give(res, id, browserKey);
     req.log.info({ event: 'pick_requested', app: request.app.id, pick: id, popup }, 'pick requested');
     res.set('Cache-Control', 'no-store').redirect(303, pickPath(id));
+  });
+
+  // Every method and path under a pick: another browser is refused before it is asked to sign in, or shown anything.
+  router.use('/picks/:id', async (req, _res, next) => {
+    const id = String(req.params.id);
+    await picks.ofBrowser(id, binding.keyOf(req, id));
+    next();
   });
 
   router.get('/picks/:id', signedIn, async (req, res) => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { secretKey } from '../../../src/domain/host-apps.ts';
-import { eventually, startHarness, type Client, type Harness } from '../../helpers/harness.ts';
+import { eventually, signIn, startHarness, type Client, type Harness } from '../../helpers/harness.ts';
 
 const secret = `whsec_${randomBytes(32).toString('base64')}`;
 const APPS = [{ id: 'shop', name: 'Print Shop', secrets: [secret], returnOrigins: ['https://app.example'], maxItems: 10 }];
@@ -46,14 +46,14 @@ describe('host apps: the user\'s journey, full page and popup', () => {
   });
 
   /** Starts a pick as the app's link would; answers its id and the answer of /pick. */
-  async function startPick(mode?: 'popup'): Promise<{ pick: string; start: Response }> {
-    const start = await client.get(`/pick?app=shop&request=${await pickRequest(h)}${mode ? `&mode=${mode}` : ''}`);
+  async function startPick(mode?: 'popup', browser = client): Promise<{ pick: string; start: Response }> {
+    const start = await browser.get(`/pick?app=shop&request=${await pickRequest(h)}${mode ? `&mode=${mode}` : ''}`);
     assert.equal(start.status, 303);
     return { pick: start.headers.get('location')!.split('/')[2]!, start };
   }
 
-  async function begin(pick: string): Promise<string> {
-    const begun = await client.post(`/picks/${pick}/continue`, { accept: 'json', json: {} });
+  async function begin(pick: string, browser = client): Promise<string> {
+    const begun = await browser.post(`/picks/${pick}/continue`, { accept: 'json', json: {} });
     assert.equal(begun.status, 201);
     return ((await begun.json()) as { id: string }).id;
   }
@@ -67,20 +67,24 @@ describe('host apps: the user\'s journey, full page and popup', () => {
   const apiStatus = async (pick: string) => ((await (await fetch(`${h.url}/api/v1/picks/${pick}`, { headers: { authorization: `Bearer ${secret}` } })).json()) as { status: string }).status;
 
   it('when a popup pick is started, then no answer on its way severs the opener, and its pages post to the app\'s origin only', async () => {
-    const { pick, start } = await startPick('popup');
+    // A browser that signs in only once it is at the gateway.
+    const browser = h.client();
+    const { pick, start } = await startPick('popup', browser);
     assert.equal(start.headers.get(COOP), null, 'a redirect carries no COOP');
-    const signedOut = await h.client().get(`/picks/${pick}`);
+    const signedOut = await browser.get(`/picks/${pick}`);
     assert.equal(signedOut.status, 303);
+    assert.match(signedOut.headers.get('location')!, /^\/auth\/google\?/);
     assert.equal(signedOut.headers.get(COOP), null, 'nor does the way to sign in');
+    await signIn(browser);
 
-    const consent = await client.get(`/picks/${pick}`, { accept: 'html' });
+    const consent = await browser.get(`/picks/${pick}`, { accept: 'html' });
     assert.equal(consent.status, 200);
     assert.equal(consent.headers.get(COOP), 'unsafe-none');
     assert.deepEqual(popupMessage(await consent.text()), { origin: 'https://app.example', message: { source: 'photos-picker-gateway', pick, status: 'pending', state: 'order-7' } });
     assert.doesNotMatch(formAction(consent), /app\.example/, 'a popup\'s Cancel stays on the gateway');
 
-    const sessionId = await begin(pick);
-    const session = await client.get(`/sessions/${sessionId}`, { accept: 'html' });
+    const sessionId = await begin(pick, browser);
+    const session = await browser.get(`/sessions/${sessionId}`, { accept: 'html' });
     assert.equal(session.headers.get(COOP), 'unsafe-none');
     const html = await session.text();
     assert.equal(popupMessage(html)?.message.status, 'picking');
