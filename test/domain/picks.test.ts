@@ -55,7 +55,7 @@ describe('picks', () => {
   });
 
   it('when a pick\'s session is imported, then it goes to a folder named by the pick id under the app\'s user, not by Google\'s session id; a person\'s own session has no such place', async () => {
-    const id = await picks.create(request);
+    const { id } = await picks.create(request);
     const session = await picks.begin(id, 'alice');
     const pick = (await picks.get(id))!;
     assert.deepEqual(await picks.placeOf(session.id), { owner: `apps/shop/${pick.userRef}`, folder: `apps/shop/${pick.userRef}/${id}`, pick: id });

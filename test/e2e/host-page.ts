@@ -19,8 +19,8 @@ export interface HostPage {
   readonly secret: string;
   /** The gateway's APPS with this app in it. */
   apps(): string;
-  /** A fresh signed pick request. */
-  sign(): Promise<string>;
+  /** A fresh signed pick request, with these claims over the usual ones. */
+  sign(claims?: Record<string, unknown>): Promise<string>;
 }
 
 export const HOST_APP = { id: 'shop', name: 'Print Shop', state: 'order-7' } as const;
@@ -55,9 +55,9 @@ export function hostPage(gatewayUrl: () => string): HostPage {
     },
     secret,
     apps: () => JSON.stringify([{ id: HOST_APP.id, name: HOST_APP.name, secrets: [secret], returnOrigins: [page.origin] }]),
-    async sign() {
+    async sign(claims = {}) {
       const now = Math.floor(Date.now() / 1000);
-      return new SignJWT({ return_to: `${page.origin}/back`, state: HOST_APP.state })
+      return new SignJWT({ return_to: `${page.origin}/back`, state: HOST_APP.state, ...claims })
         .setProtectedHeader({ alg: 'HS256' })
         .setIssuer(HOST_APP.id).setAudience(gatewayUrl()).setSubject('customer-1').setIssuedAt(now).setExpirationTime(now + 300).setJti(randomUUID())
         .sign(secretKey(secret));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
@@ -9,8 +9,9 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { parse as parseDisposition } from 'content-disposition';
 import { SignJWT, base64url } from 'jose';
 import { createClient } from 'redis';
-import { createPickerSession, eventually, startHarness, type Client, type Harness } from '../../helpers/harness.ts';
-import { newSecret, signPickRequest, startPick } from '../../helpers/host-apps.ts';
+import { createEmulator, type Emulator } from '@photos-picker-gateway/google-emulator';
+import { consentToSignIn, createPickerSession, eventually, startHarness, type Client, type Harness } from '../../helpers/harness.ts';
+import { newSecret, pickIdOf, signPickRequest, startPick } from '../../helpers/host-apps.ts';
 import { filesUnder, importEnded, itemNamed } from '../../helpers/imports.ts';
 import { SHARED_REDIS_URL, uniquePrefix } from '../../helpers/redis.ts';
 
@@ -21,10 +22,9 @@ const APPS = [
   { id: 'school', name: 'School', secrets: [otherSecret], returnOrigins: ['https://school.example'] },
 ];
 const LANGUAGES = ['en', 'th', 'bn'] as const;
-const titles = Object.fromEntries(LANGUAGES.map((lang) => {
-  const catalogue = JSON.parse(readFileSync(new URL(`../../../src/i18n/messages/${lang}.json`, import.meta.url), 'utf8')) as Record<string, string>;
-  return [lang, catalogue['error.invalidPickRequest.title']!];
-}));
+const catalogues = Object.fromEntries(LANGUAGES.map((lang) => [lang, JSON.parse(readFileSync(new URL(`../../../src/i18n/messages/${lang}.json`, import.meta.url), 'utf8')) as Record<string, string>]));
+const titles = Object.fromEntries(LANGUAGES.map((lang) => [lang, catalogues[lang]!['error.invalidPickRequest.title']!]));
+const elsewhereTitles = Object.fromEntries(LANGUAGES.map((lang) => [lang, catalogues[lang]!['error.pickNotThisBrowser.title']!]));
 const now = () => Math.floor(Date.now() / 1000);
 
 /**
@@ -43,8 +43,11 @@ function rawGet(base: string, target: string, headers: Record<string, string>): 
   });
 }
 
-describe('host apps: hostile pick requests over HTTP', () => {
+describe('host apps: hostile pick requests over HTTP, against two replicas on one Redis', () => {
+  let emulator: Emulator;
+  /** Replica A, where the invalid requests go; B serves the same site from the same Redis. */
   let h: Harness;
+  let b: Harness;
   let root: string;
   let redis: ReturnType<typeof createClient>;
   let prefix: string;
@@ -52,15 +55,19 @@ describe('host apps: hostile pick requests over HTTP', () => {
   before(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'gateway-hostile-picks-'));
     prefix = uniquePrefix();
-    h = await startHarness({
-      env: { APPS: JSON.stringify(APPS), IMPORT_DESTINATION: `file:${root}`, SESSION_STORE: 'redis', REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix },
-    });
+    emulator = createEmulator({ knobs: { pollIntervalSeconds: 1 } });
+    await emulator.listen(0, '127.0.0.1');
+    const env = { APPS: JSON.stringify(APPS), IMPORT_DESTINATION: `file:${root}`, SESSION_STORE: 'redis', REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix };
+    h = await startHarness({ sharedEmulator: emulator, env: { ...env, TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64') } });
+    b = await startHarness({ sharedEmulator: emulator, env: { ...env, PUBLIC_URL: h.url, TOKEN_ENCRYPTION_KEY: h.config.tokenKeys.map((k) => k.toString('base64')).join(',') } });
     redis = createClient({ url: SHARED_REDIS_URL });
     await redis.connect();
   });
   after(async () => {
-    await h.close();
-    await redis.close();
+    await h?.close();
+    await b?.close();
+    await emulator?.close();
+    await redis?.close();
     await rm(root, { recursive: true, force: true });
   });
 
@@ -106,6 +113,9 @@ describe('host apps: hostile pick requests over HTTP', () => {
     { name: 'max_items 0', token: () => sign({ max_items: 0 }) },
     { name: 'max_items 2001', token: () => sign({ max_items: 2001 }) },
     { name: 'state over 512 characters', token: () => sign({ state: 's'.repeat(513) }) },
+    { name: 'account over 100 characters', token: () => sign({ account: 'a'.repeat(101) }) },
+    { name: 'an empty account', token: () => sign({ account: '' }) },
+    { name: 'an account that is not a string', token: () => sign({ account: { name: 'ana' } }) },
     { name: 'an unknown app', app: 'nobody', token: () => sign({ iss: 'nobody' }) },
     { name: 'a token over 8 KB that Node still takes (about 11 KB)', token: () => sign({ pad: 'p'.repeat(8 * 1024) }) },
   ];
@@ -161,6 +171,160 @@ describe('host apps: hostile pick requests over HTTP', () => {
     assert.deepEqual(await pickKeys(), keysBefore, 'no pick is created');
     assert.ok(!h.logs.slice(logsBefore).some((line) => line.includes('p'.repeat(1024))), 'no token is logged');
   });
+
+  /**
+   * Pick fixation and its kin: a pick's link (/picks/{id}, its continue and cancel) reaches a browser other than the
+   * one that presented the request. The starting browser works through replica A and B alike; the other browser
+   * comes through B, or through A when the row says so. Each row ends with the starting browser carrying on.
+   */
+  describe('a pick opened in another browser', () => {
+    type Stage = 'pending' | 'picking' | 'cancelled';
+    let starter: Client;
+    let other: Client;
+    let signedOut: Client;
+
+    before(async () => {
+      starter = await h.signedInClient();
+      other = (await h.signedInClient({ account: 'bob@example.com' })).via(b.url);
+      signedOut = b.client();
+    });
+
+    const viaB = (client: Client) => client.via(b.url);
+
+    /** A pick of `starter` at `stage`: its id, and its Picker session once it has one. */
+    async function pickAt(stage: Stage, popup: boolean): Promise<{ id: string; sessionId?: string }> {
+      const start = await starter.get(`/pick?app=shop&request=${await sign()}${popup ? '&mode=popup' : ''}`);
+      const id = pickIdOf(start.headers.get('location'));
+      assert.ok(id, `GET /pick answered ${start.status}`);
+      if (stage === 'picking') {
+        const begun = await viaB(starter).post(`/picks/${id}/continue`, { accept: 'json', json: {} });
+        assert.equal(begun.status, 201);
+        return { id, sessionId: ((await begun.json()) as { id: string }).id };
+      }
+      if (stage === 'cancelled') assert.equal((await viaB(starter).post(`/picks/${id}/cancel`)).status, 303);
+      return { id };
+    }
+
+    /** What another browser must not change: the pick's keys and fields, and everyone's Picker sessions at Google. */
+    const snapshot = async (id: string) => JSON.stringify({
+      keys: (await pickKeys()).sort(),
+      pick: await redis.hGetAll(`${prefix}pick:${id}`),
+      google: ['alice@example.com', 'bob@example.com'].map((account) => emulator.sessionsOf(account)),
+    });
+
+    interface Row {
+      name: string;
+      stage: Stage;
+      popup?: boolean;
+      /** Who comes: another signed-in user (default), a browser signed in nowhere, or another user holding a key that is not this pick's. */
+      who?: 'signed-in' | 'signed-out' | 'own-key' | 'stored-hash';
+      /** The replica the other browser comes through (default B). */
+      via?: 'A' | 'B';
+      method: 'GET' | 'POST';
+      path: (id: string) => string;
+      accept: 'html' | 'json';
+      /** Sent as the form's or JSON body (the other browser's own CSRF token is added). */
+      json?: boolean;
+    }
+
+    const rows: Row[] = [
+      { name: 'pick fixation: the consent page forwarded to another signed-in user', stage: 'pending', method: 'GET', path: (id) => `/picks/${id}`, accept: 'html' },
+      { name: 'pick fixation: the consent page forwarded to a browser signed in nowhere (no sign-in is offered)', stage: 'pending', who: 'signed-out', method: 'GET', path: (id) => `/picks/${id}`, accept: 'html' },
+      { name: 'pick fixation: the consent page read as JSON', stage: 'pending', via: 'A', method: 'GET', path: (id) => `/picks/${id}`, accept: 'json' },
+      { name: 'pick fixation: Continue pressed in the other browser (form)', stage: 'pending', method: 'POST', path: (id) => `/picks/${id}/continue`, accept: 'html' },
+      { name: 'pick fixation: Continue pressed in the other browser (JSON)', stage: 'pending', via: 'A', method: 'POST', path: (id) => `/picks/${id}/continue`, accept: 'json', json: true },
+      { name: 'pick fixation of a popup\'s pick', stage: 'pending', popup: true, method: 'GET', path: (id) => `/picks/${id}`, accept: 'html' },
+      { name: 'another signed-in user cancels a pick waiting for consent', stage: 'pending', method: 'POST', path: (id) => `/picks/${id}/cancel`, accept: 'html' },
+      { name: 'another signed-in user cancels a pick being picked (JSON)', stage: 'picking', method: 'POST', path: (id) => `/picks/${id}/cancel`, accept: 'json', json: true },
+      { name: 'another signed-in user reads a picking pick (it would lead to the starter\'s session)', stage: 'picking', method: 'GET', path: (id) => `/picks/${id}`, accept: 'html' },
+      { name: 'another signed-in user reads an ended pick\'s state and return URL (its redirect)', stage: 'cancelled', method: 'GET', path: (id) => `/picks/${id}`, accept: 'html' },
+      { name: 'another signed-in user reads an ended popup pick\'s state (its end page)', stage: 'cancelled', popup: true, via: 'A', method: 'GET', path: (id) => `/picks/${id}`, accept: 'html' },
+      { name: 'another user presents their own pick\'s key under this pick\'s cookie', stage: 'pending', who: 'own-key', method: 'POST', path: (id) => `/picks/${id}/continue`, accept: 'html' },
+      { name: 'another user presents the hash the store keeps (leaked from Redis)', stage: 'pending', who: 'stored-hash', method: 'GET', path: (id) => `/picks/${id}`, accept: 'html' },
+      { name: 'an unknown path under the pick', stage: 'pending', method: 'GET', path: (id) => `/picks/${id}/state`, accept: 'json' },
+    ];
+
+    rows.forEach((row, index) => {
+      const lang = LANGUAGES[index % LANGUAGES.length]!;
+      it(`when ${row.name}, then it is 403 PICK_NOT_THIS_BROWSER (${row.accept === 'html' ? `a page in ${lang}` : 'problem+json'}), nothing of the pick is shown or changed, and its browser carries on`, async () => {
+        const { id, sessionId } = await pickAt(row.stage, row.popup === true);
+        let intruder = row.who === 'signed-out' ? signedOut : other;
+        if (row.via === 'A') intruder = intruder.via(h.url);
+        if (row.who === 'own-key') {
+          const own = pickIdOf((await intruder.get(`/pick?app=shop&request=${await sign()}`)).headers.get('location'));
+          intruder.setCookie(`pick-${id}`, intruder.cookies.get(`pick-${own}`)!);
+        }
+        if (row.who === 'stored-hash') intruder.setCookie(`pick-${id}`, (await redis.hGet(`${prefix}pick:${id}`, 'browser'))!);
+        const before = await snapshot(id);
+
+        const answer = await intruder.request(row.method, row.path(id), {
+          accept: row.accept,
+          headers: { 'accept-language': lang },
+          ...(row.json ? { json: {} } : {}),
+        });
+        const body = await answer.text();
+        assert.equal(answer.status, 403, body.slice(0, 200));
+        assert.equal(answer.headers.get('location'), null, 'no redirect: not to the app, the session or a sign-in');
+        if (row.accept === 'html') {
+          assert.match(body, new RegExp(`<html lang="${lang}"`));
+          assert.ok(body.includes(elsewhereTitles[lang]!), `the page says ${elsewhereTitles[lang]}`);
+        } else {
+          assert.match(answer.headers.get('content-type') ?? '', /^application\/problem\+json/);
+          assert.equal((JSON.parse(body) as { code: string }).code, 'PICK_NOT_THIS_BROWSER');
+        }
+        for (const secretOfThePick of ['order-7', 'app.example', ...(sessionId ? [sessionId] : [])]) assert.ok(!body.includes(secretOfThePick), `the answer shows ${secretOfThePick}`);
+        assert.ok(!answer.headers.getSetCookie().some((cookie) => cookie.startsWith('pick-')), 'no pick cookie is handed out');
+        assert.equal(await snapshot(id), before, 'the pick, its keys and the Picker sessions are untouched');
+
+        // The pick's own browser, through the other replica, finds it as it left it.
+        const own = await viaB(starter).get(`/picks/${id}`, { accept: 'html' });
+        if (row.stage === 'pending') {
+          assert.equal(own.status, 200);
+          assert.match(await own.text(), /Print Shop asks for photos/);
+        } else if (row.stage === 'picking') {
+          assert.equal(own.headers.get('location'), `/sessions/${sessionId}`);
+        } else if (row.popup) {
+          assert.equal(own.status, 200);
+          assert.match(await own.text(), /data-pick-message="[^"]*order-7/);
+        } else {
+          assert.equal(new URL(own.headers.get('location')!).searchParams.get('state'), 'order-7');
+        }
+      });
+    });
+
+    it('when the starting browser signs in only after GET /pick, through the other replica, then the pick is still its own: the key is not in the session, whose id changes', async () => {
+      const browser = h.client();
+      const id = pickIdOf((await browser.get(`/pick?app=shop&request=${await sign()}`)).headers.get('location'))!;
+      const toSignIn = await viaB(browser).get(`/picks/${id}`, { accept: 'html' });
+      assert.equal(toSignIn.status, 303);
+      assert.equal(toSignIn.headers.get('location'), `/auth/google?return_to=${encodeURIComponent(`/picks/${id}`)}`);
+      // The sign-in starts on B and Google's redirect back lands on A.
+      const callback = new URL(await consentToSignIn(viaB(browser), { returnTo: `/picks/${id}` }));
+      const sessionBefore = browser.sessionId;
+      const landed = await browser.get(`${callback.pathname}${callback.search}`);
+      assert.equal(landed.headers.get('location'), `/picks/${id}`);
+      assert.notEqual(browser.sessionId, sessionBefore, 'the session id rotated at sign-in');
+      browser.csrfToken = undefined;
+
+      const consent = await viaB(browser).get(`/picks/${id}`, { accept: 'html' });
+      assert.equal(consent.status, 200);
+      assert.equal((await browser.post(`/picks/${id}/continue`, { accept: 'json', json: {} })).status, 201);
+    });
+
+    it('when a /pick?request= link is forwarded unopened, then the pick is the browser\'s that opened it: the sender can neither use the request again nor open the pick, and its state goes back to that browser only (whom to credit is the app\'s call: examples/host-app/test/forwarded-link.test.ts)', async () => {
+      const request = await sign();
+      const recipient = other;
+      const id = pickIdOf((await recipient.get(`/pick?app=shop&request=${request}`)).headers.get('location'))!;
+      assert.ok(id);
+      const sender = starter;
+      const replayed = await sender.get(`/pick?app=shop&request=${request}`, { accept: 'json' });
+      assert.equal(replayed.status, 400, 'the request is single use');
+      assert.equal((await sender.get(`/picks/${id}`, { accept: 'json' })).status, 403);
+      const cancelled = await recipient.post(`/picks/${id}/cancel`);
+      assert.equal(new URL(cancelled.headers.get('location')!).searchParams.get('state'), 'order-7', 'the state returns in the recipient\'s browser');
+    });
+  });
+
 });
 
 /**

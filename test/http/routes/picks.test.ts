@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { secretKey } from '../../../src/domain/host-apps.ts';
-import { eventually, startHarness, type Client, type Harness } from '../../helpers/harness.ts';
+import { Client as Browser, eventually, startHarness, type Client, type Harness } from '../../helpers/harness.ts';
 
 const secret = `whsec_${randomBytes(32).toString('base64')}`;
 const otherSecret = `whsec_${randomBytes(32).toString('base64')}`;
@@ -24,6 +25,22 @@ async function pickRequest(h: Harness, claims: Record<string, unknown> = {}, key
 }
 
 const pickIdOf = (location: string | null) => location?.match(/^\/picks\/([\w-]+)$/)?.[1];
+
+/** A Set-Cookie line as its name, value and attributes (lower-case names). */
+function parseSetCookie(line: string): { name: string; value: string; attributes: Map<string, string> } {
+  const [pair = '', ...rest] = line.split(';').map((part) => part.trim());
+  const attributes = new Map(rest.map((attribute) => {
+    const [key = '', value = ''] = attribute.split('=');
+    return [key.toLowerCase(), value];
+  }));
+  return { name: pair.slice(0, pair.indexOf('=')), value: pair.slice(pair.indexOf('=') + 1), attributes };
+}
+
+const FOR_ACCOUNT = Object.fromEntries((['en', 'th', 'bn'] as const).map((lang) => [
+  lang,
+  (JSON.parse(readFileSync(new URL(`../../../src/i18n/messages/${lang}.json`, import.meta.url), 'utf8')) as Record<string, string>)['pick.forAccount']!,
+]));
+const escapeHtml = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
 
 describe('host apps: a pick from request to return', () => {
   let h: Harness;
@@ -83,6 +100,38 @@ describe('host apps: a pick from request to return', () => {
     assert.equal(back.searchParams.get('state'), 'order-7');
   });
 
+  it('when GET /pick answers, then it hands this browser the pick\'s key in pick-{id}: HttpOnly, SameSite=Lax, kept to the pick\'s path, for a day', async () => {
+    const start = await client.get(`/pick?app=shop&request=${await pickRequest(h)}`);
+    const pick = pickIdOf(start.headers.get('location'))!;
+    const cookies = start.headers.getSetCookie().map(parseSetCookie).filter((cookie) => cookie.name.includes('pick'));
+    assert.equal(cookies.length, 1);
+    const [cookie] = cookies;
+    assert.equal(cookie!.name, `pick-${pick}`);
+    assert.match(cookie!.value, /^[\w-]{43}$/, 'an unguessable key (32 random bytes)');
+    assert.ok(!h.logs.some((line) => line.includes(cookie!.value)), 'the key is not logged');
+    assert.equal(cookie!.attributes.get('path'), `/picks/${pick}`);
+    assert.ok(cookie!.attributes.has('httponly'));
+    assert.equal(cookie!.attributes.get('samesite')?.toLowerCase(), 'lax');
+    assert.equal(cookie!.attributes.get('max-age'), '86400');
+    assert.ok(!cookie!.attributes.has('secure') && !cookie!.attributes.has('domain'));
+  });
+
+  it('when the request names an account, then the consent page says whose account the photos are for, in each language, as text', async () => {
+    const account = '<b>ana</b>@printshop & "co"';
+    for (const lang of ['en', 'th', 'bn'] as const) {
+      const start = await client.get(`/pick?app=shop&request=${await pickRequest(h, { account })}`);
+      const consent = await client.get(`/picks/${pickIdOf(start.headers.get('location'))}`, { accept: 'html', headers: { 'accept-language': lang } });
+      const html = await consent.text();
+      const sentence = FOR_ACCOUNT[lang]!.replace('{app}', 'Print Shop').replace('{account}', account);
+      assert.ok(html.includes(escapeHtml(sentence)), `${lang}: ${sentence}`);
+      assert.ok(!html.includes('<b>ana</b>'), 'the label is escaped');
+    }
+    const plain = await client.get(`/picks/${pickIdOf((await client.get(`/pick?app=shop&request=${await pickRequest(h, { account: 'ana@printshop' })}`)).headers.get('location'))}`, { accept: 'html' });
+    assert.match(await plain.text(), /Print Shop asks for photos for the account ana@printshop/);
+    const without = await client.get(`/picks/${pickIdOf((await client.get(`/pick?app=shop&request=${await pickRequest(h)}`)).headers.get('location'))}`, { accept: 'html' });
+    assert.doesNotMatch(await without.text(), /for the account/);
+  });
+
   it('when the request is replayed, then it is 400 and nothing is created', async () => {
     const request = await pickRequest(h);
     assert.equal((await client.get(`/pick?app=shop&request=${request}`)).status, 303);
@@ -90,5 +139,38 @@ describe('host apps: a pick from request to return', () => {
     assert.equal(replay.status, 400);
     assert.equal(((await replay.json()) as { code: string }).code, 'INVALID_PICK_REQUEST');
     assert.ok(!h.logs.some((line) => line.includes(request)), 'the token is not logged');
+  });
+});
+
+describe('host apps: a pick\'s browser under an https PUBLIC_URL', () => {
+  let h: Harness;
+  let root: string;
+
+  before(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'gateway-picks-https-'));
+    // The gateway behind a TLS-ending proxy: its own address stays http, what browsers see is https.
+    h = await startHarness({ env: { APPS: JSON.stringify(APPS), IMPORT_DESTINATION: `file:${root}`, PUBLIC_URL: 'https://gateway.example', TRUST_PROXY: '1' } });
+  });
+  after(async () => {
+    await h.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('when GET /pick answers, then the key is in __Host-pick-{id} (Secure, Path=/, no Domain), and only that name is asked for', async () => {
+    const browser = new Browser(h.url);
+    const start = await browser.get(`/pick?app=shop&request=${await pickRequest(h)}`, { headers: { 'x-forwarded-proto': 'https' } });
+    const pick = pickIdOf(start.headers.get('location'))!;
+    const cookie = start.headers.getSetCookie().map(parseSetCookie).find((c) => c.name.includes(pick))!;
+    assert.equal(cookie.name, `__Host-pick-${pick}`);
+    assert.ok(cookie.attributes.has('secure') && cookie.attributes.has('httponly'));
+    assert.equal(cookie.attributes.get('path'), '/');
+    assert.ok(!cookie.attributes.has('domain'));
+
+    const forwarded = { 'x-forwarded-proto': 'https' };
+    assert.equal((await browser.get(`/picks/${pick}`, { headers: forwarded })).status, 303, 'to sign in: the pick is this browser\'s');
+    // The same key under a name without the prefix, as a sibling subdomain or plain http could have set it.
+    const tossed = new Browser(h.url);
+    tossed.setCookie(`pick-${pick}`, cookie.value);
+    assert.equal((await tossed.get(`/picks/${pick}`, { headers: forwarded })).status, 403);
   });
 });
