@@ -85,7 +85,7 @@ export function createHostApp(config: ShopConfig, options: { log?: (line: string
     path: WEBHOOK_PATH,
     secret: config.secret,
     shop,
-    onPick: (pick) => log(`webhook: pick ${pick.id} of ${pick.sub} ended ${pick.status} with ${pick.items.length} item(s)`),
+    onPick: (pick, credited) => log(`webhook: pick ${pick.id} ended ${pick.status} with ${pick.items.length} item(s); ${credited ? 'its customer has it' : 'no customer has come back for it yet, so it is no one\'s'}`),
   }));
   app.use(session({
     name: 'shop.sid',
@@ -126,7 +126,8 @@ export function createHostApp(config: ShopConfig, options: { log?: (line: string
     const customer = customerOf(req);
     const pickId = oneString(req.query.pick, 100);
     const state = oneString(req.query.state, 512);
-    // Anyone can link a customer here with made-up parameters; only a state this customer was issued counts.
+    // Anyone can link a customer here with made-up parameters, or forward a request the shop signed for them to someone
+    // else, whose browser then comes back here with it: only a state issued to this very customer counts.
     if (!pickId || !state || !shop.takeState(state, customer)) {
       problem(res, 400, 'This import was not started here', 'The link that brought you here does not belong to an import you started in this browser. Start the import again from the shop.');
       return;
@@ -137,7 +138,8 @@ export function createHostApp(config: ShopConfig, options: { log?: (line: string
       problem(res, 400, 'This import was not started here', 'The gateway knows no such import of yours. Start the import again from the shop.');
       return;
     }
-    shop.record(pick);
+    // Only now, and only here, does the pick become this customer's.
+    shop.credit(customer, pick);
     res.redirect(303, `/picks/${encodeURIComponent(pick.id)}`);
   });
 
@@ -146,7 +148,7 @@ export function createHostApp(config: ShopConfig, options: { log?: (line: string
     const id = String(req.params.pick);
     if (!shop.pickOf(customerOf(req), id)) return undefined;
     const pick = await gateway.pick(id);
-    if (pick) shop.record(pick);
+    if (pick) shop.update(pick);
     return pick;
   };
 

@@ -13,9 +13,13 @@ const LIFETIME_S = 300;
 /** The key bytes of a Standard Webhooks secret: what follows `whsec_`, base64-decoded (not the text itself). */
 export const keyOf = (secret: string) => Buffer.from(secret.slice('whsec_'.length), 'base64');
 
+/**
+ * `account` is the label the customer knows themselves by at the shop: the gateway's consent page names it ("… asks
+ * for photos for the account …"), so whoever opens a forwarded link sees whose account the photos would go to.
+ */
 export async function signPickRequest(config: ShopConfig, request: { customer: string; state: string }): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ return_to: `${config.shopUrl}${RETURN_PATH}`, max_items: MAX_ITEMS, state: request.state })
+  return new SignJWT({ return_to: `${config.shopUrl}${RETURN_PATH}`, max_items: MAX_ITEMS, state: request.state, account: request.customer })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer(config.appId)
     .setAudience(config.gatewayUrl)

@@ -2,6 +2,12 @@
  * The print shop's own records, in memory (a real shop keeps them in its
  * database): the states it issued to which customer, the picks its customers
  * made, and the webhook deliveries it has handled.
+ *
+ * A pick becomes a customer's only when that customer's own session comes
+ * back from the gateway with the state the shop issued to them. Neither the
+ * webhook nor the API can say that: a signed request forwarded to someone
+ * else is picked in their browser, with their photos, and still names the
+ * customer it was signed for (`sub`). Until its return a pick is no one's.
  */
 import { randomBytes } from 'node:crypto';
 import type { GatewayPick, PickStatus } from './gateway.ts';
@@ -60,11 +66,14 @@ export class Shop {
     return state;
   }
 
-  /** True once for a state this shop issued to this customer; a state is used up by its first return. */
+  /**
+   * True once for a state this shop issued to this customer. A state is used up by its first return, in whichever
+   * session it comes back: one that comes back to someone else was forwarded, and its pick is credited to no one.
+   */
   takeState(state: string, customer: string): boolean {
-    if (this.#states.get(state) !== customer) return false;
+    const issuedTo = this.#states.get(state);
     this.#states.delete(state);
-    return true;
+    return issuedTo === customer;
   }
 
   /** True the first time a webhook-id is seen; a retry or a replay of it is false. */
@@ -74,10 +83,20 @@ export class Shop {
     return true;
   }
 
-  record(pick: GatewayPick): CustomerPick {
-    const record = { id: pick.id, customer: pick.sub, status: pick.status, items: pick.items.filter((item) => item.status === 'done').length, updatedAt: new Date().toISOString() };
+  /** The pick is this customer's: their own session came back with the state the shop issued to them. */
+  credit(customer: string, pick: GatewayPick): CustomerPick {
+    const record = { id: pick.id, customer, status: pick.status, items: pick.items.filter((item) => item.status === 'done').length, updatedAt: new Date().toISOString() };
     this.#picks.set(pick.id, record);
     return record;
+  }
+
+  /**
+   * What the gateway now says of a pick (a webhook, the API): a credited pick's record follows it; a pick nobody has
+   * come back for stays no one's, whatever customer it names. Answers the record, or undefined for such a pick.
+   */
+  update(pick: GatewayPick): CustomerPick | undefined {
+    const record = this.#picks.get(pick.id);
+    return record && this.credit(record.customer, pick);
   }
 
   /** The pick, when it is this customer's. */

@@ -13,7 +13,8 @@ import type { Shop } from './shop.ts';
 
 const eventSchema = z.object({ type: z.string(), timestamp: z.string(), data: z.unknown() });
 
-export function webhookRoutes(options: { path: string; secret: string; shop: Shop; onPick?: (pick: GatewayPick) => void }): Router {
+/** `onPick` hears of each pick the webhook told of, and whether a customer had already come back for it. */
+export function webhookRoutes(options: { path: string; secret: string; shop: Shop; onPick?: (pick: GatewayPick, credited: boolean) => void }): Router {
   const webhook = new Webhook(options.secret);
   const router = Router();
 
@@ -38,10 +39,9 @@ export function webhookRoutes(options: { path: string; secret: string; shop: Sho
     }
     if (event.type === 'pick.completed') {
       const pick = pickSchema.safeParse(event.data);
-      if (pick.success) {
-        options.shop.record(pick.data);
-        options.onPick?.(pick.data);
-      }
+      // What happened to a pick, not whose it is: `sub` names the customer the request was signed for, who may not be
+      // the person who picked (a forwarded link). Only a credited pick's record is updated; the others wait for their return.
+      if (pick.success) options.onPick?.(pick.data, options.shop.update(pick.data) !== undefined);
     }
     // Anything slow (copying the photos into the shop's own storage, emailing the customer) belongs on a queue after this.
     res.status(204).end();

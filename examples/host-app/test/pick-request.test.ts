@@ -21,6 +21,7 @@ describe('the shop\'s signed pick request', () => {
     assert.equal(request.sub, 'customer-1');
     assert.equal(request.returnTo.href, 'https://shop.example/return');
     assert.equal(request.state, 'state-1');
+    assert.equal(request.account, 'customer-1', 'the consent page names the customer\'s account at the shop');
     assert.equal(request.maxItems, MAX_ITEMS);
   });
 

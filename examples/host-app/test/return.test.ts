@@ -42,6 +42,15 @@ describe('the shop\'s return route', () => {
     assert.equal(apiCalls, 0);
   });
 
+  it('when a state comes back in another customer\'s session, then it is used up: the customer it was issued to cannot bring it back afterwards', async () => {
+    const forwardedTo = new Client(shop.url);
+    const issuedTo = new Client(shop.url);
+    const state = await stateIssuedTo(issuedTo);
+    assert.equal((await forwardedTo.get(`/return?pick=AAAAAAAAAAAAAAAAAAAAAA&status=done&state=${state}`)).status, 400);
+    assert.equal((await issuedTo.get(`/return?pick=AAAAAAAAAAAAAAAAAAAAAA&status=done&state=${state}`)).status, 400);
+    assert.equal(apiCalls, 0);
+  });
+
   it('when a return carries no state or one the shop never issued, then it is refused', async () => {
     const browser = new Client(shop.url);
     await stateIssuedTo(browser);

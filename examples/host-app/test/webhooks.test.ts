@@ -4,19 +4,24 @@ import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { Client } from '../../../test/helpers/harness.ts';
 import { WEBHOOK_PATH } from '../src/config.ts';
+import type { GatewayPick } from '../src/gateway.ts';
 import { listenShop, newSecret, type ShopServer } from './shop-server.ts';
 
 const secret = newSecret();
 
-function pickCompleted(customer: string, pick: string, status: string, items = 1) {
+/** A pick as the gateway describes it (the API's body, the webhook's data). */
+function pickOf(customer: string, pick: string, status: GatewayPick['status'], items = 1): GatewayPick {
+  return {
+    id: pick, app: 'print-shop', sub: customer, state: 'some-state', status, createdAt: new Date().toISOString(), completedAt: new Date().toISOString(),
+    items: Array.from({ length: items }, (_, index) => ({ id: `item-${index}`, filename: `photo-${index}.jpg`, mimeType: 'image/jpeg', type: 'PHOTO', width: 10, height: 10, bytes: 100, status: 'done' })),
+  };
+}
+
+function pickCompleted(customer: string, pick: string, status: GatewayPick['status'], items = 1) {
   return JSON.stringify({
     type: 'pick.completed',
     timestamp: new Date().toISOString(),
-    data: {
-      id: pick, app: 'print-shop', sub: customer, state: 'some-state', status, createdAt: new Date().toISOString(), completedAt: new Date().toISOString(),
-      items: Array.from({ length: items }, (_, index) => ({ id: `item-${index}`, filename: `photo-${index}.jpg`, mimeType: 'image/jpeg', type: 'PHOTO', width: 10, height: 10, bytes: 100, status: 'done' })),
-      webhook: { status: 'pending', attempts: 1, lastError: null },
-    },
+    data: { ...pickOf(customer, pick, status, items), webhook: { status: 'pending', attempts: 1, lastError: null } },
   });
 }
 
@@ -51,10 +56,17 @@ describe('the shop\'s webhook endpoint', () => {
 
   const importsListed = async () => (await (await browser.get('/')).text()).match(/<ul class="picks">[\s\S]*?<\/ul>/)?.[0] ?? '';
 
-  it('when a correctly signed delivery arrives, then it is acknowledged with a 2xx and the customer sees the import', async () => {
-    const answer = await deliver(shop, pickCompleted(customer, 'pick-signed', 'done', 3));
+  it('when a correctly signed delivery arrives for a pick no customer has come back for, then it is acknowledged and credits no one, not even the customer it names', async () => {
+    const answer = await deliver(shop, pickCompleted(customer, 'pick-not-returned', 'done', 3));
     assert.equal(answer.status, 204);
-    assert.match(await importsListed(), /href="\/picks\/pick-signed"[^]*imported, 3 photos/);
+    assert.doesNotMatch(await importsListed(), /pick-not-returned/);
+    assert.equal((await browser.get('/picks/pick-not-returned')).status, 404);
+  });
+
+  it('when a delivery arrives for a pick its customer came back for, then what they see follows it', async () => {
+    shop.shop.credit(customer, pickOf(customer, 'pick-returned', 'importing', 0));
+    assert.equal((await deliver(shop, pickCompleted(customer, 'pick-returned', 'done', 3))).status, 204);
+    assert.match(await importsListed(), /href="\/picks\/pick-returned"[^]*imported, 3 photos/);
   });
 
   it('when the signature is wrong, the body altered or the secret another app\'s, then the delivery is refused and nothing is recorded', async () => {
@@ -79,6 +91,7 @@ describe('the shop\'s webhook endpoint', () => {
   });
 
   it('when the same webhook-id comes again, even re-signed with other content, then it is acknowledged but not handled twice', async () => {
+    shop.shop.credit(customer, pickOf(customer, 'pick-retried', 'importing', 0));
     const id = `msg_${randomUUID()}`;
     assert.equal((await deliver(shop, pickCompleted(customer, 'pick-retried', 'partial', 2), { id })).status, 204);
     const again = await deliver(shop, pickCompleted(customer, 'pick-retried', 'failed', 0), { id });
@@ -90,5 +103,12 @@ describe('the shop\'s webhook endpoint', () => {
   it('when a delivery names another customer, then this customer does not see it', async () => {
     assert.equal((await deliver(shop, pickCompleted('customer-someone-else', 'pick-theirs', 'done'))).status, 204);
     assert.doesNotMatch(await importsListed(), /pick-theirs/);
+  });
+
+  it('when a delivery names this customer for a pick another customer came back for, then it stays the other\'s', async () => {
+    shop.shop.credit('customer-who-returned', pickOf(customer, 'pick-forwarded', 'importing', 0));
+    assert.equal((await deliver(shop, pickCompleted(customer, 'pick-forwarded', 'done', 2))).status, 204);
+    assert.doesNotMatch(await importsListed(), /pick-forwarded/);
+    assert.equal(shop.shop.pickOf('customer-who-returned', 'pick-forwarded')?.status, 'done');
   });
 });
