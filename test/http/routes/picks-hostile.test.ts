@@ -311,7 +311,7 @@ describe('host apps: hostile pick requests over HTTP, against two replicas on on
       assert.equal((await browser.post(`/picks/${id}/continue`, { accept: 'json', json: {} })).status, 201);
     });
 
-    it('when a /pick?request= link is forwarded unopened, then the pick is the browser\'s that opened it: the sender can neither use the request again nor open the pick, and its state goes back to that browser only (whom to credit is the app\'s call: examples/host-app/test/forwarded-link.test.ts)', async () => {
+    it('when a /pick?request= link is forwarded unopened, then the pick is the browser\'s that opened it: the sender can neither use the request again nor open the pick, and its state goes back to that browser only (whom to credit is the app\'s call: examples/host-app/test/full-page-flow.test.ts)', async () => {
       const request = await sign();
       const recipient = other;
       const id = pickIdOf((await recipient.get(`/pick?app=shop&request=${request}`)).headers.get('location'))!;
