@@ -9,9 +9,10 @@
  * browser, the import and the webhook jobs never overwrite each other.
  *
  * A pick belongs to the browser that presented the request: creating it
- * answers a secret for that browser (the edge keeps it in a cookie), the
- * store keeps only its hash, and every step of the pick asks for it. Someone
- * else's browser, signed in or not, holding the pick's link gets nothing.
+ * answers a key for that browser (the edge keeps it in a cookie), the store
+ * keeps only its hash, and `ofBrowser` is asked before any step of the pick
+ * is taken. Someone else's browser, signed in or not, holding the pick's link
+ * gets nothing. A pick stored before it had a key belongs to no browser.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError, notFound } from '../errors.ts';
