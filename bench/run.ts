@@ -19,7 +19,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { createClient } from 'redis';
+import { Redis } from 'ioredis';
 import { accountsOfUsers, createDirectSessions, measureApiProfile, type ProfileResult, type ProfileSettings } from './api-profile.ts';
 import { inParallel, pool } from './http-call.ts';
 import { measureImports, type ImportDestination, type ImportResult, type ImportSettings } from './import-profile.ts';
@@ -53,10 +53,9 @@ const script = (name: string) => new URL(`./${name}`, import.meta.url).pathname;
 
 /** Deletes what a gateway wrote to the shared Redis under its prefix. */
 async function removeKeys(prefix: string): Promise<void> {
-  const redis = createClient({ url: REDIS_URL });
-  await redis.connect();
-  for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) if (keys.length) await redis.unlink(keys);
-  await redis.close();
+  const redis = new Redis(REDIS_URL);
+  for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 }) as AsyncIterable<string[]>) if (keys.length) await redis.unlink(...keys);
+  redis.disconnect();
 }
 
 async function main() {

@@ -71,9 +71,13 @@ export function toAppError(error: unknown): AppError {
   return new AppError({ status: 500, code: 'INTERNAL', detail: 'Something went wrong on our side.', cause: error });
 }
 
-/** Redis (node-redis) failures while it is unreachable: the service is briefly unavailable, not broken. */
+/**
+ * Redis (ioredis) failures while it is away or silent: the service is briefly unavailable, not broken. ioredis's
+ * errors carry no codes, so they are known by their messages (src/adapters/redis/client.ts sets the options behind
+ * each): no connection and no offline queue, a connection dropped under a command, a command unanswered in time.
+ */
 export function isStoreUnavailable(error: unknown): boolean {
-  const e = error as { name?: unknown; code?: unknown; message?: unknown; constructor?: { name?: string } } | undefined;
-  const text = `${String(e?.constructor?.name ?? '')} ${String(e?.name ?? '')} ${String(e?.code ?? '')} ${String(e?.message ?? '')}`;
-  return /ClientClosedError|ClientOfflineError|DisconnectsClientError|ConnectionTimeoutError|SocketClosedUnexpectedlyError|SocketTimeoutError|ECONNREFUSED|client is closed|client is offline|Socket timeout/i.test(text);
+  const e = error as { name?: unknown; code?: unknown; message?: unknown } | undefined;
+  const text = `${String(e?.name ?? '')} ${String(e?.code ?? '')} ${String(e?.message ?? '')}`;
+  return /RedisUnavailableError|MaxRetriesPerRequestError|max retries per request|Stream isn't writeable|Connection is closed|Command timed out|Command aborted due to connection close|Socket timeout|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/i.test(text);
 }

@@ -1,18 +1,19 @@
 /**
  * The stores behind sessions, shared state, rate limits and the job queue: in
- * memory for one process (memorystore prunes, unlike express-session's
- * MemoryStore), or one Redis for every replica. Redis errors are logged, never fatal; readiness
- * follows the connection and the client reconnects by itself.
+ * memory for one process, or one Redis for every replica. Sessions are kept in
+ * the shared store whichever it is (src/adapters/session-store.ts). Redis
+ * errors are logged, never fatal; readiness follows the connection and the
+ * client reconnects by itself.
  */
 import type { Store as RateLimitStore } from 'express-rate-limit';
 import type { Store as SessionStore } from 'express-session';
-import session from 'express-session';
-import createMemoryStore from 'memorystore';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { JobQueue, SharedStore } from '../domain/ports.ts';
 import { MemorySharedStore } from './memory/shared-store.ts';
 import { createJobQueue } from './queue/queues.ts';
+import type { RedisConnection } from './redis/client.ts';
+import { SharedSessionStore } from './session-store.ts';
 
 export interface Stores {
   sessionStore: SessionStore;
@@ -21,8 +22,6 @@ export interface Stores {
   jobs: JobQueue;
   /** A rate limiter's counters shared by replicas; absent in memory, where express-rate-limit keeps its own. */
   rateLimitStore?: (name: string) => RateLimitStore;
-  /** Where Redis is, for clients that open their own connections (a job queue); absent in memory. */
-  redisUrl?: string;
   /** Answers within about a second whether the store works. */
   ping(): Promise<boolean>;
   /** Subscribes to connections dropped because Redis stopped answering (Redis only). */
@@ -31,11 +30,18 @@ export interface Stores {
   close(): Promise<void>;
 }
 
+/** What a backing store opens before sessions and the queue are put on it. */
+export interface OpenedStores extends Omit<Stores, 'jobs' | 'sessionStore'> {
+  /** The Redis connection the job queue shares; absent in memory. */
+  redis?: RedisConnection;
+}
+
 export async function createStores(config: Config, logger: Logger): Promise<Stores> {
-  const stores = await openStores(config, logger);
-  const jobs = createJobQueue(config, logger);
+  const { redis, ...stores } = await openStores(config, logger);
+  const jobs = createJobQueue(config, logger, redis);
   return {
     ...stores,
+    sessionStore: new SharedSessionStore(stores.sharedStore, { defaultTtlMs: config.session.idleTimeoutMs }),
     jobs,
     close: async () => {
       // Jobs first: a running one still writes to the shared store.
@@ -45,22 +51,16 @@ export async function createStores(config: Config, logger: Logger): Promise<Stor
   };
 }
 
-async function openStores(config: Config, logger: Logger): Promise<Omit<Stores, 'jobs'>> {
+async function openStores(config: Config, logger: Logger): Promise<OpenedStores> {
   if (config.session.store === 'redis') {
-    // Loaded only here, so a deployment in memory never loads the Redis clients.
+    // Loaded only here, so a deployment in memory never loads the Redis client.
     const { createRedisStores } = await import('./redis/stores.ts');
     return createRedisStores(config.session.redisUrl, config.session.redisKeyPrefix, logger);
   }
-  const MemoryStore = createMemoryStore(session);
-  const sessionStore = new MemoryStore({ checkPeriod: 10 * 60_000 });
   const sharedStore = new MemorySharedStore(logger);
   return {
-    sessionStore,
     sharedStore,
     ping: async () => true,
-    close: async () => {
-      (sessionStore as unknown as { stopInterval(): void }).stopInterval();
-      await sharedStore.close();
-    },
+    close: () => sharedStore.close(),
   };
 }

@@ -18,6 +18,11 @@ export interface SharedStore {
   set(key: string, value: string, ttlMs?: number): Promise<void>;
   /** Sets the value only if the key does not exist (a lock, a one-time mark); true when this caller set it. */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Sets a new expiry on a key that exists (a value or a hash), leaving what it holds untouched; false when there is
+   * none. Extending a lifetime never writes the value back, so it cannot undo another caller's write.
+   */
+  expire(key: string, ttlMs: number): Promise<boolean>;
   /** Reads and deletes in one step: a one-time value is taken by exactly one caller. */
   take(key: string): Promise<string | undefined>;
   delete(...keys: string[]): Promise<void>;

@@ -79,6 +79,29 @@ export function sharedStoreContract(name: string, setup: () => Promise<ContractS
         assert.equal(await store.take('code'), undefined);
       });
 
+      it('when a value’s expiry is extended, then it outlives its first ttl and keeps what another caller wrote since', async () => {
+        await store.set('session', 'first', TTL);
+        await peer.set('session', 'written by another request', TTL);
+        await subject.advance(TTL * 0.6);
+        assert.equal(await store.expire('session', TTL * 3), true);
+        await subject.advance(TTL * 0.6);
+        assert.equal(await store.get('session'), 'written by another request');
+        await subject.advance(TTL * 3);
+        assert.equal(await store.get('session'), undefined);
+      });
+
+      it('when a missing key’s expiry is extended, then it answers false and nothing is created', async () => {
+        assert.equal(await store.expire('nobody', 10_000), false);
+        assert.equal(await store.get('nobody'), undefined);
+      });
+
+      it('when a hash’s expiry is extended, then the whole hash lives on', async () => {
+        await store.hashSet('h', 'f', 'v', TTL);
+        assert.equal(await peer.expire('h', TTL * 3), true);
+        await subject.advance(TTL * 1.5);
+        assert.equal(await store.hashGet('h', 'f'), 'v');
+      });
+
       it('when several keys of every kind are deleted at once, then all are gone', async () => {
         await store.set('a', '1');
         await store.hashSet('h', 'f', 'v');

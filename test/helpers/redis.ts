@@ -6,12 +6,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient } from 'redis';
+import { Redis } from 'ioredis';
 
 export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** A key prefix no other test uses, so test files can share one Redis. */
 export const uniquePrefix = () => `ppgtest:${randomBytes(4).toString('hex')}:`;
+
+/** Every key under `prefix` on the Redis at `url` (or an open client), sorted. */
+export async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const batch of redis.scanStream({ match: `${prefix}*`, count: 100 }) as AsyncIterable<string[]>) keys.push(...batch);
+  return keys.sort();
+}
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -49,12 +56,12 @@ export class PrivateRedis {
     this.#process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' });
     const deadline = Date.now() + 5_000;
     while (Date.now() < deadline) {
-      const client = createClient({ url: this.url, socket: { reconnectStrategy: false } });
+      const client = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
       client.on('error', () => {});
       try {
         await client.connect();
         await client.ping();
-        await client.close();
+        client.disconnect();
         return;
       } catch {
         await new Promise((resolve) => setTimeout(resolve, 50));

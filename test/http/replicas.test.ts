@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it, mock } from 'node:test';
-import { createClient } from 'redis';
+import { Redis } from 'ioredis';
 import { createEmulator, type Emulator } from '@photos-picker-gateway/google-emulator';
 import { consentToSignIn, createPickerSession, eventually, signIn, startHarness, waitForStatus, type Harness } from '../helpers/harness.ts';
-import { SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { keysUnder, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
 
 describe('two replicas on one Redis', () => {
   let emulator: Emulator;
@@ -110,26 +110,24 @@ describe('two replicas on one Redis', () => {
     const client = a.client();
     await signIn(client);
     await createPickerSession(client);
-    const redis = createClient({ url: SHARED_REDIS_URL });
-    await redis.connect();
+    const redis = new Redis(SHARED_REDIS_URL);
     try {
-      const keys: string[] = [];
-      for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) keys.push(...batch.map(String));
+      const keys = await keysUnder(redis, prefix);
       assert.ok(keys.some((k) => k.startsWith(`${prefix}sess:`)), 'sessions are in Redis');
       let checked = 0;
       for (const key of keys) {
         const type = String(await redis.type(key));
         const value =
           type === 'string' ? String(await redis.get(key))
-          : type === 'zset' ? (await redis.zRange(key, 0, -1)).join(' ')
-          : type === 'hash' ? JSON.stringify(await redis.hGetAll(key))
+          : type === 'zset' ? (await redis.zrange(key, '0', '-1')).join(' ')
+          : type === 'hash' ? JSON.stringify(await redis.hgetall(key))
           : '';
         assert.doesNotMatch(value, /ya29\.|1\/\/|"access_token"|"refresh_token"/, key);
         checked++;
       }
       assert.ok(checked > 0);
     } finally {
-      await redis.close();
+      redis.disconnect();
     }
   });
 });

@@ -73,6 +73,12 @@ export class MemorySharedStore implements SharedStore {
     return true;
   }
 
+  async expire(key: string, ttlMs: number): Promise<boolean> {
+    const entry = this.#live(key);
+    if (entry) entry.expiresAt = expiryAfter(ttlMs);
+    return entry !== undefined;
+  }
+
   async take(key: string): Promise<string | undefined> {
     const value = this.#read(key, 'string')?.value;
     this.#entries.delete(key);

@@ -6,15 +6,22 @@
  * One BullMQ queue per job name: a Worker takes every job of its queue, so a
  * queue per name is what gives each name its own handler and concurrency, and
  * a replica that works only some names never takes the others' jobs.
+ *
+ * Connections: adding and counting jobs shares the deployment's Redis
+ * connection, which fails fast while Redis is away; each Worker opens two of
+ * its own (its commands, its blocking reads), duplicated from a template that
+ * waits through outages (src/adapters/redis/client.ts).
  */
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { PermanentJobFailure, type JobQueue, type QueuedJob } from '../../domain/ports.ts';
+import type { RedisConnection } from '../redis/client.ts';
 import { DEFAULT_BACKOFF_MS, handlerTaken, queueUnavailable } from './job-rules.ts';
 
 export interface BullmqQueueOptions {
-  redisUrl: string;
+  /** The deployment's Redis connection, shared for adding and counting jobs; it stays open when the queue closes. */
+  redis: RedisConnection;
   /** Namespaces every key, so deployments sharing a Redis never share jobs (`ppg:bull`). */
   prefix: string;
   logger: Logger;
@@ -35,7 +42,7 @@ export class BullmqQueue implements JobQueue {
   readonly #options: Required<BullmqQueueOptions>;
   /** Adding jobs and counting them: fails within seconds while Redis is away, so a request never waits on a reconnect. */
   readonly #producer: Redis;
-  /** Working jobs: BullMQ's blocking reads need commands that wait through reconnects. */
+  /** Never opened: each Worker duplicates it, as BullMQ's blocking reads need commands that wait through reconnects. */
   readonly #consumer: Redis;
   readonly #queues = new Map<string, Queue>();
   readonly #workers = new Map<string, Worker>();
@@ -45,8 +52,8 @@ export class BullmqQueue implements JobQueue {
 
   constructor(options: BullmqQueueOptions) {
     this.#options = { lockDurationMs: 30_000, stalledIntervalMs: 30_000, closeTimeoutMs: 25_000, ...options };
-    this.#producer = this.#connect({ enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 2_000 });
-    this.#consumer = this.#connect({ maxRetriesPerRequest: null });
+    this.#producer = options.redis.client;
+    this.#consumer = options.redis.workerTemplate();
   }
 
   async add(name: string, data: Record<string, unknown>, options: { jobId?: string; delayMs?: number; attempts?: number; backoffMs?: number } = {}): Promise<void> {
@@ -112,8 +119,7 @@ export class BullmqQueue implements JobQueue {
     const closed = await within(1_000, Promise.all(workers.map((worker) => worker.close(!finished))));
     if (!closed) await within(1_000, Promise.all(workers.map((worker) => worker.disconnect())));
     await within(1_000, Promise.all([...this.#queues.values()].map((queue) => queue.close())));
-    // disconnect() never waits on Redis, unlike quit().
-    this.#producer.disconnect();
+    // disconnect() never waits on Redis, unlike quit(); the producer is the deployment's, closed with the stores.
     this.#consumer.disconnect();
   }
 
@@ -125,12 +131,6 @@ export class BullmqQueue implements JobQueue {
       this.#queues.set(name, queue);
     }
     return queue;
-  }
-
-  #connect(options: RedisOptions): Redis {
-    const connection = new Redis(this.#options.redisUrl, options);
-    connection.on('error', (error) => this.#options.logger.warn({ err: error }, 'Job queue Redis connection error'));
-    return connection;
   }
 }
 

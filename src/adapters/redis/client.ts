@@ -1,25 +1,28 @@
 /**
- * One node-redis connection as the gateway wants it: commands fail at once
- * while Redis is away (no offline queue), so a request answers 503 instead of
- * hanging; reconnects never give up but back off to a few seconds; each outage
- * is logged once.
+ * The gateway's Redis connections, all ioredis, with one failure model
+ * (docs/decisions/0001-redis-failure-model.md):
  *
- * A Redis that stays connected but stops answering (a paused or wedged server,
- * a black-holed path) needs one thing node-redis lacks. Its command timeout
- * (`commandOptions.timeout`) ends once the command is written, and its
- * `socketTimeout` counts inactivity that every write restarts: while requests
- * keep coming, a silent Redis holds them all. So node-redis's own keep-alive
- * PING (`pingInterval`) is watched: when none has been answered for
- * SILENT_AFTER_MS, the connection is dropped, which rejects every command
- * waiting on it, and opened again.
+ * - a request never waits on Redis: no offline queue (a command fails at once
+ *   while Redis is away), every command answered within COMMAND_TIMEOUT_MS or
+ *   failed (`commandTimeout`), nothing retried or re-sent after a dropped
+ *   connection (`maxRetriesPerRequest: 0`: a re-sent GETDEL or INCR could run
+ *   twice);
+ * - a connection that has commands waiting but hears nothing for
+ *   SILENT_AFTER_MS (a frozen or wedged Redis, a black-holed path) is dropped
+ *   (`socketTimeout`), which fails what waits on it, so later commands fail at
+ *   once instead of queueing behind a silent socket;
+ * - it reconnects by itself, forever, backing off to RECONNECT_CAP_MS; each
+ *   outage is logged once.
+ *
+ * BullMQ's workers need the opposite (their blocking reads wait through
+ * outages): `workerTemplate()` gives them a connection to duplicate, with the
+ * same address and reconnects.
  */
-import { createClient } from 'redis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 
-export type RedisClient = ReturnType<typeof createClient>;
-
 export interface RedisConnection {
-  readonly client: RedisClient;
+  readonly client: Redis;
   readonly url: string;
   /** Settles when the first connection is made (retrying until Redis answers), or rejects when closed before. */
   readonly ready: Promise<void>;
@@ -27,67 +30,99 @@ export interface RedisConnection {
   ping(): Promise<boolean>;
   /** Called each time a connection is dropped because Redis stopped answering. */
   onStall(listener: () => void): void;
-  /** Another connection to the same Redis, opened and watched the same way (a subscriber needs its own). */
+  /** Another connection to the same Redis, opened and logged the same way (a subscriber needs its own). */
   duplicate(): RedisConnection;
+  /**
+   * A connection that is never opened itself, for BullMQ workers to duplicate: their commands wait through an outage
+   * (offline queue, no timeouts, `maxRetriesPerRequest: null` as BullMQ requires), where a request's would fail.
+   */
+  workerTemplate(): Redis;
   /** Waits for pending replies a short while, then drops the connection: never hangs on a Redis that is away. */
   close(): Promise<void>;
 }
 
-const PING_TIMEOUT_MS = 1_000;
-const PING_EVERY_MS = 500;
+/** Raised by our own code for a Redis that is away (ioredis raises its own errors for its commands). */
+export class RedisUnavailableError extends Error {
+  override name = 'RedisUnavailableError';
+  constructor() {
+    super('Redis is not connected');
+  }
+}
+
+const COMMAND_TIMEOUT_MS = 2_000;
 const SILENT_AFTER_MS = 2_000;
-const CHECK_EVERY_MS = 250;
+const PING_TIMEOUT_MS = 1_000;
+const CONNECT_TIMEOUT_MS = 2_000;
+const RECONNECT_CAP_MS = 3_000;
 const CLOSE_GRACE_MS = 1_000;
+
+/** ioredis's message for a connection dropped by `socketTimeout`: the only sign that Redis went silent, not away. */
+const SILENT_SOCKET = /^Socket timeout\b/;
+
+/** Reconnects at once after a drop (a wrong one, from our own blocked event loop, costs a few ms), then backs off. */
+const reconnectDelay = (attempt: number) => (attempt <= 1 ? 0 : Math.min(100 * 2 ** (attempt - 1), RECONNECT_CAP_MS));
+
+/** Options shared by every connection: where Redis is and how to reach it again. */
+const COMMON: RedisOptions = {
+  connectTimeout: CONNECT_TIMEOUT_MS,
+  retryStrategy: reconnectDelay,
+  // Names the connections in CLIENT LIST, for an operator counting them.
+  connectionName: 'ppg',
+};
+
+const FAIL_FAST: RedisOptions = {
+  ...COMMON,
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  autoResendUnfulfilledCommands: false,
+  commandTimeout: COMMAND_TIMEOUT_MS,
+  socketTimeout: SILENT_AFTER_MS,
+};
+
+const WAIT_THROUGH_OUTAGES: RedisOptions = {
+  ...COMMON,
+  connectionName: 'ppg:worker',
+  lazyConnect: true,
+  maxRetriesPerRequest: null,
+};
 
 /** Starts connecting at once; await `ready` before the first command, which otherwise fails as offline. */
 export function openRedis(url: string, logger: Logger): RedisConnection {
-  const client: RedisClient = createClient({
-    url,
-    disableOfflineQueue: true,
-    pingInterval: PING_EVERY_MS,
-    // Bounds only commands not yet written, and with no offline queue nothing waits to be written; it would cost an
-    // AbortSignal.timeout per command (about 10 µs and old-generation churn), so it is off.
-    commandOptions: { timeout: 0 },
-    socket: {
-      connectTimeout: 2_000,
-      // Bounds the handshake of a connection that opened but never answers (the stall check below watches only ready
-      // connections). Once ready, the keep-alive PING keeps the socket from ever being idle this long.
-      socketTimeout: 5_000,
-      reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 5), 3_000),
-    },
-  });
-
+  const client = new Redis(url, { ...FAIL_FAST, lazyConnect: true });
   const stallListeners: Array<() => void> = [];
   let outage: 'none' | 'error' | 'stall' = 'none';
   client.on('error', (error: Error) => {
     if (outage !== 'none') return;
-    logger.error({ err: error }, 'Redis connection error');
+    if (SILENT_SOCKET.test(error.message)) {
+      outage = 'stall';
+      logger.error({ silentForMs: SILENT_AFTER_MS }, 'Redis stopped answering; dropping the connection and reconnecting');
+      for (const listener of stallListeners) listener();
+      return;
+    }
     outage = 'error';
+    logger.error({ err: error }, 'Redis connection error');
   });
   client.on('ready', () => {
     if (outage === 'stall') logger.info('Redis answering again after a stall');
     else if (outage === 'error') logger.info('Redis connection restored');
     outage = 'none';
   });
-  const watch = watchForSilence(client, () => {
-    logger.error({ silentForMs: SILENT_AFTER_MS }, 'Redis stopped answering; dropping the connection and reconnecting');
-    outage = 'stall';
-    for (const listener of stallListeners) listener();
-    client.destroy();
-    // Errors while reconnecting reach the 'error' listener; this promise only ends with the client.
-    client.connect().catch(() => {});
-  });
 
-  const ready = client.connect().then(() => undefined);
+  // connect() rejects when the first try fails, but ioredis goes on retrying: ready is the first 'ready'.
+  const ready = new Promise<void>((resolve, reject) => {
+    client.once('ready', resolve);
+    client.once('end', () => reject(new RedisUnavailableError()));
+  });
+  client.connect().catch(() => {});
   // Handled here so a connection closed before it ever connected raises no unhandled rejection; awaiters still see it.
-  ready.catch(() => watch.stop());
+  ready.catch(() => {});
 
   return {
     client,
     url,
     ready,
     ping: async () => {
-      if (!client.isReady) return false;
+      if (client.status !== 'ready') return false;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, PING_TIMEOUT_MS, false)));
       const answer = client.ping().then((reply) => reply === 'PONG', () => false);
@@ -97,38 +132,18 @@ export function openRedis(url: string, logger: Logger): RedisConnection {
     },
     onStall: (listener) => void stallListeners.push(listener),
     duplicate: () => openRedis(url, logger),
+    workerTemplate: () => new Redis(url, WAIT_THROUGH_OUTAGES),
     close: async () => {
-      watch.stop();
-      if (!client.isOpen) return;
-      if (!client.isReady) {
-        client.destroy();
+      if (client.status !== 'ready') {
+        client.disconnect();
         return;
       }
-      const timer = setTimeout(() => client.destroy(), CLOSE_GRACE_MS);
-      await client.close();
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS)));
+      // QUIT is answered after every reply before it; a Redis that does not answer gets the connection dropped.
+      await Promise.race([client.quit().catch(() => {}), grace]);
       clearTimeout(timer);
-    },
-  };
-}
-
-/** Calls onSilent when a ready connection has answered no keep-alive PING for SILENT_AFTER_MS. */
-function watchForSilence(client: RedisClient, onSilent: () => void): { stop(): void } {
-  let lastAnswer = performance.now();
-  const answered = () => void (lastAnswer = performance.now());
-  client.on('ready', answered).on('ping-interval', answered);
-  let lastCheck = performance.now();
-  const timer = setInterval(() => {
-    const now = performance.now();
-    // A gateway whose own event loop was held up may have the answer unread in its socket: it cannot judge Redis
-    // from that, so it starts counting again.
-    if (now - lastCheck > 2 * CHECK_EVERY_MS) lastAnswer = now;
-    lastCheck = now;
-    if (client.isReady && now - lastAnswer >= SILENT_AFTER_MS) onSilent();
-  }, CHECK_EVERY_MS).unref();
-  return {
-    stop: () => {
-      clearInterval(timer);
-      client.off('ready', answered).off('ping-interval', answered);
+      client.disconnect();
     },
   };
 }

@@ -2,32 +2,31 @@
  * The shared store on Redis, for replicas: each method is one atomic Redis
  * command (or one MULTI), every key and channel carries the deployment's
  * prefix. Notifications arrive on one subscriber connection, opened on the
- * first subscribe and shared by every listener (node-redis fans a channel's
- * messages out to its listeners). Like Redis pub/sub, a notification sent
- * while a subscriber is disconnected is not delivered to it.
+ * first subscribe and shared by every listener (this store fans a channel's
+ * messages out to its listeners; ioredis subscribes again after a reconnect).
+ * Like Redis pub/sub, a notification sent while a subscriber is disconnected
+ * is not delivered to it.
  */
-import { ClientOfflineError, RESP_TYPES } from 'redis';
 import type { Logger } from 'pino';
 import type { SharedStore } from '../../domain/ports.ts';
 import { guardListener } from '../guarded-listener.ts';
-import type { RedisConnection } from './client.ts';
+import { RedisUnavailableError, type RedisConnection } from './client.ts';
 
 /** Redis wants a whole, positive number of milliseconds. */
-const px = (ttlMs: number) => ({ type: 'PX' as const, value: Math.max(1, Math.round(ttlMs)) });
+const px = (ttlMs: number) => Math.max(1, Math.round(ttlMs));
 
 export class RedisSharedStore implements SharedStore {
   readonly #connection: RedisConnection;
   readonly #prefix: string;
   readonly #logger: Logger;
-  /** HGETALL answers a RESP3 map; as a Map, field names never meet Object.prototype. */
-  readonly #mapClient;
   #subscriber: RedisConnection | undefined;
+  /** Listeners by prefixed channel; a channel is subscribed at Redis while it has any. */
+  readonly #listeners = new Map<string, Set<(message: string) => void>>();
 
   constructor(connection: RedisConnection, prefix: string, logger: Logger) {
     this.#connection = connection;
     this.#prefix = prefix;
     this.#logger = logger;
-    this.#mapClient = connection.client.withTypeMapping({ [RESP_TYPES.MAP]: Map });
   }
 
   get #client() {
@@ -43,41 +42,52 @@ export class RedisSharedStore implements SharedStore {
   }
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
-    await this.#client.set(this.#key(key), value, ttlMs === undefined ? undefined : { expiration: px(ttlMs) });
+    if (ttlMs === undefined) await this.#client.set(this.#key(key), value);
+    else await this.#client.set(this.#key(key), value, 'PX', px(ttlMs));
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
-    return (await this.#client.set(this.#key(key), value, { condition: 'NX', expiration: px(ttlMs) })) === 'OK';
+    return (await this.#client.set(this.#key(key), value, 'PX', px(ttlMs), 'NX')) === 'OK';
+  }
+
+  async expire(key: string, ttlMs: number): Promise<boolean> {
+    return (await this.#client.pexpire(this.#key(key), px(ttlMs))) === 1;
   }
 
   async take(key: string): Promise<string | undefined> {
-    return (await this.#client.getDel(this.#key(key))) ?? undefined;
+    return (await this.#client.getdel(this.#key(key))) ?? undefined;
   }
 
   async delete(...keys: string[]): Promise<void> {
-    if (keys.length > 0) await this.#client.del(keys.map((key) => this.#key(key)));
+    if (keys.length > 0) await this.#client.del(...keys.map((key) => this.#key(key)));
   }
 
   async hashSet(key: string, field: string, value: string, ttlMs?: number): Promise<void> {
     const prefixed = this.#key(key);
-    if (ttlMs === undefined) await this.#client.hSet(prefixed, field, value);
-    else await this.#client.multi().hSet(prefixed, field, value).pExpire(prefixed, px(ttlMs).value).exec();
+    if (ttlMs === undefined) {
+      await this.#client.hset(prefixed, field, value);
+      return;
+    }
+    const replies = await this.#client.multi().hset(prefixed, field, value).pexpire(prefixed, px(ttlMs)).exec();
+    const failed = replies?.find(([error]) => error)?.[0];
+    if (failed) throw failed;
   }
 
   async hashGet(key: string, field: string): Promise<string | undefined> {
-    return (await this.#client.hGet(this.#key(key), field)) ?? undefined;
+    return (await this.#client.hget(this.#key(key), field)) ?? undefined;
   }
 
   async hashGetAll(key: string): Promise<Map<string, string>> {
-    return this.#mapClient.hGetAll(this.#key(key));
+    // ioredis answers an object whose special names (__proto__, constructor) are its own properties, never inherited.
+    return new Map(Object.entries(await this.#client.hgetall(this.#key(key))));
   }
 
   async hashLength(key: string): Promise<number> {
-    return this.#client.hLen(this.#key(key));
+    return this.#client.hlen(this.#key(key));
   }
 
   async hashDelete(key: string, ...fields: string[]): Promise<number> {
-    return fields.length > 0 ? this.#client.hDel(this.#key(key), fields) : 0;
+    return fields.length > 0 ? this.#client.hdel(this.#key(key), ...fields) : 0;
   }
 
   async publish(channel: string, message: string): Promise<void> {
@@ -85,25 +95,28 @@ export class RedisSharedStore implements SharedStore {
   }
 
   async subscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>> {
-    const subscriber = this.#openSubscriber();
-    await subscriber.ready;
-    // SUBSCRIBE skips the disabled offline queue and would wait for a reconnect; fail fast like every other command.
-    if (!subscriber.client.isReady) throw new ClientOfflineError();
+    const subscriber = await this.#openSubscriber();
+    // SUBSCRIBE would fail anyway; saying so here keeps a listener from being left behind.
+    if (subscriber.client.status !== 'ready') throw new RedisUnavailableError();
     const prefixed = this.#key(channel);
-    const { client } = subscriber;
     let listening = true;
     const guarded = guardListener((message) => listening && listener(message), channel, this.#logger);
+    let listeners = this.#listeners.get(prefixed);
+    if (!listeners) this.#listeners.set(prefixed, (listeners = new Set()));
+    listeners.add(guarded);
     const leave = async () => {
       listening = false;
-      // The listener is deaf from here on; telling Redis is tidying. A closed client has nothing to leave, one that is
-      // reconnecting would send UNSUBSCRIBE only once Redis answers again (not worth waiting for), and a connection that
-      // breaks meanwhile forgets its subscriptions anyway.
-      if (!client.isOpen) return;
-      const left = client.unsubscribe(prefixed, guarded).catch(() => {});
-      if (client.isReady) await left;
+      listeners.delete(guarded);
+      if (listeners.size > 0 || this.#listeners.get(prefixed) !== listeners) return;
+      this.#listeners.delete(prefixed);
+      // The listener is deaf from here on; telling Redis is tidying, not worth waiting for while it is away (a channel
+      // left subscribed then is dropped at its next message, below).
+      const left = subscriber.client.unsubscribe(prefixed).catch(() => {});
+      if (subscriber.client.status === 'ready') await left;
     };
     try {
-      await client.subscribe(prefixed, guarded);
+      // Again for a channel already subscribed: harmless, and it waits for Redis to confirm either way.
+      await subscriber.client.subscribe(prefixed);
     } catch (error) {
       await leave();
       throw error;
@@ -111,10 +124,21 @@ export class RedisSharedStore implements SharedStore {
     return leave;
   }
 
-  #openSubscriber(): RedisConnection {
-    // A first connection would wait for a Redis that is away.
-    if (!this.#subscriber && !this.#client.isReady) throw new ClientOfflineError();
-    return (this.#subscriber ??= this.#connection.duplicate());
+  async #openSubscriber(): Promise<RedisConnection> {
+    if (!this.#subscriber) {
+      // A first connection would wait for a Redis that is away.
+      if (this.#client.status !== 'ready') throw new RedisUnavailableError();
+      const subscriber = this.#connection.duplicate();
+      subscriber.client.on('message', (channel: string, message: string) => {
+        const listeners = this.#listeners.get(channel);
+        if (listeners) for (const listener of listeners) listener(message);
+        // Left while Redis was away, and subscribed again by the reconnect: nobody listens any more.
+        else subscriber.client.unsubscribe(channel).catch(() => {});
+      });
+      this.#subscriber = subscriber;
+    }
+    await this.#subscriber.ready;
+    return this.#subscriber;
   }
 
   ping(): Promise<boolean> {
@@ -125,5 +149,6 @@ export class RedisSharedStore implements SharedStore {
   async close(): Promise<void> {
     await this.#subscriber?.close();
     this.#subscriber = undefined;
+    this.#listeners.clear();
   }
 }

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { BullmqQueue, type BullmqQueueOptions } from '../../../src/adapters/queue/bullmq-queue.ts';
+import { openRedis, type RedisConnection } from '../../../src/adapters/redis/client.ts';
 import type { QueuedJob } from '../../../src/domain/ports.ts';
 import { AppError } from '../../../src/errors.ts';
 import { PrivateRedis, SHARED_REDIS_URL, uniquePrefix } from '../../helpers/redis.ts';
@@ -14,6 +15,17 @@ import { removeKeys } from './remove-keys.ts';
 
 const quiet = pino({ level: 'silent' });
 
+/** A queue on its own connection to `url`, as a replica opens it; closing it closes both. */
+function queueOn(url: string, options: Omit<BullmqQueueOptions, 'redis' | 'logger'>): BullmqQueue & { connection: RedisConnection } {
+  const connection = openRedis(url, quiet);
+  const queue = new BullmqQueue({ redis: connection, logger: quiet, ...options });
+  const close = queue.close.bind(queue);
+  return Object.assign(queue, { connection, close: async () => {
+    await close();
+    await connection.close();
+  } });
+}
+
 /** Queues for one deployment on the shared Redis (one per replica), and the clean-up of its keys. */
 function deployment(options: Partial<BullmqQueueOptions> = {}) {
   const prefix = `${uniquePrefix()}bull`;
@@ -21,7 +33,7 @@ function deployment(options: Partial<BullmqQueueOptions> = {}) {
   return {
     prefix,
     replica: () => {
-      const queue = new BullmqQueue({ redisUrl: SHARED_REDIS_URL, prefix, logger: quiet, ...options });
+      const queue = queueOn(SHARED_REDIS_URL, { prefix, ...options });
       queues.push(queue);
       return queue;
     },
@@ -83,7 +95,7 @@ describe('the BullMQ job queue without Redis', () => {
   it('when Redis stops answering while a job runs, then close still returns within its bound', async () => {
     const redis = await PrivateRedis.start();
     try {
-      const queue = new BullmqQueue({ redisUrl: redis.url, prefix: 'test:bull', logger: quiet, closeTimeoutMs: 500 });
+      const queue = queueOn(redis.url, { prefix: 'test:bull', closeTimeoutMs: 500 });
       const runs: QueuedJob[] = [];
       queue.work('import', async (job) => {
         runs.push(job);
@@ -102,7 +114,8 @@ describe('the BullMQ job queue without Redis', () => {
 
   it('when Redis stops answering, then adding a job fails within seconds as unavailable', async () => {
     const redis = await PrivateRedis.start();
-    const queue = new BullmqQueue({ redisUrl: redis.url, prefix: 'test:bull', logger: quiet });
+    const queue = queueOn(redis.url, { prefix: 'test:bull' });
+    await queue.connection.ready;
     try {
       await queue.add('import', {});
       redis.pause();

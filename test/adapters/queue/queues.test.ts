@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { createJobQueue } from '../../../src/adapters/queue/queues.ts';
+import { openRedis } from '../../../src/adapters/redis/client.ts';
 import { loadConfig } from '../../../src/config.ts';
 import type { QueuedJob } from '../../../src/domain/ports.ts';
 import { SHARED_REDIS_URL, uniquePrefix } from '../../helpers/redis.ts';
@@ -27,8 +28,9 @@ describe('the job queue of a deployment', () => {
 
   it('when the store is Redis, then jobs live under the deployment\'s key prefix and another deployment never sees them', async () => {
     const [ours, theirs] = [uniquePrefix(), uniquePrefix()];
-    const queue = createJobQueue(configFor({ SESSION_STORE: 'redis', REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: ours }), quiet);
-    const other = createJobQueue(configFor({ SESSION_STORE: 'redis', REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: theirs }), quiet);
+    const connections = [openRedis(SHARED_REDIS_URL, quiet), openRedis(SHARED_REDIS_URL, quiet)] as const;
+    const queue = createJobQueue(configFor({ SESSION_STORE: 'redis', REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: ours }), quiet, connections[0]);
+    const other = createJobQueue(configFor({ SESSION_STORE: 'redis', REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: theirs }), quiet, connections[1]);
     const redis = new Redis(SHARED_REDIS_URL);
     try {
       await queue.add('ping', { n: 1 });
@@ -39,6 +41,7 @@ describe('the job queue of a deployment', () => {
       assert.equal((await queue.counts()).waiting, 1);
     } finally {
       await Promise.all([queue.close(), other.close()]);
+      await Promise.all(connections.map((connection) => connection.close()));
       redis.disconnect();
       await removeKeys(ours, theirs);
     }

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { openRedis, type RedisConnection } from '../../../src/adapters/redis/client.ts';
 import { RedisSharedStore } from '../../../src/adapters/redis/shared-store.ts';
 import { isStoreUnavailable } from '../../../src/errors.ts';
-import { PrivateRedis, SHARED_REDIS_URL, uniquePrefix } from '../../helpers/redis.ts';
+import { keysUnder, PrivateRedis, SHARED_REDIS_URL, uniquePrefix } from '../../helpers/redis.ts';
 import { sharedStoreContract } from '../shared-store-contract.ts';
 
 const quiet = pino({ level: 'silent' });
@@ -18,9 +18,8 @@ async function connected(url = SHARED_REDIS_URL): Promise<RedisConnection> {
 
 /** Deletes what a test left under its prefix on the shared Redis. */
 async function removeKeys(connection: RedisConnection, prefix: string): Promise<void> {
-  for await (const keys of connection.client.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) {
-    if (keys.length > 0) await connection.client.del(keys);
-  }
+  const keys = await keysUnder(connection.client, prefix);
+  if (keys.length > 0) await connection.client.del(...keys);
 }
 
 // Two replicas: two stores, each on its own connection, under one deployment prefix.
@@ -67,9 +66,7 @@ describe('the Redis shared store', () => {
       assert.equal((await b.hashGetAll('h')).size, 0);
       await b.set('k', 'from b');
       assert.equal(await a.get('k'), 'from a');
-      const keys: string[] = [];
-      for await (const batch of connection.client.scanIterator({ MATCH: `${prefixA}*`, COUNT: 100 })) keys.push(...batch);
-      assert.deepEqual(keys.sort(), [`${prefixA}h`, `${prefixA}k`]);
+      assert.deepEqual(await keysUnder(connection.client, prefixA), [`${prefixA}h`, `${prefixA}k`]);
     });
 
     it('then neither hears the other’s notifications', async () => {

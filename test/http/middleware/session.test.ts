@@ -1,26 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
-import { createClient } from 'redis';
+import { Redis } from 'ioredis';
 import { createPickerSession, startHarness, type Client, type Harness } from '../../helpers/harness.ts';
 import { SHARED_REDIS_URL, uniquePrefix } from '../../helpers/redis.ts';
 
-const connectRedis = () => createClient({ url: SHARED_REDIS_URL });
 
 /** A signed-in user on a gateway whose sessions live in Redis under a prefix of their own, and a Redis client to look. */
 async function withRedisSessions(
   env: Record<string, string>,
-  test: (ctx: { h: Harness; redis: ReturnType<typeof connectRedis>; client: Client; sessionKey: () => string }) => Promise<void>,
+  test: (ctx: { h: Harness; redis: Redis; client: Client; sessionKey: () => string }) => Promise<void>,
 ) {
   const prefix = uniquePrefix();
   const h = await startHarness({ env: { SESSION_STORE: 'redis', REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix, ...env } });
-  const redis = connectRedis();
-  await redis.connect();
+  const redis = new Redis(SHARED_REDIS_URL);
   try {
     const client = await h.signedInClient();
     const sessionKey = () => `${prefix}sess:${client.sessionId!}`;
     await test({ h, redis, client, sessionKey });
   } finally {
-    await redis.close();
+    redis.disconnect();
     await h.close();
   }
 }

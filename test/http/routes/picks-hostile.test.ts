@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { parse as parseDisposition } from 'content-disposition';
 import { SignJWT, base64url } from 'jose';
-import { createClient } from 'redis';
+import { Redis } from 'ioredis';
 import { createEmulator, type Emulator } from '@photos-picker-gateway/google-emulator';
 import { consentToSignIn, createPickerSession, eventually, startHarness, type Client, type Harness } from '../../helpers/harness.ts';
 import { newSecret, pickIdOf, signPickRequest, startPick } from '../../helpers/host-apps.ts';
@@ -49,7 +49,7 @@ describe('host apps: hostile pick requests over HTTP, against two replicas on on
   let h: Harness;
   let b: Harness;
   let root: string;
-  let redis: ReturnType<typeof createClient>;
+  let redis: Redis;
   let prefix: string;
 
   before(async () => {
@@ -60,14 +60,13 @@ describe('host apps: hostile pick requests over HTTP, against two replicas on on
     const env = { APPS: JSON.stringify(APPS), IMPORT_DESTINATION: `file:${root}`, SESSION_STORE: 'redis', REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix };
     h = await startHarness({ sharedEmulator: emulator, env: { ...env, TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64') } });
     b = await startHarness({ sharedEmulator: emulator, env: { ...env, PUBLIC_URL: h.url, TOKEN_ENCRYPTION_KEY: h.config.tokenKeys.map((k) => k.toString('base64')).join(',') } });
-    redis = createClient({ url: SHARED_REDIS_URL });
-    await redis.connect();
+    redis = new Redis(SHARED_REDIS_URL);
   });
   after(async () => {
     await h?.close();
     await b?.close();
     await emulator?.close();
-    await redis?.close();
+    redis?.disconnect();
     await rm(root, { recursive: true, force: true });
   });
 
@@ -208,7 +207,7 @@ describe('host apps: hostile pick requests over HTTP, against two replicas on on
     /** What another browser must not change: the pick's keys and fields, and everyone's Picker sessions at Google. */
     const snapshot = async (id: string) => JSON.stringify({
       keys: (await pickKeys()).sort(),
-      pick: await redis.hGetAll(`${prefix}pick:${id}`),
+      pick: await redis.hgetall(`${prefix}pick:${id}`),
       google: ['alice@example.com', 'bob@example.com'].map((account) => emulator.sessionsOf(account)),
     });
 
@@ -254,7 +253,7 @@ describe('host apps: hostile pick requests over HTTP, against two replicas on on
           const own = pickIdOf((await intruder.get(`/pick?app=shop&request=${await sign()}`)).headers.get('location'));
           intruder.setCookie(`pick-${id}`, intruder.cookies.get(`pick-${own}`)!);
         }
-        if (row.who === 'stored-hash') intruder.setCookie(`pick-${id}`, (await redis.hGet(`${prefix}pick:${id}`, 'browser'))!);
+        if (row.who === 'stored-hash') intruder.setCookie(`pick-${id}`, (await redis.hget(`${prefix}pick:${id}`, 'browser'))!);
         const before = await snapshot(id);
 
         const answer = await intruder.request(row.method, row.path(id), {

@@ -1,0 +1,70 @@
+/**
+ * express-session's store over the shared-store port: one implementation for
+ * every store behind that port (in memory, on Redis, and any later one), so
+ * browser sessions live, expire and are shared by replicas exactly like the
+ * rest of the shared state.
+ *
+ * A session is one JSON value under `sess:{id}` that expires with its cookie.
+ * Touching it (express-session does, for a request that changed nothing, to
+ * roll the idle timeout) only moves the expiry: writing back the copy this
+ * request read could undo what another request saved meanwhile, such as the
+ * other tab of a sign-in.
+ */
+import session, { type SessionData } from 'express-session';
+import type { SharedStore } from '../domain/ports.ts';
+
+type Callback = (error?: unknown) => void;
+
+const sessionKey = (sid: string) => `sess:${sid}`;
+
+export class SharedSessionStore extends session.Store {
+  readonly #store: SharedStore;
+  /** For a session whose cookie has no expiry (express-session's default cookie); ours always have one. */
+  readonly #defaultTtlMs: number;
+
+  constructor(store: SharedStore, options: { defaultTtlMs: number }) {
+    super();
+    this.#store = store;
+    this.#defaultTtlMs = options.defaultTtlMs;
+  }
+
+  override get(sid: string, callback: (error: unknown, session?: SessionData | null) => void): void {
+    this.#store.get(sessionKey(sid)).then((stored) => {
+      let data: SessionData | null = null;
+      try {
+        if (stored !== undefined) data = JSON.parse(stored) as SessionData;
+      } catch (error) {
+        callback(error);
+        return;
+      }
+      callback(null, data);
+    }, callback);
+  }
+
+  override set(sid: string, data: SessionData, callback?: Callback): void {
+    const ttlMs = this.#ttlOf(data);
+    const written = ttlMs > 0 ? this.#store.set(sessionKey(sid), JSON.stringify(data), ttlMs) : this.#store.delete(sessionKey(sid));
+    settle(written, callback);
+  }
+
+  override touch(sid: string, data: SessionData, callback?: Callback): void {
+    const ttlMs = this.#ttlOf(data);
+    // A session that expired meanwhile stays gone: express-session made no change worth saving to it.
+    settle(ttlMs > 0 ? this.#store.expire(sessionKey(sid), ttlMs) : this.#store.delete(sessionKey(sid)), callback);
+  }
+
+  override destroy(sid: string, callback?: Callback): void {
+    settle(this.#store.delete(sessionKey(sid)), callback);
+  }
+
+  /** What is left of the cookie's lifetime: the session lives exactly as long as the cookie that names it. */
+  #ttlOf(data: SessionData): number {
+    const expires = data.cookie?.expires;
+    return expires ? new Date(expires).getTime() - Date.now() : this.#defaultTtlMs;
+  }
+}
+
+/** Calls back once the write settled; a callback that throws is not called a second time with its own error. */
+function settle(work: Promise<unknown>, callback: Callback | undefined): void {
+  work.then(() => callback?.(), (error: unknown) => callback?.(error));
+}
