@@ -167,6 +167,11 @@ export function createServices(deps: Pick<AppDependencies, 'config' | 'logger' |
   return { accounts, pickerSessions, media, signIns, imports, background, destinationWatch, pickRequests, picks };
 }
 
+/** Starts this process's share of the background work: the job queue's workers, except in a web process (ROLE=web). */
+export function startWork(config: Config, services: Services): void {
+  if (config.role !== 'web') services.background.start();
+}
+
 export function createApp(deps: AppDependencies): App {
   const { config } = deps;
   const app = express();
@@ -189,6 +194,14 @@ export function createApp(deps: AppDependencies): App {
   app.use(timeRequests(metrics));
   app.use(healthRoutes(deps.readiness));
   app.get('/metrics', serveMetrics(metrics));
+  const services: Services = { accounts, pickerSessions, media, background, picks, metrics, ...(imports ? { imports } : {}), ...(destinationWatch ? { destinationWatch } : {}) };
+  if (config.role === 'worker') {
+    // A worker process serves nobody: its probes and metrics above, and 404 for everything else.
+    app.use(securityHeaders(config));
+    app.use(notFoundHandler);
+    app.use(errorHandler(views));
+    return { app, services };
+  }
   app.use('/static', express.static(STATIC_DIR, { index: false, maxAge: config.isProduction ? '1h' : 0 }));
   app.use(securityHeaders(config));
   app.use(embedRoutes());
@@ -226,8 +239,5 @@ export function createApp(deps: AppDependencies): App {
 
   app.use(notFoundHandler);
   app.use(errorHandler(views));
-  return {
-    app,
-    services: { accounts, pickerSessions, media, background, picks, metrics, ...(imports ? { imports } : {}), ...(destinationWatch ? { destinationWatch } : {}) },
-  };
+  return { app, services };
 }

@@ -44,6 +44,7 @@ const envSchema = z.object({
   GOOGLE_CLIENT_SECRET: optionalString,
   SESSION_SECRET: optionalString,
   SESSION_STORE: z.preprocess(blankToUndefined, z.enum(['memory', 'redis']).default('memory')),
+  ROLE: z.preprocess(blankToUndefined, z.enum(['all', 'web', 'worker']).default('all')),
   REDIS_URL: z.preprocess(
     blankToUndefined,
     z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).default('redis://127.0.0.1:6379'),
@@ -114,6 +115,11 @@ export interface Config {
     readonly browserOrigins: readonly string[];
   };
   readonly mediaHosts: readonly string[];
+  /**
+   * What this process runs: `all` serves HTTP and works the job queue; `web` serves HTTP and only queues work;
+   * `worker` works the queue and serves only the probes and metrics. A split needs SESSION_STORE=redis.
+   */
+  readonly role: 'all' | 'web' | 'worker';
   /** Set when the built-in emulator stands in for Google (no client configured, outside production). */
   readonly emulator: { readonly port: number; readonly url: string } | null;
   readonly session: {
@@ -224,6 +230,13 @@ export function loadConfig(env: Env = process.env): Config {
     else warnings.push(message);
   }
 
+  if (e.ROLE !== 'all' && e.SESSION_STORE !== 'redis') {
+    problems.push(
+      `ROLE=${e.ROLE} needs SESSION_STORE=redis (it is ${e.SESSION_STORE}): web and worker processes share sign-ins, state and ` +
+      'the job queue only through Redis. Set SESSION_STORE=redis and REDIS_URL, or leave ROLE unset for one process that does both.',
+    );
+  }
+
   const useEmulator = !e.GOOGLE_CLIENT_ID && !isProduction;
   if (isProduction) {
     if (!e.GOOGLE_CLIENT_ID) problems.push('GOOGLE_CLIENT_ID is required in production');
@@ -311,6 +324,7 @@ export function loadConfig(env: Env = process.env): Config {
       browserOrigins: [...new Set(browserOrigins)],
     },
     mediaHosts: hostSuffixes(e.MEDIA_HOSTS ?? (useEmulator ? publicUrl.hostname : DEFAULTS.MEDIA_HOSTS)),
+    role: e.ROLE,
     emulator: useEmulator ? { port: emulatorPort, url: emulatorUrl } : null,
     session: {
       secrets,

@@ -1,11 +1,12 @@
 /**
  * The process: reads the configuration, opens the stores, starts the Google
  * emulator when no Google client is configured (outside production), serves
- * the app, and shuts down gracefully on SIGTERM/SIGINT.
+ * the app, works the job queue unless it is a web process (ROLE), and shuts
+ * down gracefully on SIGTERM/SIGINT.
  */
 import { createServer, type Server } from 'node:http';
 import { Server as NetServer } from 'node:net';
-import { createApp } from './app.ts';
+import { createApp, startWork } from './app.ts';
 import { ConfigError, EMULATOR_CLIENT, loadConfig, type Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createStores, type Stores } from './adapters/stores.ts';
@@ -30,7 +31,8 @@ interface EmulatorPackage {
 }
 
 async function startEmulator(config: Config, logger: Logger) {
-  if (!config.emulator) return undefined;
+  // A worker process uses the emulator its web process serves (the same EMULATOR_PORT and PUBLIC_URL host).
+  if (!config.emulator || config.role === 'worker') return undefined;
   // Loaded only here, so a production process never even imports the emulator.
   const { createEmulator } = (await import(EMULATOR_PACKAGE)) as EmulatorPackage;
   const emulator = createEmulator({
@@ -61,7 +63,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
   // Logs where imports go, or why they cannot go there (readiness stays 503 until they can).
   await services.destinationWatch?.start();
-  services.background.start();
+  startWork(config, services);
   const server = createServer(app);
   // Explicit timeouts: keep-alive above a typical 60 s load-balancer idle timeout.
   server.keepAliveTimeout = 65_000;
@@ -74,7 +76,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info({ port, publicUrl: config.publicUrl.href }, `Photos Picker Gateway listening on ${config.publicUrl.href}`);
+  const what = config.role === 'all' ? 'Photos Picker Gateway' : `Photos Picker Gateway (${config.role} process)`;
+  logger.info({ port, publicUrl: config.publicUrl.href, role: config.role }, `${what} listening on ${config.publicUrl.href}`);
 
   let inFlight = 0;
   let onAllAnswered: (() => void) | undefined;

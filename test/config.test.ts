@@ -50,6 +50,19 @@ describe('config', () => {
     assert.throws(() => loadConfig({ ...productionEnv, SESSION_STORE: 'redis' }), /TOKEN_ENCRYPTION_KEY/);
   });
 
+  it('when ROLE is unset, then one process does both; a web or worker process starts only with Redis, and otherwise the refusal names ROLE and SESSION_STORE', () => {
+    assert.equal(loadConfig({}).role, 'all');
+    assert.equal(loadConfig({ ROLE: 'all', SESSION_STORE: 'memory' }).role, 'all');
+    for (const role of ['web', 'worker']) {
+      assert.equal(loadConfig({ ROLE: role, SESSION_STORE: 'redis' }).role, role);
+      for (const env of [{ ROLE: role }, { ROLE: role, SESSION_STORE: 'memory' }, { ...productionEnv, ROLE: role }]) {
+        assert.throws(() => loadConfig(env), (error: Error) =>
+          error instanceof ConfigError && error.message.includes(`ROLE=${role} needs SESSION_STORE=redis`) && error.message.includes('it is memory'));
+      }
+    }
+    assert.throws(() => loadConfig({ ROLE: 'copier', SESSION_STORE: 'redis' }), /ROLE/);
+  });
+
   it('when PUBLIC_URL is https, then cookies are Secure with the __Host- prefix', () => {
     const config = loadConfig(productionEnv);
     assert.equal(config.secureCookies, true);

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createEmulator, type Emulator, type EmulatorOptions } from '@photos-picker-gateway/google-emulator';
-import { createApp, type App } from '../../src/app.ts';
+import { createApp, startWork, type App } from '../../src/app.ts';
 import { loadConfig, PICKER_SCOPE, type Config, type Env } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createStores, type Stores } from '../../src/adapters/stores.ts';
@@ -233,7 +233,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     readiness: { isReady: async () => (app.services.destinationWatch?.writable ?? true) && (await stores.ping()) },
   });
   await app.services.destinationWatch?.start();
-  app.services.background.start();
+  startWork(config, app.services);
   server.on('request', app.app);
 
   const harness: Harness = {

@@ -102,17 +102,18 @@ describe('the Redis connection', () => {
     assert.ok(!logs.some((line) => /stopped answering|connection error/.test(line)), logs.join('\n'));
   });
 
-  it('when the gateway’s own event loop is blocked longer than the stall window with a command in flight, then only that command fails and the connection is back at once', async () => {
-    const { connection, stalls } = await connect();
-    // Its answer sits unread in the socket while the loop is held: the timers that guard it fire first (ADR 0001).
-    const inFlight = connection.client.get('k').then(() => undefined, (error: unknown) => error);
+  it('when the gateway’s own event loop is blocked longer than the stall window with a command in flight, then that command answers or fails as unavailable, and the client answers again at once', async () => {
+    const { connection } = await connect();
+    // Its answer sits unread in the socket while the loop is held. Whether the timers that guard it fire before the
+    // socket is read depends on the loop phase the block ends in (ADR 0001): either way nothing hangs or breaks.
+    const inFlight = connection.client.get('k').then((value) => value, (error: unknown) => error);
     const until = performance.now() + 3_000;
     while (performance.now() < until);
-    assert.ok(isStoreUnavailable(await inFlight), String(await inFlight));
+    const outcome = await inFlight;
+    assert.ok(outcome === 'v' || isStoreUnavailable(outcome), String(outcome));
     const unblocked = performance.now();
     assert.ok(await answersAgain(connection));
     assert.ok(performance.now() - unblocked < 500, `answered again ${Math.round(performance.now() - unblocked)} ms after the loop was free`);
-    assert.ok(stalls() <= 1);
   });
 
   it('when Redis is down and comes back, then commands fail at once meanwhile, the outage is logged once, and the client recovers', async () => {
