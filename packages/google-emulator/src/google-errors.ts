@@ -12,18 +12,23 @@ export const STATUS_BY_HTTP: Record<number, string> = {
   500: 'INTERNAL', 501: 'UNIMPLEMENTED', 502: 'UNAVAILABLE', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED',
 };
 
-export function googleError(res: Response, status: string, message: string, options: { reason?: string; method?: string; httpStatus?: number } = {}): void {
+/** A field a request got wrong, as google.rpc.BadRequest lists it (`field` is the proto path, when there is one). */
+export interface FieldViolation { field?: string; description: string }
+
+export function googleError(
+  res: Response,
+  status: string,
+  message: string,
+  options: { reason?: string; method?: string; httpStatus?: number; fieldViolations?: FieldViolation[] } = {},
+): void {
   const code = options.httpStatus ?? HTTP_BY_STATUS[status] ?? 500;
-  res.status(code).json({
-    error: {
-      code,
-      message,
-      status,
-      ...(options.reason
-        ? { details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: options.reason, domain: 'googleapis.com', metadata: { service: 'photospicker.googleapis.com', ...(options.method ? { method: options.method } : {}) } }] }
-        : {}),
-    },
-  });
+  const details = [
+    ...(options.reason
+      ? [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: options.reason, domain: 'googleapis.com', metadata: { service: 'photospicker.googleapis.com', ...(options.method ? { method: options.method } : {}) } }]
+      : []),
+    ...(options.fieldViolations ? [{ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: options.fieldViolations }] : []),
+  ];
+  res.status(code).json({ error: { code, message, status, ...(details.length > 0 ? { details } : {}) } });
 }
 
 export function bearer(req: Request): string | undefined {
@@ -31,8 +36,16 @@ export function bearer(req: Request): string | undefined {
   return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
 }
 
+/**
+ * The challenge Google sends with a 401 or a scope 403 (RFC 6750 §3): the realm alone when no token came, `invalid_token`
+ * for a bad one, `insufficient_scope` with the scope needed.
+ */
+export function bearerChallenge(error?: 'invalid_token' | 'insufficient_scope', scope?: string): string {
+  return ['Bearer realm="https://accounts.google.com/"', ...(error ? [`error="${error}"`] : []), ...(scope ? [`scope="${scope}"`] : [])].join(', ');
+}
+
 export function unauthenticated(res: Response, presented: boolean, method: string): void {
-  if (presented) res.set('WWW-Authenticate', 'Bearer realm="https://accounts.google.com/", error="invalid_token"');
+  res.set('WWW-Authenticate', bearerChallenge(presented ? 'invalid_token' : undefined));
   googleError(
     res,
     'UNAUTHENTICATED',

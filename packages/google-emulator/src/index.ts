@@ -1,6 +1,7 @@
 /**
  * A faithful offline Google for the gateway and its tests: OAuth 2.0 (consent
- * page, token, revoke, userinfo), the Photos Picker API, the picker page and
+ * page, token, revoke, userinfo), OpenID Connect (discovery, JWKS, signed
+ * id_tokens), the Photos Picker API, the picker page and
  * media bytes, on one origin of its own. Knobs, injected faults and a request
  * log make it easy to drive; the same controls are served under /__emulator/.
  */
@@ -12,6 +13,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { STATUS_BY_HTTP, bearer, googleError } from './google-errors.ts';
 import { MediaRenderer, mediaRoutes } from './media.ts';
 import { oauthRoutes } from './oauth.ts';
+import { IdTokenSigner, OPENID_PATHS, openidRoutes } from './openid.ts';
 import { pickerApiRoutes } from './picker-api.ts';
 import { pickerUiRoutes } from './picker-ui.ts';
 import { ACCOUNTS, EmulatorState } from './state.ts';
@@ -32,6 +34,10 @@ export interface EmulatorKnobs {
   latencyMs: number;
   /** Media bodies are sent at most this fast (0: as fast as the client reads), so a test can catch a copy mid-way. */
   mediaBytesPerSecond: number;
+  /** Show the consent page on every sign-in, as if each asked with prompt=consent (Google asks only when the grant changes). */
+  alwaysShowConsent: boolean;
+  /** sessions.create skips names a PickingSession does not have instead of answering INVALID_ARGUMENT (Google refuses them). */
+  acceptUnknownFields: boolean;
 }
 
 export const DEFAULT_KNOBS: Readonly<EmulatorKnobs> = {
@@ -44,6 +50,8 @@ export const DEFAULT_KNOBS: Readonly<EmulatorKnobs> = {
   maxOpenSessionsPerUser: 10,
   latencyMs: 0,
   mediaBytesPerSecond: 0,
+  alwaysShowConsent: false,
+  acceptUnknownFields: false,
 };
 
 export interface EmulatorFault {
@@ -128,7 +136,10 @@ export interface Emulator {
   readonly accounts: ReadonlyArray<{ email: string; name: string; hasPhotos: boolean }>;
 }
 
+const OPENID_ENDPOINTS = new Set<string>(Object.values(OPENID_PATHS));
+
 function kindOf(path: string): RequestLogEntry['kind'] {
+  if (OPENID_ENDPOINTS.has(path)) return 'oauth';
   if (path.startsWith('/v1/')) return 'picker';
   if (path.startsWith('/lh/')) return 'media';
   if (path.startsWith('/o/oauth2') || path === '/token' || path === '/revoke' || path.startsWith('/oauth2/')) return 'oauth';
@@ -147,6 +158,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   let publicUrl = options.publicUrl?.replace(/\/$/, '') ?? '';
   let mediaUrl = options.mediaUrl?.replace(/\/$/, '') ?? '';
   const renderer = new MediaRenderer();
+  const signer = new IdTokenSigner();
   for (const client of options.clients ?? []) state.registerClient(client.clientId, client.clientSecret, client.redirectUris);
 
   const app = express();
@@ -164,6 +176,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     knobs,
     accounts: ACCOUNTS.map(({ email, name, hasPhotos }) => ({ email, name, hasPhotos })),
     async listen(port = 0, host = '127.0.0.1') {
+      await signer.ready();
       server.listen(port, host);
       await once(server, 'listening');
       const address = server.address() as AddressInfo;
@@ -267,7 +280,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   controls.get('/knobs', (_req, res) => void res.json(knobs));
   controls.post('/knobs', (req, res) => {
     for (const [key, value] of Object.entries(req.body as Record<string, unknown>)) {
-      if (key in knobs && typeof value === 'number' && Number.isFinite(value)) knobs[key as keyof EmulatorKnobs] = value;
+      if (!(key in knobs) || typeof value !== typeof knobs[key as keyof EmulatorKnobs]) continue;
+      if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) Object.assign(knobs, { [key]: value });
     }
     res.json(knobs);
   });
@@ -352,7 +366,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     googleError(res, status, `Injected fault (${status}).`, { httpStatus: fault.status });
   });
 
-  app.use(oauthRoutes(state, knobs));
+  app.use(oauthRoutes(state, knobs, signer, () => publicUrl));
+  app.use(openidRoutes(state, signer, () => publicUrl));
   app.use(pickerApiRoutes(state, knobs, () => ({ publicUrl, mediaUrl })));
   app.use(pickerUiRoutes(state, renderer));
   app.use(mediaRoutes(state, renderer, () => knobs.mediaBytesPerSecond));

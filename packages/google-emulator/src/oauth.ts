@@ -7,12 +7,16 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import { emulatorCookie, html, pageContext, raw, sendPage, translatedError } from './pages.ts';
 import {
-  ACCOUNTS, PICKER_SCOPE, SIGN_IN_SCOPES, expandScope, includesScope, token, type Account, type AuthCode, type AuthTransaction, type ClientRecord, type EmulatorState,
+  ACCOUNTS, PICKER_SCOPE, SIGN_IN_SCOPES, expandScope, includesScope, token, withScopes,
+  type Account, type AuthCode, type AuthTransaction, type ClientRecord, type EmulatorState,
 } from './state.ts';
 import type { EmulatorKnobs } from './index.ts';
 import { bearer, unauthenticated } from './google-errors.ts';
+import { idToken, profileClaims, type IdTokenSigner } from './openid.ts';
 
 const TRANSACTION_TTL_MS = 30 * 60_000;
+/** The `prompt` values Google knows (https://developers.google.com/identity/protocols/oauth2/web-server#creatingclient). */
+const PROMPTS = new Set(['none', 'consent', 'select_account']);
 const AUTH_CODE_FORMAT = /^4\/0A[\w-]+$/;
 
 function oauthError(res: Response, status: number, error: string, description: string): void {
@@ -64,26 +68,43 @@ function backTo(transaction: AuthTransaction, answer: Record<string, string>): s
   return back.href;
 }
 
-export function oauthRoutes(state: EmulatorState, knobs: EmulatorKnobs): Router {
+/**
+ * Why Google refuses the `prompt` parameter, or undefined: a value it does not know, or `none` with another value
+ * (OpenID Connect Core §3.1.2.1: "If this parameter contains none with any other value, an error is returned").
+ */
+function promptProblem(prompts: string[]): string | undefined {
+  const unknown = prompts.find((prompt) => !PROMPTS.has(prompt));
+  if (unknown !== undefined) return `Invalid parameter value for prompt: Invalid prompt: ${unknown}`;
+  if (prompts.includes('none') && prompts.length > 1) return 'Invalid parameter value for prompt: None prompt type must be specified alone';
+  return undefined;
+}
+
+export function oauthRoutes(state: EmulatorState, knobs: EmulatorKnobs, signer: IdTokenSigner, issuer: () => string): Router {
   const router = Router();
   const form = express.urlencoded({ extended: false });
 
-  /** A single-use code for what the account granted; the answer's parameters that carry it. */
+  /**
+   * A single-use code for what the account granted now, and with include_granted_scopes=true for what it granted the
+   * client before too (https://developers.google.com/identity/protocols/oauth2/web-server#incrementalAuth); the
+   * answer's parameters that carry it.
+   */
   function issueCode(transaction: AuthTransaction, account: Account, granted: string[], refreshable: boolean): Record<string, string> {
     const code = token('4/0AEmu', 30);
+    const scopes = transaction.includeGrantedScopes ? withScopes(granted, state.consentedScopes(account, transaction.clientId) ?? []) : granted;
     state.codes.set(code, {
-      code, clientId: transaction.clientId, redirectUri: transaction.redirectUri, account, scopes: granted,
-      codeChallenge: transaction.codeChallenge, codeChallengeMethod: transaction.codeChallengeMethod,
+      code, clientId: transaction.clientId, redirectUri: transaction.redirectUri, account, scopes,
+      codeChallenge: transaction.codeChallenge, codeChallengeMethod: transaction.codeChallengeMethod, nonce: transaction.nonce,
       refreshable, expiresAt: Date.now() + knobs.authCodeTtlSeconds * 1000, used: false,
     });
-    return { code, scope: granted.map(expandScope).join(' '), authuser: '0' };
+    return { code, scope: scopes.map(expandScope).join(' '), authuser: '0' };
   }
 
   /**
-   * prompt=none shows no page: the browser must be signed in to Google (as the hinted account, if any), and that
-   * account must have granted the client every requested scope before. Otherwise the app hears why, as from Google.
+   * Whether Google can answer without a page: the browser is signed in to Google (as the hinted account, if any), and
+   * that account has granted the client every requested scope before. Otherwise why not, in the words prompt=none
+   * answers with.
    */
-  function silentAnswer(transaction: AuthTransaction, signedIn: Account | undefined, loginHint: string | undefined): Record<string, string> {
+  function pagelessAnswer(transaction: AuthTransaction, signedIn: Account | undefined, loginHint: string | undefined): Record<string, string> {
     if (!signedIn || (loginHint !== undefined && transaction.hintedAccount !== signedIn)) return { error: 'interaction_required' };
     const consented = state.consentedScopes(signedIn, transaction.clientId);
     if (!consented || !transaction.scopes.every((scope) => consented.has(expandScope(scope)))) return { error: 'consent_required' };
@@ -102,26 +123,36 @@ export function oauthRoutes(state: EmulatorState, knobs: EmulatorKnobs): Router 
     if (q.code_challenge && !['S256', 'plain'].includes(method)) {
       return translatedError(req, res, 400, 'error.invalidRequest', { detail: 'Invalid code_challenge_method' });
     }
+    const prompts = (q.prompt ?? '').split(' ').filter(Boolean);
+    const badPrompt = promptProblem(prompts);
+    if (badPrompt) return translatedError(req, res, 400, 'error.invalidRequest', { detail: badPrompt });
     const transaction: AuthTransaction = {
       id: token('tx', 18), clientId: client.clientId, redirectUri: q.redirect_uri, scopes, state: q.state,
-      accessType: q.access_type ?? 'online', prompt: q.prompt ?? '', hintedAccount: state.accountByHint(q.login_hint),
-      codeChallenge: q.code_challenge, codeChallengeMethod: method, createdAt: Date.now(),
+      accessType: q.access_type ?? 'online', prompts, includeGrantedScopes: q.include_granted_scopes === 'true', nonce: q.nonce,
+      hintedAccount: state.accountByHint(q.login_hint), codeChallenge: q.code_challenge, codeChallengeMethod: method, createdAt: Date.now(),
     };
-    if (transaction.prompt.split(' ').includes('none')) {
-      const signedIn = state.account(emulatorCookie(req, 'emu_account'));
-      return res.redirect(302, backTo(transaction, silentAnswer(transaction, signedIn, q.login_hint)));
+    const signedIn = state.account(emulatorCookie(req, 'emu_account'));
+    // prompt=none shows no page whatever happens: a code, or why not.
+    if (prompts.includes('none')) return res.redirect(302, backTo(transaction, pagelessAnswer(transaction, signedIn, q.login_hint)));
+    // Without prompt, Google asks only when it must: a signed-in account that already granted all of it goes straight
+    // back (https://developers.google.com/identity/protocols/oauth2/web-server#creatingclient, `prompt`).
+    if (!knobs.alwaysShowConsent && !prompts.includes('consent') && !prompts.includes('select_account')) {
+      const answer = pagelessAnswer(transaction, signedIn, q.login_hint);
+      if (!answer.error) return res.redirect(302, backTo(transaction, answer));
     }
     state.transactions.set(transaction.id, transaction);
 
     const ctx = pageContext(req);
     const { t } = ctx;
     const optional = scopes.filter((scope) => !SIGN_IN_SCOPES.has(scope));
+    const offered = transaction.hintedAccount ? [transaction.hintedAccount] : ACCOUNTS;
+    const chosen = offered.find((account) => account === signedIn) ?? offered[0];
     const body = html`<section class="card">
 <h1>${t('consent.heading', { client: client.clientId })}</h1>
 <form method="post" action="/o/oauth2/v2/auth/decision">
 <input type="hidden" name="transaction" value="${transaction.id}">
 <fieldset><legend>${t('consent.accounts')}</legend>
-${(transaction.hintedAccount ? [transaction.hintedAccount] : ACCOUNTS).map((account, index) => html`<label><input type="radio" name="account" value="${account.email}"${index === 0 ? raw(' checked') : raw('')}> ${account.name} — ${account.email}${account.hasPhotos ? '' : ` (${t('consent.noPhotos')})`}</label>`)}
+${offered.map((account) => html`<label><input type="radio" name="account" value="${account.email}"${account === chosen ? raw(' checked') : raw('')}> ${account.name} — ${account.email}${account.hasPhotos ? '' : ` (${t('consent.noPhotos')})`}</label>`)}
 </fieldset>
 <fieldset><legend>${t('consent.wants', { client: client.clientId })}</legend>
 ${scopes.some((s) => SIGN_IN_SCOPES.has(s)) ? html`<p>${t('consent.signInScopes')}</p>` : ''}
@@ -149,14 +180,14 @@ ${scopes.filter((s) => SIGN_IN_SCOPES.has(s)).map((scope) => html`<input type="h
     if (granted.length === 0) return res.redirect(302, backTo(transaction, { error: 'access_denied' }));
     // Google gives a refresh token for offline access on the first consent, and again only when consent is forced.
     const firstConsent = !state.consentedScopes(account, transaction.clientId);
-    const refreshable = transaction.accessType === 'offline' && (firstConsent || transaction.prompt.split(' ').includes('consent'));
+    const refreshable = transaction.accessType === 'offline' && (firstConsent || transaction.prompts.includes('consent'));
     state.recordConsent(account, transaction.clientId, granted);
     // "This browser is signed in to Google as <email>", for the picker page and prompt=none.
     res.cookie('emu_account', account.email, { httpOnly: true, sameSite: 'lax', path: '/' });
     res.redirect(302, backTo(transaction, { ...issueCode(transaction, account, granted, refreshable), prompt: 'consent' }));
   });
 
-  router.post('/token', form, (req, res) => {
+  router.post('/token', form, async (req, res) => {
     const body = (req.body ?? {}) as Record<string, string | undefined>;
     const credentials = clientCredentials(req);
     const client = credentials.id ? state.clients.get(credentials.id) : undefined;
@@ -181,7 +212,9 @@ ${scopes.filter((s) => SIGN_IN_SCOPES.has(s)).map((scope) => html`<input type="h
         ...(refreshToken ? { refresh_token: refreshToken } : {}),
         scope: code.scopes.map(expandScope).join(' '),
         token_type: 'Bearer',
-        ...(code.scopes.includes('openid') ? { id_token: idToken(code.account, client.clientId, code.scopes) } : {}),
+        ...(code.scopes.includes('openid')
+          ? { id_token: await idToken(signer, { issuer: issuer(), account: code.account, clientId: client.clientId, scopes: code.scopes, accessToken: access.token, nonce: code.nonce }) }
+          : {}),
       });
       return;
     }
@@ -197,7 +230,9 @@ ${scopes.filter((s) => SIGN_IN_SCOPES.has(s)).map((scope) => html`<input type="h
         expires_in: knobs.accessTokenTtlSeconds,
         scope: grant.scopes.map(expandScope).join(' '),
         token_type: 'Bearer',
-        ...(grant.scopes.includes('openid') ? { id_token: idToken(grant.account, client.clientId, grant.scopes) } : {}),
+        ...(grant.scopes.includes('openid')
+          ? { id_token: await idToken(signer, { issuer: issuer(), account: grant.account, clientId: client.clientId, scopes: grant.scopes, accessToken: access.token }) }
+          : {}),
       });
       return;
     }
@@ -216,34 +251,13 @@ ${scopes.filter((s) => SIGN_IN_SCOPES.has(s)).map((scope) => html`<input type="h
     const access = state.validToken(bearer(req));
     if (!access) return unauthenticated(res, Boolean(bearer(req)), 'oauth2.userinfo.get');
     const { account, scopes } = access.grant;
-    const [given, family] = account.name.split(' ');
     // Like Google: the id always, the email only with the email scope, the name and picture only with profile.
     res.json({
       id: account.sub,
       ...(includesScope(scopes, 'email') ? { email: account.email, verified_email: true } : {}),
-      ...(includesScope(scopes, 'profile')
-        ? {
-            name: account.name, given_name: given, family_name: family,
-            picture: `data:image/svg+xml,${encodeURIComponent(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><rect width="1" height="1" fill="#0b57d0"/></svg>`)}`,
-          }
-        : {}),
+      ...(includesScope(scopes, 'profile') ? profileClaims(account) : {}),
     });
   });
 
   return router;
-}
-
-/** A JWT-shaped id_token. Its signature does not verify: the gateway does not rely on id_tokens. */
-function idToken(account: Account, audience: string, scopes: string[]): string {
-  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  return [
-    part({ alg: 'RS256', kid: 'emulator', typ: 'JWT' }),
-    part({
-      iss: 'https://accounts.google.com', aud: audience, sub: account.sub,
-      ...(includesScope(scopes, 'email') ? { email: account.email, email_verified: true } : {}),
-      iat: now, exp: now + 3600,
-    }),
-    'emulator-signature',
-  ].join('.');
 }

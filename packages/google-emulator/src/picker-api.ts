@@ -3,26 +3,14 @@
  * with Google's statuses, error bodies, paging rules and output fields.
  */
 import express, { Router, type Request, type Response } from 'express';
-import { bearer, googleError, unauthenticated } from './google-errors.ts';
+import { bearer, bearerChallenge, googleError, unauthenticated } from './google-errors.ts';
+import { PICKING_SESSION, readProtoJson } from './proto-json.ts';
 import { PICKER_SCOPE, token, type AccessToken, type EmulatorState, type LibraryItem, type PickerSession } from './state.ts';
 import type { EmulatorKnobs } from './index.ts';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 100;
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** Why a sessions.create body is not a PickingSession, in Google's words; undefined when it is one (or absent). */
-function bodyProblem(body: unknown): string | undefined {
-  if (body === undefined) return undefined;
-  if (!isObject(body)) return 'Invalid JSON payload received. Root element must be a message.';
-  const config = body.pickingConfig;
-  if (config !== undefined && !isObject(config)) return `Invalid value at 'picking_config' (type.googleapis.com/google.photos.picker.v1.PickingConfig), ${JSON.stringify(config)}`;
-  const max = config?.maxItemCount;
-  if (max !== undefined && typeof max !== 'string' && typeof max !== 'number') return `Invalid value at 'picking_config.max_item_count' (TYPE_INT64), ${JSON.stringify(max)}`;
-  return undefined;
-}
 
 const duration = (ms: number) => `${Math.max(0, Math.ceil(ms / 1000))}s`;
 const secondsDuration = (seconds: number) => `${+seconds.toFixed(3)}s`;
@@ -36,6 +24,7 @@ function authorize(state: EmulatorState, req: Request, res: Response, method: st
     return undefined;
   }
   if (!access.grant.scopes.includes(PICKER_SCOPE)) {
+    res.set('WWW-Authenticate', bearerChallenge('insufficient_scope', PICKER_SCOPE));
     googleError(res, 'PERMISSION_DENIED', 'Request had insufficient authentication scopes.', { reason: 'ACCESS_TOKEN_SCOPE_INSUFFICIENT', method });
     return undefined;
   }
@@ -93,8 +82,8 @@ export function pickerApiRoutes(state: EmulatorState, knobs: EmulatorKnobs, urls
     return session;
   };
 
-  // strict: false, so any JSON value reaches the handler and is refused in Google's envelope.
-  router.post('/v1/sessions', express.json({ limit: '16kb', strict: false }), (req, res) => {
+  // The body as text, whatever its Content-Type, so that anything but a PickingSession is refused as Google refuses it.
+  router.post('/v1/sessions', express.text({ type: () => true, limit: '16kb' }), (req, res) => {
     const access = authorize(state, req, res, 'google.photos.picker.v1.PickingService.CreateSession');
     if (!access) return;
     const account = access.grant.account;
@@ -102,9 +91,9 @@ export function pickerApiRoutes(state: EmulatorState, knobs: EmulatorKnobs, urls
     if (req.query.requestId !== undefined && (!requestId || !UUID_V4.test(requestId))) {
       return googleError(res, 'INVALID_ARGUMENT', 'Invalid request_id: must be a UUID version 4.');
     }
-    const problem = bodyProblem(req.body);
-    if (problem) return googleError(res, 'INVALID_ARGUMENT', problem);
-    const rawMax = (req.body as { pickingConfig?: { maxItemCount?: string | number } } | undefined)?.pickingConfig?.maxItemCount;
+    const body = readProtoJson(typeof req.body === 'string' ? req.body : '', PICKING_SESSION, { acceptUnknownFields: knobs.acceptUnknownFields });
+    if (!body.ok) return googleError(res, 'INVALID_ARGUMENT', body.message, { fieldViolations: body.fieldViolations });
+    const rawMax = (body.message.pickingConfig as { maxItemCount?: string | number } | undefined)?.maxItemCount;
     const maxItemCount = rawMax === undefined ? 2000 : Number(rawMax);
     if (!Number.isInteger(maxItemCount) || maxItemCount < 1 || maxItemCount > 2000) {
       return googleError(res, 'INVALID_ARGUMENT', 'Invalid picking_config.max_item_count: must be between 1 and 2000.');

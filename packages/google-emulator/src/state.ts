@@ -111,7 +111,12 @@ export interface AuthTransaction {
   scopes: string[];
   state: string | undefined;
   accessType: string;
-  prompt: string;
+  /** The `prompt` values asked for (none, consent, select_account). */
+  prompts: string[];
+  /** include_granted_scopes=true: the grant also covers what the account granted the client before. */
+  includeGrantedScopes: boolean;
+  /** OpenID Connect's `nonce`, repeated in the id_token. */
+  nonce: string | undefined;
   /** The account `login_hint` named, the only one the consent page offers. */
   hintedAccount: Account | undefined;
   codeChallenge: string | undefined;
@@ -127,6 +132,7 @@ export interface AuthCode {
   scopes: string[];
   codeChallenge: string | undefined;
   codeChallengeMethod: string;
+  nonce: string | undefined;
   /** Exchanging it yields a refresh token: offline access, given on a first or a forced (prompt=consent) consent. */
   refreshable: boolean;
   expiresAt: number;
@@ -141,6 +147,13 @@ export interface Grant {
   refreshToken: string | undefined;
   alive: boolean;
   createdAt: number;
+}
+
+/** `scopes` with those of `more` it lacks (by expanded form), in order. */
+export function withScopes(scopes: readonly string[], more: Iterable<string>): string[] {
+  const out = [...scopes];
+  for (const scope of more) if (!includesScope(out, scope)) out.push(scope);
+  return out;
 }
 
 export interface AccessToken {

@@ -8,7 +8,10 @@ import { PICKER_SCOPE } from '../src/state.ts';
 const CLIENT = { clientId: 'emu-test-client', clientSecret: 'emu-test-secret', redirectUris: ['http://127.0.0.1:9/callback'] };
 const REDIRECT = CLIENT.redirectUris[0]!;
 
-interface AuthParams { scope?: string; state?: string; access_type?: string; prompt?: string; login_hint?: string; code_challenge?: string; code_challenge_method?: string; redirect_uri?: string; client_id?: string }
+interface AuthParams {
+  scope?: string; state?: string; access_type?: string; prompt?: string; login_hint?: string; code_challenge?: string; code_challenge_method?: string;
+  redirect_uri?: string; client_id?: string; include_granted_scopes?: string;
+}
 
 describe('the emulator: Google OAuth', () => {
   let emulator: Emulator;
@@ -25,14 +28,15 @@ describe('the emulator: Google OAuth', () => {
       scope: params.scope ?? `openid email ${PICKER_SCOPE}`, state: params.state ?? 'st4te', access_type: params.access_type ?? 'offline',
       ...(params.prompt ? { prompt: params.prompt } : {}),
       ...(params.login_hint ? { login_hint: params.login_hint } : {}),
+      ...(params.include_granted_scopes ? { include_granted_scopes: params.include_granted_scopes } : {}),
       ...(params.code_challenge ? { code_challenge: params.code_challenge, code_challenge_method: params.code_challenge_method ?? 'S256' } : {}),
     }).toString();
     return url.href;
   }
 
   /** Opens the consent page and answers it; returns the redirect back to the app and the browser's Google cookie. */
-  async function decide(url: string, options: { decision?: 'allow' | 'deny'; account?: string; scopes?: string[] } = {}): Promise<{ back: URL; cookie: string }> {
-    const page = await fetch(url);
+  async function decide(url: string, options: { decision?: 'allow' | 'deny'; account?: string; scopes?: string[]; cookie?: string } = {}): Promise<{ back: URL; cookie: string }> {
+    const page = await fetch(url, options.cookie ? { headers: { cookie: options.cookie } } : {});
     assert.equal(page.status, 200);
     const transaction = (await page.text()).match(/name="transaction" value="([^"]+)"/)![1]!;
     const form = new URLSearchParams({ transaction, account: options.account ?? 'alice@example.com', decision: options.decision ?? 'allow' });
@@ -128,6 +132,89 @@ describe('the emulator: Google OAuth', () => {
 
     emulator.revokeGrants('carol@example.com');
     assert.equal((await silently(url({ prompt: 'none', scope: 'openid email' }), cookie)).searchParams.get('error'), 'consent_required', 'revocation takes the consent away');
+  });
+
+  /** A client of its own, so what earlier tests consented to does not count. */
+  function freshClient(name: string) {
+    const client = { clientId: `emu-${name}-client`, clientSecret: `${name}-secret`, redirectUris: [REDIRECT] };
+    emulator.registerClient(client);
+    return { url: (params: AuthParams = {}) => authUrl({ client_id: client.clientId, ...params }), exchange: async (code: string) => {
+      const answer = await fetch(`${emulator.url}/token`, {
+        method: 'POST', body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: client.clientId, client_secret: client.clientSecret }),
+      });
+      return (await answer.json()) as Record<string, string>;
+    } };
+  }
+
+  // "prompt … If you don't specify this parameter, the user will be prompted only the first time your project requests
+  // access" (https://developers.google.com/identity/protocols/oauth2/web-server#creatingclient).
+  it('when a signed-in browser asks again for what its account already granted, then no consent page: a code comes straight back, and no refresh token with it', async () => {
+    const app = freshClient('again');
+    const { cookie } = await decide(app.url(), { account: 'bob@example.com' });
+    const back = await silently(app.url(), cookie);
+    assert.equal(`${back.origin}${back.pathname}`, REDIRECT);
+    assert.equal(back.searchParams.get('state'), 'st4te');
+    assert.equal(back.searchParams.get('prompt'), 'none');
+    const tokens = await app.exchange(back.searchParams.get('code')!);
+    assert.match(tokens.access_token ?? '', /^ya29\./);
+    assert.equal(tokens.refresh_token, undefined, 'a refresh token only on a first or a forced consent');
+    const fewer = await silently(app.url({ scope: 'openid email' }), cookie);
+    assert.match(fewer.searchParams.get('code') ?? '', /^4\/0A/, 'asking for less changes nothing that needs asking');
+  });
+
+  it('when the grant would change, prompt=consent or select_account asks, or the alwaysShowConsent knob is on, then the consent page is shown again', async () => {
+    const app = freshClient('changes');
+    const { cookie } = await decide(app.url({ scope: 'openid email' }), { account: 'bob@example.com' });
+    const pageFor = async (url: string) => (await fetch(url, { redirect: 'manual', headers: { cookie } })).status;
+    assert.equal(await pageFor(app.url()), 200, 'the picker scope was never granted');
+    assert.equal(await pageFor(app.url({ scope: 'openid email', prompt: 'consent' })), 200);
+    assert.equal(await pageFor(app.url({ scope: 'openid email', prompt: 'select_account' })), 200);
+    assert.equal(await pageFor(app.url({ scope: 'openid email', login_hint: 'alice@example.com' })), 200, 'another account than the signed-in one');
+    assert.equal(await pageFor(app.url({ scope: 'openid email' })), 302);
+    emulator.knobs.alwaysShowConsent = true;
+    try {
+      assert.equal(await pageFor(app.url({ scope: 'openid email' })), 200);
+    } finally {
+      emulator.knobs.alwaysShowConsent = false;
+    }
+    const page = await (await fetch(app.url({ prompt: 'consent' }), { headers: { cookie } })).text();
+    assert.match(page, /name="account" value="bob@example\.com" checked/, 'the signed-in account comes chosen');
+    const forced = await decide(app.url({ prompt: 'consent' }), { account: 'bob@example.com', cookie });
+    assert.equal(forced.back.searchParams.get('prompt'), 'consent');
+    assert.match((await app.exchange(forced.back.searchParams.get('code')!)).refresh_token ?? '', /^1\/\//, 'a forced consent gives a new refresh token');
+  });
+
+  // "include_granted_scopes … the new access token will also cover any scopes to which the user previously granted the
+  // application access" (https://developers.google.com/identity/protocols/oauth2/web-server#incrementalAuth).
+  it('when include_granted_scopes=true, then the code, its scope and its token cover the earlier grants too; without it, only what was asked', async () => {
+    const app = freshClient('incremental');
+    const { cookie } = await decide(app.url({ scope: 'openid email' }), { account: 'alice@example.com' });
+    const union = (await decide(app.url({ scope: PICKER_SCOPE, include_granted_scopes: 'true' }), { account: 'alice@example.com', cookie })).back;
+    const everything = [PICKER_SCOPE, 'https://www.googleapis.com/auth/userinfo.email', 'openid'].sort();
+    assert.deepEqual(union.searchParams.get('scope')!.split(' ').sort(), everything);
+    const tokens = await app.exchange(union.searchParams.get('code')!);
+    assert.deepEqual(tokens.scope!.split(' ').sort(), everything);
+    assert.ok(tokens.id_token, 'openid was granted before, so an id_token comes too');
+
+    const silentUnion = await silently(app.url({ scope: PICKER_SCOPE, include_granted_scopes: 'true' }), cookie);
+    assert.deepEqual(silentUnion.searchParams.get('scope')!.split(' ').sort(), everything);
+    const only = await silently(app.url({ scope: PICKER_SCOPE }), cookie);
+    assert.equal(only.searchParams.get('scope'), PICKER_SCOPE);
+    assert.equal((await app.exchange(only.searchParams.get('code')!)).scope, PICKER_SCOPE);
+  });
+
+  // OpenID Connect Core §3.1.2.1: "If this parameter contains none with any other value, an error is returned"
+  // (https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest); Google shows request errors such as
+  // invalid_request on its own page (https://developers.google.com/identity/protocols/oauth2/web-server#authorization-errors).
+  it('when prompt=none comes with another value, or prompt has a value Google does not know, then 400 invalid_request on Google\'s page, nothing redirected', async () => {
+    for (const prompt of ['none consent', 'select_account none', 'login']) {
+      const answer = await fetch(authUrl({ prompt }), { redirect: 'manual' });
+      assert.equal(answer.status, 400, prompt);
+      const page = await answer.text();
+      assert.match(page, /invalid_request/, prompt);
+      assert.match(page, prompt === 'login' ? /Invalid prompt: login/ : /None prompt type must be specified alone/, prompt);
+    }
+    assert.equal((await fetch(authUrl({ prompt: 'consent select_account' }), { redirect: 'manual' })).status, 200);
   });
 
   it('when login_hint names a demo account, then the consent page offers only that account and refuses another', async () => {

@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createEmulator, directAccessToken, type Emulator } from '../src/index.ts';
 
-interface GoogleErrorBody { error: { code: number; status: string; message: string; details?: Array<{ reason: string }> } }
+interface GoogleErrorBody {
+  error: { code: number; status: string; message: string; details?: Array<{ '@type': string; reason?: string; fieldViolations?: Array<{ field?: string; description: string }> }> };
+}
 
 describe('the emulator: Photos Picker API', () => {
   let emulator: Emulator;
@@ -53,17 +55,61 @@ describe('the emulator: Photos Picker API', () => {
     expectError(await call('POST', '/v1/sessions', alice, { pickingConfig: { maxItemCount: 0 } }), 400, 'INVALID_ARGUMENT');
   });
 
+  const postBody = async (body: string, contentType = 'application/json') => {
+    const response = await fetch(`${emulator.url}/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${alice}`, 'content-type': contentType }, body });
+    return { status: response.status, body: (await response.json()) as Record<string, any> };
+  };
+  const violations = (answer: { body: Record<string, any> }) =>
+    (answer.body as GoogleErrorBody).error.details?.find((d) => d['@type'] === 'type.googleapis.com/google.rpc.BadRequest')?.fieldViolations;
+
   it('when the body or its pickingConfig is not a JSON object, then INVALID_ARGUMENT in Google\'s envelope and no session', async () => {
     const before = emulator.sessionsOf('alice@example.com').length;
-    const post = async (json: string) => {
-      const response = await fetch(`${emulator.url}/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' }, body: json });
-      return { status: response.status, body: (await response.json()) as Record<string, any> };
-    };
-    for (const json of ['[]', '[{"pickingConfig":{"maxItemCount":"5"}}]', '"session"', '42', 'null']) expectError(await post(json), 400, 'INVALID_ARGUMENT');
-    for (const config of ['"5"', '5', '[]', 'null', 'true']) expectError(await post(`{"pickingConfig":${config}}`), 400, 'INVALID_ARGUMENT');
-    for (const max of ['true', '[5]', '{"value":5}']) expectError(await post(`{"pickingConfig":{"maxItemCount":${max}}}`), 400, 'INVALID_ARGUMENT');
+    for (const json of ['[]', '[{"pickingConfig":{"maxItemCount":"5"}}]', '"session"', '42', 'null']) expectError(await postBody(json), 400, 'INVALID_ARGUMENT');
+    for (const config of ['"5"', '5', '[]', 'true']) expectError(await postBody(`{"pickingConfig":${config}}`), 400, 'INVALID_ARGUMENT');
+    for (const max of ['true', '[5]', '{"value":5}', '"five"', '2.5']) expectError(await postBody(`{"pickingConfig":{"maxItemCount":${max}}}`), 400, 'INVALID_ARGUMENT');
     assert.equal(emulator.sessionsOf('alice@example.com').length, before);
-    assert.equal((await post('{"pickingConfig":{"maxItemCount":5}}')).body.pickingConfig.maxItemCount, '5');
+    assert.equal((await postBody('{"pickingConfig":{"maxItemCount":5}}')).body.pickingConfig.maxItemCount, '5');
+    // proto3 JSON: the proto's own field names are read too, and null is the field's default.
+    assert.equal((await postBody('{"picking_config":{"max_item_count":"7"}}')).body.pickingConfig.maxItemCount, '7');
+    assert.equal((await postBody('{"pickingConfig":null}')).body.pickingConfig.maxItemCount, '2000');
+  });
+
+  // proto3 JSON parsing refuses names the message lacks (https://protobuf.dev/programming-guides/json/), and Google's
+  // front end says so with google.rpc.BadRequest details (https://cloud.google.com/apis/design/errors#error_details),
+  // for sessions.create's PickingSession (https://developers.google.com/photos/picker/reference/rest/v1/sessions/create).
+  it('when sessions.create\'s body has a field a PickingSession lacks, then 400 INVALID_ARGUMENT naming it, unless the knob accepts it', async () => {
+    const before = emulator.sessionsOf('alice@example.com').length;
+    const top = await postBody('{"maxItemCount":"5"}');
+    expectError(top, 400, 'INVALID_ARGUMENT');
+    assert.equal((top.body as GoogleErrorBody).error.message, 'Invalid JSON payload received. Unknown name "maxItemCount": Cannot find field.');
+    assert.deepEqual(violations(top), [{ description: 'Invalid JSON payload received. Unknown name "maxItemCount": Cannot find field.' }]);
+    const nested = await postBody('{"pickingConfig":{"maxItemCount":"5","mimeTypes":["image/png"]}}');
+    expectError(nested, 400, 'INVALID_ARGUMENT');
+    assert.deepEqual(violations(nested), [{ field: 'picking_config', description: 'Invalid JSON payload received. Unknown name "mimeTypes" at \'picking_config\': Cannot find field.' }]);
+    const wrongType = await postBody('{"pickingConfig":{"maxItemCount":true}}');
+    assert.deepEqual(violations(wrongType), [{ field: 'picking_config.max_item_count', description: 'Invalid value at \'picking_config.max_item_count\' (TYPE_INT64), true' }]);
+    assert.equal(emulator.sessionsOf('alice@example.com').length, before, 'no session was made');
+    // Output-only fields are PickingSession's own: read, and ignored.
+    assert.equal((await postBody('{"id":"mine","mediaItemsSet":true}')).body.mediaItemsSet, false);
+
+    emulator.knobs.acceptUnknownFields = true;
+    try {
+      assert.equal((await postBody('{"pickingConfig":{"maxItemCount":"5","mimeTypes":["image/png"]}}')).status, 200);
+    } finally {
+      emulator.knobs.acceptUnknownFields = false;
+    }
+  });
+
+  it('when sessions.create\'s body is not JSON, whatever its Content-Type, then 400 INVALID_ARGUMENT "Invalid JSON payload received." (https://cloud.google.com/apis/design/errors#error_details)', async () => {
+    const before = emulator.sessionsOf('alice@example.com').length;
+    for (const [body, type] of [['{"pickingConfig":', 'application/json'], ['not json', 'application/json'], ['maxItemCount=5', 'application/x-www-form-urlencoded'], ['{}}', 'text/plain']] as const) {
+      const answer = await postBody(body, type);
+      expectError(answer, 400, 'INVALID_ARGUMENT');
+      assert.match((answer.body as GoogleErrorBody).error.message, /^Invalid JSON payload received\. /, body);
+      assert.equal(violations(answer)?.length, 1, body);
+    }
+    assert.equal(emulator.sessionsOf('alice@example.com').length, before);
+    assert.equal((await postBody('')).status, 200, 'an empty body is the empty message');
   });
 
   it('when the token is missing, invalid or lacks the scope, then 401 UNAUTHENTICATED or 403 PERMISSION_DENIED', async () => {
@@ -82,6 +128,20 @@ describe('the emulator: Photos Picker API', () => {
     const noScope = await call('POST', '/v1/sessions', tokens.access_token);
     expectError(noScope, 403, 'PERMISSION_DENIED');
     assert.equal((noScope.body as GoogleErrorBody).error.details?.[0]?.reason, 'ACCESS_TOKEN_SCOPE_INSUFFICIENT');
+    assert.match(noScope.headers.get('www-authenticate') ?? '', /^Bearer .*error="insufficient_scope", scope="https:\/\/www\.googleapis\.com\/auth\/photospicker\.mediaitems\.readonly"/);
+  });
+
+  // A 401 carries the Bearer challenge even without a token (https://datatracker.ietf.org/doc/html/rfc6750#section-3), as
+  // Google's APIs send it beside the UNAUTHENTICATED envelope (https://cloud.google.com/apis/design/errors#handling_errors;
+  // the header's exact value is not on a Google page: it is the one seen from googleapis.com).
+  it('when a Picker or userinfo call comes without a token, then the 401 carries WWW-Authenticate: Bearer with Google\'s realm and no error', async () => {
+    for (const path of ['/v1/sessions/x', '/v1/mediaItems?sessionId=x', '/oauth2/v2/userinfo', '/v1/userinfo']) {
+      const response = await fetch(`${emulator.url}${path}`);
+      assert.equal(response.status, 401, path);
+      assert.equal(response.headers.get('www-authenticate'), 'Bearer realm="https://accounts.google.com/"', path);
+    }
+    const forged = await fetch(`${emulator.url}/v1/sessions/x`, { headers: { authorization: 'Bearer ya29.forged' } });
+    assert.equal(forged.headers.get('www-authenticate'), 'Bearer realm="https://accounts.google.com/", error="invalid_token"');
   });
 
   it('when the account has no Google Photos, then FAILED_PRECONDITION; past the session cap, RESOURCE_EXHAUSTED', async () => {
@@ -230,8 +290,11 @@ describe('the emulator: Photos Picker API', () => {
   });
 
   it('when controlled over HTTP, then knobs, faults and the log answer under /__emulator/', async () => {
-    const knobs = await (await fetch(`${emulator.url}/__emulator/knobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 0, pollIntervalSeconds: 7 }) })).json() as { pollIntervalSeconds: number };
-    assert.equal(knobs.pollIntervalSeconds, 7);
+    const knobs = await (await fetch(`${emulator.url}/__emulator/knobs`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 0, pollIntervalSeconds: 7, alwaysShowConsent: true, acceptUnknownFields: 'yes' }),
+    })).json() as { pollIntervalSeconds: number; alwaysShowConsent: boolean; acceptUnknownFields: boolean };
+    assert.deepEqual([knobs.pollIntervalSeconds, knobs.alwaysShowConsent, knobs.acceptUnknownFields], [7, true, false], 'a value of the wrong type is ignored');
+    emulator.knobs.alwaysShowConsent = false;
     await fetch(`${emulator.url}/__emulator/requests`, { method: 'DELETE' });
     const { body } = await call('POST', '/v1/sessions');
     assert.equal(body.pollingConfig.pollInterval, '7s');
