@@ -37,9 +37,14 @@ function expect(answer: Answer, status: number, what: string): Answer {
   return answer;
 }
 
-/** Answers the consent page at `authUrl` with Allow for every requested scope; returns where Google sends the browser back. */
+/**
+ * Answers the consent page at `authUrl` with Allow for every requested scope; returns where Google sends the browser
+ * back. Google asks only when it must: when it sends the browser straight back, there is no page to answer.
+ */
 export async function consent(agent: http.Agent, authUrl: string, account: string): Promise<string> {
-  const page = expect(await call(agent, authUrl, { headers: { accept: 'text/html' }, keepBody: true }), 200, 'the consent page');
+  const answer = await call(agent, authUrl, { headers: { accept: 'text/html' }, keepBody: true });
+  if (answer.status === 302 && answer.headers.location) return answer.headers.location;
+  const page = expect(answer, 200, 'the consent page');
   const transaction = page.body.match(/name="transaction" value="([^"]+)"/)?.[1];
   if (!transaction) throw new Error('no transaction on the consent page');
   const form = new URLSearchParams({ transaction, account, decision: 'allow' });

@@ -158,12 +158,16 @@ export class Client {
   }
 }
 
-/** Starts sign-in and answers the emulator's consent form like a browser; returns the callback URL Google sends back. */
+/**
+ * Starts sign-in and answers the emulator's consent form like a browser; returns the callback URL Google sends back.
+ * Google asks only when it must: when it sends the browser straight back, there is no form to answer.
+ */
 export async function consentToSignIn(client: Client, options: SignInOptions = {}): Promise<string> {
   const start = await client.get(`/auth/google${options.returnTo ? `?return_to=${encodeURIComponent(options.returnTo)}` : ''}`);
   if (start.status !== 302) throw new Error(`GET /auth/google answered ${start.status}`);
   const authUrl = new URL(start.headers.get('location')!);
-  const consent = await fetch(authUrl, { headers: { accept: 'text/html' } });
+  const consent = await fetch(authUrl, { headers: { accept: 'text/html' }, redirect: 'manual' });
+  if (consent.status === 302) return consent.headers.get('location')!;
   const html = await consent.text();
   const transaction = html.match(/name="transaction" value="([^"]+)"/)?.[1];
   if (!transaction) throw new Error(`no consent transaction in the emulator page (${consent.status})`);
