@@ -2,7 +2,8 @@
 //
 // 1. "Pick photos" opens the picker window at once, inside the click (popup blockers allow that),
 //    creates the session through the JSON API, then sends the window to pickerUri + "/autoclose".
-// 2. A pending session page follows the session and turns into the results without a reload.
+// 2. A pending session page follows the session and turns into the results without a reload. It checks at once when
+//    the picker window closes (Done with /autoclose closes it) or this page comes back into view, and says so.
 // 3. A session being imported moves its bars from GET /sessions/{id}/import about once a second, says how far it
 //    has got in the live region now and then (not at every byte), and turns into the imported items when it ends.
 // 4. A host app's pick: Continue works as "Pick photos" (through the pick's own endpoint); a page that the server
@@ -27,6 +28,21 @@ function autocloseUrl(pickerUri) {
 }
 
 let pickerWindow = null;
+let pickerWatch = 0;
+/** Set by the pending page's follower: check the session now (the picker window has closed, or the page is back). */
+let checkNow = null;
+
+/** Keeps an eye on the picker window: the moment it closes, the pending page checks (and says it does). */
+function watchPicker(win) {
+  pickerWindow = win;
+  clearInterval(pickerWatch);
+  pickerWatch = setInterval(() => {
+    if (pickerWindow && !pickerWindow.closed) return;
+    clearInterval(pickerWatch);
+    pickerWindow = null;
+    checkNow?.({ pickerClosed: true });
+  }, 250);
+}
 /** Set when this page navigates on purpose: only a popup closed by the user cancels its pick. */
 let leaving = false;
 
@@ -61,7 +77,7 @@ async function startPicking(form, event) {
   const popup = window.open('about:blank', 'google-photos-picker', 'popup,width=960,height=720');
   if (!popup) return; // blocked: let the form post normally (303 to the picker)
   event.preventDefault();
-  pickerWindow = popup;
+  watchPicker(popup);
   const status = form.querySelector('[data-pick-status]') ?? document.querySelector('[data-pick-status]');
   const button = form.querySelector('button[type="submit"]');
   if (button) button.disabled = true;
@@ -85,13 +101,43 @@ async function startPicking(form, event) {
   } catch (error) {
     popup.close();
     pickerWindow = null;
-    const text = error.problem?.title ?? error.message;
-    if (status) status.textContent = text;
-    else announce(text);
+    showProblem(status, error.problem ?? { title: error.message });
   } finally {
     if (button) button.disabled = false;
   }
 }
+
+/**
+ * What went wrong and what to do, as the page without script says it: the problem's title, its advice, its way on.
+ * The status element is a polite live region, so all of it is read out.
+ */
+function showProblem(status, problem) {
+  const parts = [];
+  const title = document.createElement('strong');
+  title.textContent = problem.title ?? '';
+  parts.push(title);
+  if (problem.advice) parts.push(document.createTextNode(` ${problem.advice}`));
+  for (const action of (problem.actions ?? []).filter((action) => action.href !== window.location.pathname)) {
+    const link = document.createElement('a');
+    link.href = action.href;
+    link.textContent = action.label;
+    parts.push(document.createTextNode(' '), link);
+  }
+  if (status) {
+    status.classList.add('problem');
+    status.replaceChildren(...parts);
+  } else announce(parts.map((part) => part.textContent).join(''));
+}
+
+// With script, Open Google Photos opens the picker as startPicking does, so this page can tell when it closes.
+document.addEventListener('click', (event) => {
+  const link = event.target instanceof Element ? event.target.closest('a[data-picker-link]') : null;
+  if (!link || event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  const win = window.open(link.href, 'google-photos-picker', 'popup,width=960,height=720');
+  if (!win) return; // blocked: the link opens a tab as it would without script
+  event.preventDefault();
+  watchPicker(win);
+});
 
 document.addEventListener('submit', (event) => {
   const form = event.target;
@@ -115,6 +161,38 @@ function fractionOf(item) {
   return item.totalBytes ? Math.min(1, item.bytes / item.totalBytes) : null;
 }
 
+/** An item's bar: bytes copied of its size once known. As src/http/import-view.ts. */
+function barOf(item) {
+  if (item.totalBytes) return { value: item.status === 'copying' ? Math.min(item.bytes, item.totalBytes) : item.status === 'queued' ? 0 : item.totalBytes, max: item.totalBytes };
+  return { value: fractionOf(item), max: 1 };
+}
+
+/** A copy this large, running this long, also says how fast it goes and how long it has left (as import-view.ts). */
+const LARGE_ITEM_BYTES = 5_000_000;
+const RATE_AFTER_MS = 2_000;
+
+/** Sizes, rates and durations in the page's language and digits. As quantities() in src/http/import-view.ts. */
+function quantities(lang) {
+  const unit = (name, digits) => new Intl.NumberFormat(lang, { style: 'unit', unit: name, maximumFractionDigits: digits });
+  const scale = (bytes) => (bytes >= 1e9 ? ['gigabyte', 1e9] : bytes >= 1e6 ? ['megabyte', 1e6] : bytes >= 1e3 ? ['kilobyte', 1e3] : ['byte', 1]);
+  return {
+    bytes(bytes) {
+      const [name, size] = scale(bytes);
+      return unit(name, 1).format(bytes / size);
+    },
+    rate(bytesPerSecond) {
+      const [name, size] = scale(bytesPerSecond);
+      return unit(`${name}-per-second`, 1).format(bytesPerSecond / size);
+    },
+    duration(ms) {
+      const seconds = Math.max(1, Math.ceil(ms / 1000));
+      return seconds < 60
+        ? new Intl.NumberFormat(lang, { style: 'unit', unit: 'second', unitDisplay: 'long' }).format(seconds)
+        : new Intl.NumberFormat(lang, { style: 'unit', unit: 'minute', unitDisplay: 'long' }).format(Math.ceil(seconds / 60));
+    },
+  };
+}
+
 function setText(element, text) {
   if (element && element.textContent !== text) element.textContent = text;
 }
@@ -132,29 +210,43 @@ async function reloadInPlace({ announceHeading }) {
   }
 }
 
-function showImport(card, body, format) {
+/** The text beside an item's bar; the rate is measured between this page's own polls (since the copy began here). */
+function itemText(texts, item, format, seen) {
+  if (item.status !== 'copying') return item.status === 'queued' ? texts.textQueued : texts.textDone;
+  if (!item.totalBytes) return texts.textCopying;
+  const values = { copied: format.amount.bytes(item.bytes), total: format.amount.bytes(item.totalBytes) };
+  const first = seen.get(item.id) ?? seen.set(item.id, { at: Date.now(), bytes: item.bytes }).get(item.id);
+  const elapsed = Date.now() - first.at;
+  const perSecond = elapsed > 0 ? ((item.bytes - first.bytes) * 1000) / elapsed : 0;
+  if (item.totalBytes >= LARGE_ITEM_BYTES && elapsed >= RATE_AFTER_MS && perSecond > 0) {
+    return fill(texts.textCopyingRate, { ...values, rate: format.amount.rate(perSecond), left: format.amount.duration(((item.totalBytes - item.bytes) / perSecond) * 1000) });
+  }
+  return fill(texts.textCopyingBytes, values);
+}
+
+/** Moves the bars; answers the overall share copied, from 0 to 1. */
+function showImport(card, body, format, seen) {
   const texts = card.querySelector('.import')?.dataset ?? {};
   const rows = new Map([...card.querySelectorAll('[data-item-id]')].map((row) => [row.getAttribute('data-item-id'), row]));
   let overall = 0;
   for (const item of body.items) {
-    const fraction = fractionOf(item);
-    overall += fraction ?? 0;
+    overall += fractionOf(item) ?? 0;
     const row = rows.get(item.id);
     const bar = row?.querySelector('progress');
     if (!bar) continue;
     row.setAttribute('data-item-status', item.status);
-    if (fraction === null) bar.removeAttribute('value');
-    else bar.value = Math.round(fraction * 100);
-    const text = item.status === 'copying'
-      ? (fraction === null ? texts.textCopying : fill(texts.textCopyingPercent, { percent: format.percent.format(fraction) }))
-      : (item.status === 'queued' ? texts.textQueued : texts.textDone);
-    setText(row.querySelector('[data-status-text]'), text);
+    const { value, max } = barOf(item);
+    bar.max = max;
+    if (value === null) bar.removeAttribute('value');
+    else bar.value = value;
+    setText(row.querySelector('[data-status-text]'), itemText(texts, item, format, seen));
   }
   const bar = card.querySelector('[data-overall]');
   if (bar && body.items.length > 0) {
     bar.max = body.items.length;
     bar.value = overall;
   }
+  return body.items.length > 0 ? overall / body.items.length : 0;
 }
 
 function countText(card, body, format) {
@@ -171,8 +263,12 @@ function followImport(card) {
   const starting = card.getAttribute('data-import') === 'starting';
   const failedShown = card.querySelectorAll('[data-item-status="failed"]').length;
   const lang = document.documentElement.lang || undefined;
-  const format = { number: new Intl.NumberFormat(lang), percent: new Intl.NumberFormat(lang, { style: 'percent', maximumFractionDigits: 0 }) };
+  const format = { number: new Intl.NumberFormat(lang), percent: new Intl.NumberFormat(lang, { style: 'percent', maximumFractionDigits: 0 }), amount: quantities(lang) };
+  const seen = new Map();
+  const texts = card.querySelector('.import')?.dataset ?? {};
   let doneAnnounced = card.querySelectorAll('[data-item-status="done"]').length;
+  /** Quarters of the whole import: each one reached is said once, politely. */
+  let milestone = -1;
   let announcedAt = 0;
   const tell = (text) => {
     clearTimeout(announceTimer);
@@ -198,12 +294,18 @@ function followImport(card) {
           await reloadInPlace({ announceHeading: ended });
           return;
         }
-        showImport(card, body, format);
+        const share = showImport(card, body, format, seen);
         const count = countText(card, body, format);
         setText(card.querySelector('[data-count]'), count.text);
+        const quarter = Math.floor(share * 4);
+        if (milestone < 0) milestone = quarter;
         if (count.done !== doneAnnounced) {
           doneAnnounced = count.done;
+          milestone = Math.max(milestone, quarter);
           tell(count.text);
+        } else if (quarter > milestone && quarter < 4) {
+          milestone = quarter;
+          tell(fill(texts.textMilestone, { percent: format.percent.format(quarter / 4) }));
         }
       }
     } catch {
@@ -221,6 +323,7 @@ function followImport(card) {
 function follow() {
   clearTimeout(followTimer);
   clearTimeout(announceTimer);
+  checkNow = null;
   const importing = document.querySelector('[data-session][data-import="starting"], [data-session][data-import="running"]');
   if (importing) {
     followImport(importing);
@@ -230,13 +333,21 @@ function follow() {
   if (!card) return;
   const id = card.getAttribute('data-session');
   const interval = Math.max(1000, Number(card.getAttribute('data-poll-interval')) || 5000);
+  const state = card.querySelector('[data-picker-state]');
   let polls = 0;
+  let running = false;
+  /** Checks left after the picker closed before the page says what to do if it was closed without Done. */
+  let afterClose = 0;
   const tick = async () => {
+    if (running) return;
+    running = true;
+    clearTimeout(followTimer);
     polls += 1;
     try {
       const response = await fetch(`/sessions/${encodeURIComponent(id)}`, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
       const body = response.ok ? await response.json() : { status: 'error' };
       if (body.status === 'complete' || body.status === 'expired' || polls % Math.ceil(60000 / interval) === 0) {
+        running = false;
         await swapInPage(window.location.pathname);
         const heading = main().querySelector('h1');
         if (body.status !== 'pending' && heading) {
@@ -247,13 +358,36 @@ function follow() {
         if (body.status !== 'pending' && pickerWindow && !pickerWindow.closed) pickerWindow.close();
         return;
       }
+      // Our server asks Google at most once per pollInterval: the check right after the close may predate the Done.
+      if (afterClose > 0 && --afterClose === 0 && state) {
+        setText(state, state.dataset.textNotYet);
+        announce(state.dataset.textNotYet);
+      }
     } catch {
       // A network blip: keep following.
     }
+    running = false;
     followTimer = setTimeout(tick, interval);
+  };
+  let lastNudge = 0;
+  checkNow = ({ pickerClosed = false } = {}) => {
+    if (pickerClosed && state) {
+      // Said at once: the person pressed Done (or closed the window) and sees it was noticed.
+      afterClose = 2;
+      setText(state, state.dataset.textChecking);
+      announce(state.dataset.textChecking);
+    } else if (Date.now() - lastNudge < 1000) return;
+    lastNudge = Date.now();
+    void tick();
   };
   followTimer = setTimeout(tick, interval);
 }
+
+// Back on this page (from the picker's tab or window): check at once rather than at the next interval.
+window.addEventListener('focus', () => checkNow?.());
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') checkNow?.();
+});
 
 /** In a host app's popup: tells the app's window (at the return_to origin only) which pick this is and how it stands. */
 function tellOpener() {

@@ -218,7 +218,8 @@ export function createApp(deps: AppDependencies): App {
     return createLimiter({ name, windowMs, limit, key, ...(store ? { store } : {}) });
   };
 
-  app.use(homeRoutes({ accounts, pickerSessions, views }));
+  const home = { accounts, pickerSessions, ...(imports ? { imports } : {}), views };
+  app.use(homeRoutes(home));
   app.use(authRoutes({
     signIns,
     accounts,
@@ -234,6 +235,7 @@ export function createApp(deps: AppDependencies): App {
     ...(imports ? { imports } : {}),
     sessionPage,
     views,
+    home,
     createLimiter: limiter('sessions', 60_000, config.rateLimits.sessionsPerMinute, 'user'),
   }));
 

@@ -38,6 +38,8 @@ export interface ImportedItem {
   previewKey: string;
   /** The preview's type as Google sent it (a JPEG or PNG), once copied. */
   previewMimeType?: string | null;
+  /** When the running copy of the original began (epoch ms), for its rate and time left. */
+  copyStartedAt?: number;
   status: ImportItemStatus;
   bytes: number;
   totalBytes: number | null;
@@ -108,6 +110,28 @@ export const userPlace = (userId: UserId, sessionId: string): ImportPlace => ({ 
 
 const folderOf = (sessionId: string, meta: Pick<ImportMeta, 'owner' | 'folder'>) => meta.folder ?? `${meta.owner}/${sessionId}`;
 
+/** A preview's extension by its type; the plan reserves every one of them, so whichever Google sends is free. */
+const PREVIEW_EXTENSIONS: Record<string, string> = { 'image/jpeg': '.jpg', 'image/png': '.png', 'image/webp': '.webp', 'image/gif': '.gif' };
+const PLANNED_PREVIEW_EXTENSION = '.jpg';
+
+/** `{filename}.preview.jpg` (planned as a JPEG, what Google sends), its name free in every preview extension. */
+function previewName(filename: string, taken: Set<string>): string {
+  const extensions = Object.values(PREVIEW_EXTENSIONS);
+  const stem = safeFileName(`${filename}.preview`, 'preview');
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? stem : `${stem} (${n})`;
+    if (extensions.some((extension) => taken.has(`${candidate}${extension}`.toLowerCase()))) continue;
+    for (const extension of extensions) taken.add(`${candidate}${extension}`.toLowerCase());
+    return `${candidate}${PLANNED_PREVIEW_EXTENSION}`;
+  }
+}
+
+/** The planned preview key with the extension of what was sent. */
+function previewKeyFor(planned: string, contentType: string | null): string {
+  const extension = PREVIEW_EXTENSIONS[(contentType ?? '').split(';')[0]!.trim().toLowerCase()] ?? PLANNED_PREVIEW_EXTENSION;
+  return `${planned.slice(0, -PLANNED_PREVIEW_EXTENSION.length)}${extension}`;
+}
+
 /** Answers Google gives that trying again cannot change: the item is gone, or access to it ended. */
 function isPermanent(error: unknown): boolean {
   return error instanceof AppError && error.status >= 400 && error.status < 500 && ![409, 429, 401].includes(error.status);
@@ -154,7 +178,7 @@ export class Imports {
     const taken = new Set<string>(['manifest.json']);
     const planned = items.map((item): ImportedItem => {
       const filename = uniqueFileName(itemFileName(item), taken);
-      const preview = uniqueFileName(safeFileName(`${filename}.preview.jpg`, `${item.id}.preview.jpg`), taken);
+      const preview = previewName(filename, taken);
       const meta = item.mediaFile.mediaFileMetadata;
       return {
         id: item.id,
@@ -224,15 +248,16 @@ export class Imports {
     const started = Date.now();
     try {
       await this.#save(sessionId, { ...item, status: 'copying', error: null });
-      const stored = await this.#copyBytes(userId, sessionId, item, {}, item.key, signal);
-      const preview = await this.#copyBytes(userId, sessionId, item, { w: PREVIEW_SIZE, h: PREVIEW_SIZE }, item.previewKey, signal);
+      const stored = await this.#copyBytes(userId, sessionId, item, {}, () => item.key, signal);
+      // The preview is named by what Google sent (a JPEG from Google, a PNG from the emulator).
+      const preview = await this.#copyBytes(userId, sessionId, item, { w: PREVIEW_SIZE, h: PREVIEW_SIZE }, (type) => previewKeyFor(item.previewKey, type), signal);
       if (await store.get(cancelledKey(sessionId))) {
         // Deleted while the last bytes went in: what this copy wrote goes too.
-        await Promise.all([destination.remove(item.key), destination.remove(item.previewKey)]);
+        await Promise.all([destination.remove(item.key), destination.remove(preview.key)]);
         throw cancelled();
       }
       await this.#save(sessionId, {
-        ...item, status: 'done', bytes: stored.bytes, totalBytes: stored.bytes, sha256: stored.sha256, previewMimeType: preview.contentType, error: null,
+        ...item, status: 'done', bytes: stored.bytes, totalBytes: stored.bytes, sha256: stored.sha256, previewKey: preview.key, previewMimeType: preview.contentType, error: null,
       });
       this.#options.onItem?.({ outcome: 'done', bytes: stored.bytes, seconds: (Date.now() - started) / 1000 });
       log.info({ event: 'import_item_done', bytes: stored.bytes }, 'item imported');
@@ -264,10 +289,15 @@ export class Imports {
     return meta !== undefined && settled >= meta.itemCount ? (meta.round ?? 0) : undefined;
   }
 
-  async #copyBytes(userId: UserId, sessionId: string, item: ImportedItem, size: { w?: number; h?: number }, key: string, signal: AbortSignal) {
+  async #copyBytes(userId: UserId, sessionId: string, item: ImportedItem, size: { w?: number; h?: number }, keyFor: (contentType: string | null) => string, signal: AbortSignal) {
     const content = await this.#options.media.open(userId, sessionId, item.id, { ...size, signal });
     const total = Number(content.headers['content-length']);
+    const contentType = content.headers['content-type'] ?? null;
+    const key = keyFor(contentType);
     const isOriginal = key === item.key;
+    // The size is known from the start, so the page's bar is determinate from the first byte.
+    if (isOriginal && Number.isFinite(total)) await this.#save(sessionId, { ...item, status: 'copying', bytes: 0, totalBytes: total, copyStartedAt: Date.now(), error: null });
+    const started = Date.now();
     let copied = 0;
     let reported = 0;
     const progress = new Transform({
@@ -275,16 +305,15 @@ export class Imports {
         copied += chunk.length;
         if (isOriginal && copied - reported >= PROGRESS_EVERY_BYTES) {
           reported = copied;
-          void this.#save(sessionId, { ...item, status: 'copying', bytes: copied, totalBytes: Number.isFinite(total) ? total : null }).catch(() => undefined);
+          void this.#save(sessionId, { ...item, status: 'copying', bytes: copied, totalBytes: Number.isFinite(total) ? total : null, copyStartedAt: started, error: null }).catch(() => undefined);
         }
         done(null, chunk);
       },
     });
     // A body that breaks off destroys the progress stream with its error, which fails the destination's write.
     const counted = pipeline(content.body, progress, () => {});
-    const contentType = content.headers['content-type'] ?? null;
     const stored = await this.#options.destination.put(key, counted, { ...(contentType ? { contentType } : {}), signal });
-    return { ...stored, contentType };
+    return { ...stored, key, contentType };
   }
 
   /**

@@ -171,6 +171,20 @@ export class PickerSessions {
       .sort((a, b) => b.createdAt - a.createdAt);
   }
 
+  /**
+   * The user's sessions, newest first, each with what was last heard of it from Google (no Google call: for lists).
+   * A session never observed reads pending until its expiry.
+   */
+  async known(userId: UserId): Promise<Array<OwnedPickerSession & { status: PickerStatus }>> {
+    const owned = await this.list(userId);
+    const observed = await Promise.all(owned.map((session) => this.#store.get(observationKey(session.id))));
+    return owned.map((session, index) => {
+      const seen = parseObservation(observed[index]);
+      const status: PickerStatus = seen ? (seen.gone ? 'expired' : statusOf(seen.session)) : session.expiresAt <= Date.now() ? 'expired' : 'pending';
+      return { ...session, status };
+    });
+  }
+
   /** The user's session with this id, or 404: ids the user did not create here are never looked up at Google. */
   async owned(userId: UserId, id: string): Promise<OwnedPickerSession> {
     const raw = await this.#store.hashGet(ownedKey(userId), id);
@@ -219,10 +233,8 @@ export class PickerSessions {
   /** Deletes the user's sessions that are finished, expired or timed out (best effort). */
   async #deleteStale(userId: UserId): Promise<number> {
     let freed = 0;
-    for (const owned of await this.list(userId)) {
-      const seen = parseObservation(await this.#store.get(observationKey(owned.id)));
-      const status = seen ? (seen.gone ? 'expired' : statusOf(seen.session)) : owned.expiresAt <= Date.now() ? 'expired' : 'pending';
-      if (status === 'pending') continue;
+    for (const owned of await this.known(userId)) {
+      if (owned.status === 'pending') continue;
       await this.delete(userId, owned.id).then(() => freed++, () => undefined);
     }
     return freed;

@@ -6,7 +6,6 @@
  * same arithmetic and the message templates this view hands it, so the page
  * the server renders and the page the script updates read the same.
  */
-import path from 'node:path';
 import type { ImportItemStatus, ImportRecord } from '../domain/imports.ts';
 import type { MediaItemView } from '../domain/media.ts';
 import type { Locale, Translate } from '../i18n/core.ts';
@@ -18,8 +17,8 @@ export interface ImportItemRow {
   id: string;
   filename: string;
   status: ImportItemStatus;
-  /** 0 to 100; null while copying something whose size is not known yet (an indeterminate bar). */
-  percent: number | null;
+  /** The bar: `value` of `max` (bytes once the size is known); value null while copying something of unknown size. */
+  bar: { value: number | null; max: number };
   statusText: string;
   error: string | null;
 }
@@ -36,13 +35,15 @@ export interface ImportView {
   failedItems: ImportItemRow[];
   /** The imported items, served from the destination (only once the import has ended). */
   imported: MediaItemView[];
-  /** The folder of the import, relative to the destination (once its manifest is written). */
-  folder: string | null;
   /** Messages with {placeholders} the script fills in as the import moves. */
   templates: Record<string, string>;
 }
 
-type ProgressOfItem = Pick<ImportRecord['items'][number], 'status' | 'bytes' | 'totalBytes'>;
+type ProgressOfItem = Pick<ImportRecord['items'][number], 'status' | 'bytes' | 'totalBytes' | 'copyStartedAt'>;
+
+/** A copy this large, running this long, also says how fast it goes and how long it has left. */
+export const LARGE_ITEM_BYTES = 5_000_000;
+const RATE_AFTER_MS = 2_000;
 
 /** How far one item is, from 0 to 1; null when it is being copied but its size is not known. */
 function fractionOf(item: ProgressOfItem): number | null {
@@ -51,8 +52,36 @@ function fractionOf(item: ProgressOfItem): number | null {
   return item.totalBytes ? Math.min(1, item.bytes / item.totalBytes) : null;
 }
 
+function barOf(item: ProgressOfItem): ImportItemRow['bar'] {
+  if (item.totalBytes) return { value: item.status === 'copying' ? Math.min(item.bytes, item.totalBytes) : item.status === 'queued' ? 0 : item.totalBytes, max: item.totalBytes };
+  const fraction = fractionOf(item);
+  return { value: fraction, max: 1 };
+}
+
 function placeholders(...names: string[]): Record<string, string> {
   return Object.fromEntries(names.map((name) => [name, `{${name}}`]));
+}
+
+/** Sizes, rates and durations in the page's language and digits (as public/app.js formats them). */
+export function quantities(locale: Locale) {
+  const unit = (name: string, digits: number) => new Intl.NumberFormat(locale, { style: 'unit', unit: name, maximumFractionDigits: digits });
+  const scale = (bytes: number) => (bytes >= 1e9 ? ['gigabyte', 1e9] : bytes >= 1e6 ? ['megabyte', 1e6] : bytes >= 1e3 ? ['kilobyte', 1e3] : ['byte', 1]) as [string, number];
+  return {
+    bytes(bytes: number): string {
+      const [name, size] = scale(bytes);
+      return unit(name, 1).format(bytes / size);
+    },
+    rate(bytesPerSecond: number): string {
+      const [name, size] = scale(bytesPerSecond);
+      return unit(`${name}-per-second`, 1).format(bytesPerSecond / size);
+    },
+    duration(ms: number): string {
+      const seconds = Math.max(1, Math.ceil(ms / 1000));
+      return seconds < 60
+        ? new Intl.NumberFormat(locale, { style: 'unit', unit: 'second', unitDisplay: 'long' }).format(seconds)
+        : new Intl.NumberFormat(locale, { style: 'unit', unit: 'minute', unitDisplay: 'long' }).format(Math.ceil(seconds / 60));
+    },
+  };
 }
 
 export function importView(options: {
@@ -60,29 +89,32 @@ export function importView(options: {
   imported: MediaItemView[] | undefined;
   t: Translate;
   locale: Locale;
+  now?: number;
 }): ImportView {
   const { record, t, locale } = options;
+  const now = options.now ?? Date.now();
   const number = new Intl.NumberFormat(locale);
-  const percent = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0 });
+  const amount = quantities(locale);
 
   const statusText = (item: ProgressOfItem): string => {
-    if (item.status === 'copying') {
-      const fraction = fractionOf(item);
-      return fraction === null ? t('import.item.copying') : t('import.item.copyingPercent', { percent: percent.format(fraction) });
+    if (item.status !== 'copying') return t(`import.item.${item.status}`);
+    if (!item.totalBytes) return t('import.item.copying');
+    const values = { copied: amount.bytes(item.bytes), total: amount.bytes(item.totalBytes) };
+    const elapsed = item.copyStartedAt ? now - item.copyStartedAt : 0;
+    if (item.totalBytes >= LARGE_ITEM_BYTES && elapsed >= RATE_AFTER_MS && item.bytes > 0) {
+      const perSecond = (item.bytes * 1000) / elapsed;
+      return t('import.item.copyingRate', { ...values, rate: amount.rate(perSecond), left: amount.duration(((item.totalBytes - item.bytes) / perSecond) * 1000) });
     }
-    return t(`import.item.${item.status}`);
+    return t('import.item.copyingBytes', values);
   };
-  const items = (record?.items ?? []).map((item): ImportItemRow => {
-    const fraction = fractionOf(item);
-    return {
-      id: item.id,
-      filename: item.filename,
-      status: item.status,
-      percent: fraction === null ? null : Math.round(fraction * 100),
-      statusText: statusText(item),
-      error: item.error,
-    };
-  });
+  const items = (record?.items ?? []).map((item): ImportItemRow => ({
+    id: item.id,
+    filename: item.filename,
+    status: item.status,
+    bar: barOf(item),
+    statusText: statusText(item),
+    error: item.error,
+  }));
   const done = items.filter((item) => item.status === 'done').length;
   const failed = items.filter((item) => item.status === 'failed').length;
   const counts = { done: number.format(done), total: number.format(items.length), failed: number.format(failed) };
@@ -96,14 +128,15 @@ export function importView(options: {
     items,
     failedItems: items.filter((item) => item.status === 'failed'),
     imported: options.imported ?? [],
-    folder: record?.manifestKey ? `${path.posix.dirname(record.manifestKey)}/` : null,
     templates: {
       queued: t('import.item.queued'),
       copying: t('import.item.copying'),
-      copyingPercent: t('import.item.copyingPercent', placeholders('percent')),
+      copyingBytes: t('import.item.copyingBytes', placeholders('copied', 'total')),
+      copyingRate: t('import.item.copyingRate', placeholders('copied', 'total', 'rate', 'left')),
       done: t('import.item.done'),
       count: t('import.count', placeholders('done', 'total')),
       countWithFailures: t('import.count.withFailures', placeholders('done', 'total', 'failed')),
+      milestone: t('import.milestone', placeholders('percent')),
     },
   };
 }

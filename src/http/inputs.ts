@@ -51,6 +51,8 @@ export const createSessionInput = z.object(
   {
     maxItemCount: wholeNumber('maxItemCount', 1, 2000),
     requestId: z.preprocess(absentIfBlank, z.string({ error: requestIdMessage }).regex(UUID_V4, requestIdMessage).optional()),
+    /** `session`: the page's own form asks for the session page next (it opens the picker in a tab of its own). */
+    next: z.enum(['session']).optional(),
   },
   { error: 'the body must be a JSON object or a form' },
 );

@@ -31,6 +31,16 @@ export interface SessionPage {
 /** How often a page without script reloads itself while an import runs. */
 const NO_SCRIPT_REFRESH_SECONDS = 3;
 
+/**
+ * pickerUri + "/autoclose" (before any query string), as Google advises for a picker opened in a tab of its own: the
+ * tab closes after Done and the person is back here. The QR code keeps the plain pickerUri (another device).
+ */
+export function autocloseUrl(pickerUri: string): string {
+  const url = new URL(pickerUri);
+  url.pathname = `${url.pathname.replace(/\/$/, '')}/autoclose`;
+  return url.href;
+}
+
 function minutesLeft(session: SessionView): number {
   const fromTimeout = durationMs(session.pollingConfig?.timeoutIn);
   const fromExpiry = Date.parse(session.expireTime) - Date.now();
@@ -97,6 +107,9 @@ export function createSessionPage({ views, media, imports, picks, appName }: Ses
         const qr = session.pickerUri ? await QRCode.toString(session.pickerUri, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }) : '';
         views.render(req, res, 'session', {
           ...base,
+          // Without script the page reloads itself as often as the script would check: "updates by itself" holds.
+          refreshSeconds: Math.max(NO_SCRIPT_REFRESH_SECONDS, Math.ceil(base.pollIntervalMs / 1000)),
+          pickerLink: session.pickerUri && autocloseUrl(session.pickerUri),
           minutesLeft: minutesLeft(session),
           qrDataUrl: qr && `data:image/svg+xml;base64,${Buffer.from(qr).toString('base64')}`,
           items: [],

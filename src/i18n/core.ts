@@ -30,18 +30,26 @@ export class MissingMessageError extends Error {
  * error: it throws rather than showing a key or silently falling back.
  */
 export function createMessages(catalogues: Record<Locale, Catalogue>) {
-  const compiled = new Map<string, IntlMessageFormat>();
+  const compiled = new Map<string, { message: IntlMessageFormat; plain: ReadonlySet<string> }>();
+  const numbers = new Map<Locale, Intl.NumberFormat>();
 
   function format(locale: Locale, key: string, values?: MessageValues): string {
     const cacheKey = `${locale}\u0000${key}`;
-    let message = compiled.get(cacheKey);
-    if (!message) {
+    let entry = compiled.get(cacheKey);
+    if (!entry) {
       const source = catalogues[locale][key];
       if (source === undefined) throw new MissingMessageError(`No message "${key}" in locale "${locale}"`);
-      message = new IntlMessageFormat(source, locale);
-      compiled.set(cacheKey, message);
+      const message = new IntlMessageFormat(source, locale);
+      entry = { message, plain: plainArguments(message.getAst()) };
+      compiled.set(cacheKey, entry);
     }
-    return String(message.format(values));
+    if (!values || entry.plain.size === 0) return String(entry.message.format(values));
+    let number = numbers.get(locale);
+    if (!number) numbers.set(locale, (number = plainNumberFormat(locale)));
+    const formatted = Object.fromEntries(
+      Object.entries(values).map(([name, value]) => [name, typeof value === 'number' && entry.plain.has(name) ? number.format(value) : value]),
+    );
+    return String(entry.message.format(formatted));
   }
 
   return {
@@ -50,4 +58,33 @@ export function createMessages(catalogues: Record<Locale, Catalogue>) {
       return (key, values) => format(locale, key, values);
     },
   };
+}
+
+/** Numbers in plain arguments: the language's digits, grouped from five digits on (so "1600 × 1200", "12,345"). */
+export const plainNumberFormat = (locale: string) => new Intl.NumberFormat(locale, { useGrouping: 'min2' });
+
+interface AstElement {
+  type: number;
+  value?: unknown;
+  options?: Record<string, { value: AstElement[] }>;
+  children?: AstElement[];
+}
+
+/** ICU element types (@formatjs/icu-messageformat-parser): 1 a plain argument; 2-6 typed ones; 8 a tag. */
+const PLAIN_ARGUMENT = 1;
+
+/** The names a message uses only as plain `{name}` arguments, never as a typed one (a plural needs its number). */
+function plainArguments(ast: readonly unknown[]): ReadonlySet<string> {
+  const plain = new Set<string>();
+  const typed = new Set<string>();
+  const walk = (elements: readonly AstElement[]) => {
+    for (const element of elements) {
+      if (typeof element.value === 'string' && element.type !== 0 && element.type !== 8) (element.type === PLAIN_ARGUMENT ? plain : typed).add(element.value);
+      for (const option of Object.values(element.options ?? {})) walk(option.value);
+      if (element.children) walk(element.children);
+    }
+  };
+  walk(ast as AstElement[]);
+  for (const name of typed) plain.delete(name);
+  return plain;
 }

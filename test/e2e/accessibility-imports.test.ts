@@ -16,7 +16,7 @@ describe('the pages of an import, in every language', () => {
     suite.h.emulator.clearFaults();
     // Deleting a session stops its import's copies, held or not.
     alice ??= await suite.h.signedInClient();
-    await Promise.all(held.splice(0).map((id) => alice!.post(`/sessions/${id}/delete`)));
+    await Promise.all(held.splice(0).map((id) => alice!.post(`/sessions/${id}/delete`, { form: { confirm: '1' } })));
   });
 
   /** Signs in, picks `count` items in a new session and opens its page; answers the session id. */

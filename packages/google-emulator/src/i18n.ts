@@ -17,20 +17,44 @@ export const catalogues = Object.fromEntries(
   LOCALES.map((locale) => [locale, JSON.parse(readFileSync(new URL(`./messages/${locale}.json`, import.meta.url), 'utf8'))]),
 ) as Record<Locale, Readonly<Record<string, string>>>;
 
-const compiled = new Map<string, IntlMessageFormat>();
+const compiled = new Map<string, { message: IntlMessageFormat; plain: ReadonlySet<string> }>();
 
+/**
+ * A number given to a plain `{name}` is formatted in the page's digits too (ICU itself prints Latin digits there), so
+ * "{max}" and "{count, number}" never mix scripts in one sentence.
+ */
 export function translator(locale: Locale): Translate {
+  const number = new Intl.NumberFormat(locale, { useGrouping: 'min2' });
   return (key, values) => {
     const id = `${locale}\u0000${key}`;
-    let message = compiled.get(id);
-    if (!message) {
+    let entry = compiled.get(id);
+    if (!entry) {
       const source = catalogues[locale][key];
       // A missing key is a bug here: fail loudly rather than show the key.
       if (source === undefined) throw new Error(`No message "${key}" in locale "${locale}"`);
-      compiled.set(id, (message = new IntlMessageFormat(source, locale)));
+      const message = new IntlMessageFormat(source, locale);
+      compiled.set(id, (entry = { message, plain: plainArguments(message.getAst()) }));
     }
-    return String(message.format(values));
+    const plain = entry.plain;
+    const formatted = values && Object.fromEntries(Object.entries(values).map(([name, value]) => [name, typeof value === 'number' && plain.has(name) ? number.format(value) : value]));
+    return String(entry.message.format(formatted));
   };
+}
+
+interface AstElement { type: number; value?: unknown; options?: Record<string, { value: AstElement[] }> }
+
+/** Names used only as plain arguments (ICU element type 1), never typed (a plural needs its number). */
+function plainArguments(ast: readonly unknown[]): ReadonlySet<string> {
+  const plain = new Set<string>();
+  const typed = new Set<string>();
+  const walk = (elements: readonly AstElement[]) => {
+    for (const element of elements) {
+      if (typeof element.value === 'string' && element.type >= 1 && element.type <= 6) (element.type === 1 ? plain : typed).add(element.value);
+      for (const option of Object.values(element.options ?? {})) walk(option.value);
+    }
+  };
+  walk(ast as AstElement[]);
+  return new Set([...plain].filter((name) => !typed.has(name)));
 }
 
 const isLocale = (value: unknown): value is Locale => (LOCALES as readonly unknown[]).includes(value);

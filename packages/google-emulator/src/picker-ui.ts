@@ -58,7 +58,7 @@ const count = document.getElementById('count');
 const boxes = [...form.querySelectorAll('input[name="item"]')];
 const update = () => {
   const n = boxes.filter((b) => b.checked).length;
-  count.textContent = count.dataset.template.replace('{count}', new Intl.NumberFormat(document.documentElement.lang).format(n));
+  count.textContent = count.dataset.template.replace('{count}', new Intl.NumberFormat(document.documentElement.lang, { useGrouping: 'min2' }).format(n));
   for (const box of boxes) box.disabled = !box.checked && n >= max;
 };
 form.addEventListener('change', update);

@@ -103,6 +103,9 @@ export function errorHandler(views: Views): ErrorRequestHandler[] {
         status: error.status,
         detail: detail ?? title,
         code: error.code,
+        // For people, in their language: what to do, and where to go (a page's script shows them as the page would).
+        advice: t(`${messageKey}.body`, values),
+        actions: actionsFor(messageKey, t, req).map(({ href, label }) => ({ href, label })),
         ...(req.id ? { requestId: String(req.id) } : {}),
       }));
       return;

@@ -71,7 +71,8 @@ export function authRoutes({ signIns, accounts, pickerSessions, signInLimiter, c
     }
     await new Promise<void>((resolve, reject) => req.session.destroy((error) => (error ? reject(error) : resolve())));
     res.clearCookie(cookieName, { path: '/', httpOnly: true, sameSite: 'lax', secure: cookieName.startsWith('__Host-') });
-    res.redirect(303, '/');
+    // The home page says it happened: a query flag, since the session that could have carried a notice is gone.
+    res.redirect(303, '/?notice=signedOut');
   });
 
   return router;

@@ -5,7 +5,7 @@
 import { pipeline } from 'node:stream/promises';
 import { Router, type RequestHandler } from 'express';
 import { itemFileName } from '../../domain/file-names.ts';
-import type { Imports } from '../../domain/imports.ts';
+import type { ImportRecord, Imports } from '../../domain/imports.ts';
 import { pageOf, type PickedMedia } from '../../domain/media.ts';
 import type { PickerSessions } from '../../domain/picker-sessions.ts';
 import { AppError } from '../../errors.ts';
@@ -15,6 +15,7 @@ import type { SessionPage } from '../session-page.ts';
 import { requireUser, userOf } from '../middleware/require-user.ts';
 import { wantsJson } from '../negotiate.ts';
 import type { Views } from '../views.ts';
+import { renderHome, type HomeDeps } from './home.ts';
 
 export interface PickerSessionRouteDeps {
   pickerSessions: PickerSessions;
@@ -23,7 +24,17 @@ export interface PickerSessionRouteDeps {
   imports?: Imports;
   sessionPage: SessionPage;
   views: Views;
+  /** The home page, shown again when the Pick form's input is wrong. */
+  home: HomeDeps;
   createLimiter: RequestHandler;
+}
+
+/** What deleting a session does to its import: nothing to stop, a running one stopped, or a finished one's copies kept. */
+export type DeletionOutcome = 'deleted' | 'importStopped' | 'importKept';
+
+function deletionOutcome(record: ImportRecord | undefined): DeletionOutcome {
+  if (!record) return 'deleted';
+  return record.completedAt ? 'importKept' : 'importStopped';
 }
 
 /** Answer headers passed on from Google's media answer (its type goes through setContentHead). */
@@ -41,14 +52,7 @@ export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
       const detail = input.error.issues.map((issue) => issue.message).join('; ');
       if (wantsJson(req)) throw new AppError({ status: 400, code: 'INVALID_ARGUMENT', detail });
       // Show the form again with the problem next to it and the user's input kept.
-      const t = res.locals.t as (key: string) => string;
-      views.render(req, res, 'home', {
-        title: t('home.title'),
-        user,
-        pickerSessions: await pickerSessions.list(user.id),
-        formError: detail,
-        values: { maxItemCount: String((req.body as Record<string, unknown> | undefined)?.maxItemCount ?? '') },
-      }, 400);
+      await renderHome(deps.home, req, res, user, { formError: detail, values: { maxItemCount: String((req.body as Record<string, unknown> | undefined)?.maxItemCount ?? '') } }, 400);
       return;
     }
     const session = await pickerSessions.create(user.id, {
@@ -57,7 +61,9 @@ export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
     });
     res.set('Cache-Control', 'no-store');
     if (!wantsJson(req)) {
-      res.redirect(303, session.pickerUri);
+      // Our own form goes to the session page, which opens the picker in a tab of its own and follows it, with or
+      // without script; any other form goes straight to the picker, as Google's pickerUri.
+      res.redirect(303, input.data.next === 'session' ? `/sessions/${encodeURIComponent(session.id)}` : session.pickerUri);
       return;
     }
     res.status(201).location(`/sessions/${encodeURIComponent(session.id)}`).json({
@@ -75,26 +81,43 @@ export function pickerSessionRoutes(deps: PickerSessionRouteDeps): Router {
     const view = await pickerSessions.status(user.id, pickerSessionIdParam.parse(req.params.id));
     res.set('Cache-Control', 'no-store');
     if (wantsJson(req)) {
+      // An import outlives the Picker session it deletes at Google on purpose: while its record lives, the session
+      // reads as what it was, complete, with the import's state, never expired.
+      const record = view.status === 'pending' ? undefined : await deps.imports?.state(user.id, view.id);
       res.json({
         id: view.id,
-        status: view.status,
-        mediaItemsSet: view.mediaItemsSet,
+        status: record ? 'complete' : view.status,
+        mediaItemsSet: record ? true : view.mediaItemsSet,
         pollingConfig: view.pollingConfig ?? null,
         expireTime: view.expireTime,
+        ...(record ? { import: { status: record.status, url: `/sessions/${encodeURIComponent(view.id)}/import` } } : {}),
       });
       return;
     }
     await deps.sessionPage.render(req, res, user.id, view);
   });
 
-  const deleteSession: RequestHandler = async (req, res) => {
+  router.delete('/sessions/:id', signedIn, async (req, res) => {
     await pickerSessions.delete(userOf(res).id, pickerSessionIdParam.parse(req.params.id));
+    res.set('Cache-Control', 'no-store').status(204).end();
+  });
+
+  // The page's Delete: a session whose import has started is deleted only once the person confirms it, on a page
+  // that says what will go; the next page says what went.
+  router.post('/sessions/:id/delete', signedIn, async (req, res) => {
+    const userId = userOf(res).id;
+    const id = pickerSessionIdParam.parse(req.params.id);
+    const record = await deps.imports?.state(userId, id);
+    const outcome = deletionOutcome(record);
     res.set('Cache-Control', 'no-store');
-    if (req.method === 'DELETE') res.status(204).end();
-    else res.redirect(303, '/');
-  };
-  router.delete('/sessions/:id', signedIn, deleteSession);
-  router.post('/sessions/:id/delete', signedIn, deleteSession);
+    if (outcome !== 'deleted' && (req.body as Record<string, unknown> | undefined)?.confirm !== '1') {
+      const t = res.locals.t as (key: string) => string;
+      views.render(req, res, 'confirm-delete', { title: t('confirmDelete.title'), sessionId: id, outcome });
+      return;
+    }
+    await pickerSessions.delete(userId, id);
+    res.redirect(303, `/?notice=${outcome}`);
+  });
 
   router.get('/sessions/:id/media-items', signedIn, async (req, res) => {
     const query = mediaItemsQuery.safeParse(req.query);

@@ -95,7 +95,8 @@ export function pickRoutes(deps: PickRouteDeps): Router {
       res.status(201).location(`/sessions/${encodeURIComponent(session.id)}`).json({ id: session.id, pickerUri: session.pickerUri });
       return;
     }
-    res.redirect(303, session.pickerUri);
+    // The session page opens the picker in a tab of its own and follows it: the way back without script.
+    res.redirect(303, `/sessions/${encodeURIComponent(session.id)}`);
   });
 
   // Also what a popup's page sends (a beacon) when the user closes the popup before the import.

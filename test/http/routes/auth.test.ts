@@ -157,7 +157,8 @@ describe('Google sign-in', () => {
 
     const response = await client.post('/auth/logout');
     assert.equal(response.status, 303);
-    assert.equal(response.headers.get('location'), '/');
+    assert.equal(response.headers.get('location'), '/?notice=signedOut');
+    assert.match(await (await h.client().get('/?notice=signedOut')).text(), /<p class="notice" role="status">You are signed out\./, 'the next page says so');
     assert.ok(h.emulator.requests.some((r) => r.path === '/revoke' && r.status === 200));
     assert.ok(h.emulator.requests.some((r) => r.method === 'DELETE' && r.path === `/v1/sessions/${id}`));
     assert.equal(h.emulator.sessionsOf('bob@example.com').find((s) => s.id === id)?.deleted, true);

@@ -44,6 +44,9 @@ describe('imports over HTTP, into a folder', () => {
       const listed = manifest.items.find((entry: { id: string }) => entry.id === item.id);
       assert.equal(listed.sha256, item.sha256);
       assert.ok((await readdir(folder)).includes(path.basename(listed.previewKey)), 'a preview beside it');
+      // The emulator sends its previews as PNG: the name says what the file holds.
+      assert.match(listed.previewKey, /\.preview\.png$/);
+      assert.deepEqual([...(await readFile(path.join(root, listed.previewKey))).subarray(1, 4)], [...Buffer.from('PNG')]);
     }
     await eventually(() => h.emulator.sessionsOf('alice@example.com').find((s) => s.id === id)?.deleted, 'the Picker session is deleted at Google');
   });

@@ -28,7 +28,9 @@ describe('following a Picker session', () => {
     assert.equal(page.status, 200);
     const html = await page.text();
     assert.match(html, /Pick your photos in Google Photos/);
-    assert.ok(html.includes(`href="${h.emulator.url}/picker/${id}"`), 'pickerUri as a link');
+    assert.ok(html.includes(`href="${h.emulator.url}/picker/${id}/autoclose" target="_blank"`), 'pickerUri as a link to a tab that closes itself after Done');
+    assert.match(html, /<noscript><meta http-equiv="refresh" content="\d+"><\/noscript>/, 'without script the page checks by itself, as it says');
+    assert.match(html, /This page checks by itself/);
     assert.match(html, /<img class="qr" src="data:image\/svg\+xml;base64,/);
     assert.match(html, /Time left: \d+ minutes?/);
     assert.match(html, /data-status="pending"/);
@@ -145,7 +147,7 @@ describe('following a Picker session', () => {
     const second = await createPickerSession(alice);
     const form = await alice.post(`/sessions/${second}/delete`);
     assert.equal(form.status, 303);
-    assert.equal(form.headers.get('location'), '/');
+    assert.equal(form.headers.get('location'), '/?notice=deleted', 'nothing imported: no question asked, and the next page says it is done');
     assert.equal(h.emulator.sessionsOf('alice@example.com').find((s) => s.id === second)?.deleted, true);
   });
 

@@ -61,7 +61,7 @@ describe('the session page of an import', () => {
     assert.equal(progressBars(html).length, 1);
     assert.match(html, NO_SCRIPT_REFRESH);
     assert.doesNotMatch(html, /This picking session has ended/);
-    await client.post(`/sessions/${id}/delete`);
+    await client.post(`/sessions/${id}/delete`, { form: { confirm: '1' } });
   });
 
   it('when an import is running, then the page already holds a labelled bar per item and one overall, and reloads itself without script', async () => {
@@ -87,21 +87,25 @@ describe('the session page of an import', () => {
     assert.match(html, /0 of 3 imported/);
     assert.match(html, /<div id="live" class="visually-hidden" role="status" aria-live="polite">/);
     assert.match(html, NO_SCRIPT_REFRESH);
-    await client.post(`/sessions/${id}/delete`);
+    await client.post(`/sessions/${id}/delete`, { form: { confirm: '1' } });
   });
 
   it('when an import has finished, then the page lists the imported items with their thumbnails and their folder, never the storage location, and not that the session ended', async () => {
     const { id, state } = await importedSession(3);
     assert.equal(state.status, 'done');
-    // Ending the import deletes the Picker session at Google, which then reads as expired.
+    // Ending the import deletes the Picker session at Google on purpose: the session still reads complete, with its import.
     await eventually(() => h.emulator.sessionsOf('alice@example.com').find((s) => s.id === id)?.deleted, 'the Picker session is deleted at Google');
+    const json = await (await client.get(`/sessions/${id}`, { accept: 'json' })).json();
+    assert.equal(json.status, 'complete');
+    assert.equal(json.mediaItemsSet, true);
+    assert.deepEqual(json.import, { status: 'done', url: `/sessions/${id}/import` });
     const html = await pageOf(client, id);
     assert.match(html, /<h1>3 items imported<\/h1>/);
     assert.doesNotMatch(html, /This picking session has ended/);
     assert.equal(progressBars(html).length, 0);
     assert.doesNotMatch(html, NO_SCRIPT_REFRESH);
     assert.ok(!html.includes(root), 'the storage location is for operators');
-    assert.match(html, new RegExp(`<code>users/[A-Za-z0-9_-]+/${id}/</code>`));
+    assert.doesNotMatch(html, /users\/|<dt>Folder<\/dt>/, 'no folder of ours is shown to the person');
     const thumbnails = [...html.matchAll(/<img src="([^"]+)" alt="([^"]*)"/g)];
     assert.deepEqual(thumbnails.map((match) => match[2]).sort(), state.items.map((item) => item.filename).sort());
     for (const [, src] of thumbnails) {
@@ -109,6 +113,26 @@ describe('the session page of an import', () => {
       assert.equal(thumbnail.status, 200);
       assert.match(thumbnail.headers.get('content-type') ?? '', /^image\//);
     }
+  });
+
+  it('when a session being imported is deleted from its page, then a page asks first, and once confirmed the next page says the import stopped', async () => {
+    h.emulator.injectFault({ path: '/lh/', hang: true, times: 100 });
+    const id = await createPickerSession(client);
+    h.emulator.pick(id, { count: 2 });
+    await eventually(async () => (await importOf(client, id)).status === 'running', 'the import is running');
+    const asked = await client.post(`/sessions/${id}/delete`, { form: {} });
+    assert.equal(asked.status, 200);
+    const question = await asked.text();
+    assert.match(question, /<h1 id="confirm-title">Delete this session\?<\/h1>/);
+    assert.match(question, /stops the import and removes the copies made so far/);
+    assert.match(question, new RegExp(`<a class="button secondary" href="/sessions/${id}">Keep it</a>`));
+    assert.equal(h.emulator.sessionsOf('alice@example.com').find((s) => s.id === id)?.deleted, false, 'nothing is deleted before the answer');
+
+    const confirmed = await client.post(`/sessions/${id}/delete`, { form: { confirm: '1' } });
+    assert.equal(confirmed.status, 303);
+    assert.equal(confirmed.headers.get('location'), '/?notice=importStopped');
+    assert.match(await (await client.get('/?notice=importStopped')).text(), /<p class="notice" role="status">The session was deleted\. Its import was stopped/);
+    assert.equal(h.emulator.sessionsOf('alice@example.com').find((s) => s.id === id)?.deleted, true);
   });
 
   it('when an item could not be imported, then the page says why and offers Retry, and after Retry shows the bars again', async () => {
@@ -134,6 +158,6 @@ describe('the session page of an import', () => {
     const again = await pageOf(client, id);
     assert.match(again, /data-import="running"/);
     assert.equal(progressBars(again).length, 4, 'three items and the overall bar');
-    await client.post(`/sessions/${id}/delete`);
+    await client.post(`/sessions/${id}/delete`, { form: { confirm: '1' } });
   });
 });
