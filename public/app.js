@@ -178,6 +178,8 @@ function quantities(lang) {
   return {
     bytes(bytes) {
       const [name, size] = scale(bytes);
+      // "0 bytes", not "0 byte": under a kilobyte the unit is spelled out.
+      if (size === 1) return new Intl.NumberFormat(lang, { style: 'unit', unit: 'byte', unitDisplay: 'long' }).format(bytes);
       return unit(name, 1).format(bytes / size);
     },
     rate(bytesPerSecond) {
@@ -334,7 +336,7 @@ function follow() {
   const id = card.getAttribute('data-session');
   const interval = Math.max(1000, Number(card.getAttribute('data-poll-interval')) || 5000);
   const state = card.querySelector('[data-picker-state]');
-  let polls = 0;
+  const renderedAt = Date.now();
   let running = false;
   /** Checks left after the picker closed before the page says what to do if it was closed without Done. */
   let afterClose = 0;
@@ -342,11 +344,11 @@ function follow() {
     if (running) return;
     running = true;
     clearTimeout(followTimer);
-    polls += 1;
     try {
       const response = await fetch(`/sessions/${encodeURIComponent(id)}`, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
       const body = response.ok ? await response.json() : { status: 'error' };
-      if (body.status === 'complete' || body.status === 'expired' || polls % Math.ceil(60000 / interval) === 0) {
+      // Once a minute a pending page is rendered afresh, for its time left.
+      if (body.status === 'complete' || body.status === 'expired' || Date.now() - renderedAt >= 60000) {
         running = false;
         await swapInPage(window.location.pathname);
         const heading = main().querySelector('h1');

@@ -69,6 +69,8 @@ export function quantities(locale: Locale) {
   return {
     bytes(bytes: number): string {
       const [name, size] = scale(bytes);
+      // "0 bytes", not "0 byte": under a kilobyte the unit is spelled out.
+      if (size === 1) return new Intl.NumberFormat(locale, { style: 'unit', unit: 'byte', unitDisplay: 'long' }).format(bytes);
       return unit(name, 1).format(bytes / size);
     },
     rate(bytesPerSecond: number): string {

@@ -47,6 +47,18 @@ describe('the pages of an import, in every language', () => {
       await picked(page, 4);
       await ended(page, 'done');
     },
+    'home-with-sessions': async (page) => {
+      await picked(page, 3);
+      await ended(page, 'done');
+      await page.goto(`${suite.h.url}/`);
+      await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.session-list img')].every((img) => img.complete && img.naturalWidth > 0));
+    },
+    'confirm-delete': async (page) => {
+      await picked(page, 2);
+      await ended(page, 'done');
+      await page.getByRole('button', { name: /./ }).and(page.locator('.button.danger')).click();
+      await page.locator('#confirm-title').waitFor();
+    },
     'import-partial': async (page) => {
       suite.h.emulator.injectFault({ path: '/lh/', status: 404, times: 1 });
       await picked(page, 3);

@@ -6,6 +6,7 @@ describe('the pages a signed-out visitor sees, in every language', () => {
   const suite = withBrowserAndGateway();
   auditPages(suite, {
     'home': async (page) => void (await page.goto(`${suite.h.url}/`)),
+    'home-signed-out-notice': async (page) => void (await page.goto(`${suite.h.url}/?notice=signedOut`)),
     'error-not-found': async (page) => void (await page.goto(`${suite.h.url}/no-such-page`)),
     'error-invalid-state': async (page) => void (await page.goto(`${suite.h.url}/auth/google/callback?state=forged&code=x`)),
     'error-access-denied': async (page) => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { EmulatorOptions } from '@photos-picker-gateway/google-emulator';
 import type { Env } from '../../src/config.ts';
 import { startHarness, type Harness } from './harness.ts';
 
@@ -43,6 +44,8 @@ export interface BrowserSuiteOptions {
   imports?: boolean;
   /** More of the gateway's environment; a function is called in before(), after the before() hooks registered earlier. */
   env?: Env | (() => Env);
+  /** More of the emulator's options (its knobs are merged over a 1 s poll interval). */
+  emulator?: EmulatorOptions;
 }
 
 /**
@@ -77,7 +80,7 @@ export function withBrowserAndGateway(options: BrowserSuiteOptions = {}): Browse
     if (options.imports) importRoot = await mkdtemp(path.join(tmpdir(), 'gateway-e2e-imports-'));
     const more = typeof options.env === 'function' ? options.env() : options.env;
     const env: Env = { ...(importRoot ? { IMPORT_DESTINATION: `file:${importRoot}` } : {}), ...more };
-    h = await startHarness({ env, emulator: { knobs: { pollIntervalSeconds: 1 } } });
+    h = await startHarness({ env, emulator: { ...options.emulator, knobs: { pollIntervalSeconds: 1, ...options.emulator?.knobs } } });
     browser = await launchBrowser();
   });
   afterEach(async () => {
@@ -125,4 +128,13 @@ export async function submitPickForm(page: Page, h: Harness): Promise<void> {
     page.waitForURL((url) => url.href !== home),
     page.evaluate(() => HTMLFormElement.prototype.submit.call(document.querySelector<HTMLFormElement>('form[data-pick-form]')!)),
   ]);
+}
+
+/** Text a person reads in the main part of the page, without file names, emails and the like (their digits are theirs). */
+export function readableText(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const main = document.querySelector('main')!.cloneNode(true) as HTMLElement;
+    for (const own of main.querySelectorAll('.name, code, .account, img')) own.remove();
+    return main.innerText;
+  });
 }
