@@ -3,6 +3,9 @@
  * example host app, a print shop, side by side on two origins, as a host app
  * and the gateway would run in the world. Ctrl-C stops both.
  *
+ * Ports come from the environment: PORT (the gateway, 3000), EMULATOR_PORT
+ * (its emulator, PORT + 1) and SHOP_PORT (the shop, 4100).
+ *
  * The shop's secret is EXAMPLE_APP_SECRET when set, else a fresh one for
  * this run; it reaches both processes through their environment only and is
  * never printed.
@@ -14,10 +17,26 @@ import path from 'node:path';
 import { gatewayAppEntry, loadShopConfig } from '../examples/host-app/src/config.ts';
 
 const ROOT = path.join(import.meta.dirname, '..');
-const GATEWAY_URL = 'http://localhost:3000';
-const EMULATOR_URL = 'http://localhost:3001';
+
+/** A port from the environment, or the default; anything else stops the example with a word on what to fix. */
+function portFrom(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    console.error(`${name} must be a port number from 1 to 65535, not "${raw}".`);
+    process.exit(1);
+  }
+  return port;
+}
+
+const GATEWAY_PORT = portFrom('PORT', 3000);
+const EMULATOR_PORT = portFrom('EMULATOR_PORT', GATEWAY_PORT + 1);
+const SHOP_PORT = portFrom('SHOP_PORT', 4100);
+const GATEWAY_URL = `http://localhost:${GATEWAY_PORT}`;
+const EMULATOR_URL = `http://localhost:${EMULATOR_PORT}`;
 // Another host than the gateway's, not only another port: the two sites' cookies stay apart, as they would in the world.
-const SHOP_URL = 'http://127.0.0.1:4100';
+const SHOP_URL = `http://127.0.0.1:${SHOP_PORT}`;
 const STOP_GRACE_MS = 15_000;
 
 const shop = loadShopConfig({
@@ -28,7 +47,7 @@ const shop = loadShopConfig({
 });
 
 /** This shell's environment without what would point the gateway elsewhere than the emulator and this one app. */
-const { GOOGLE_CLIENT_ID: _id, GOOGLE_CLIENT_SECRET: _secret, APPS_FILE: _file, EXAMPLE_APP_SECRET: _example, ...inherited } = process.env;
+const { GOOGLE_CLIENT_ID: _id, GOOGLE_CLIENT_SECRET: _secret, APPS_FILE: _file, EXAMPLE_APP_SECRET: _example, PUBLIC_URL: _url, SHOP_PORT: _shop, ...inherited } = process.env;
 
 const children: Array<{ name: string; process: ChildProcess }> = [];
 
@@ -75,7 +94,7 @@ async function answers(url: string): Promise<void> {
 process.once('SIGINT', () => void stop(0));
 process.once('SIGTERM', () => void stop(0));
 
-start('The gateway', 'src/server.ts', { PORT: '3000', PUBLIC_URL: GATEWAY_URL, APPS: JSON.stringify([gatewayAppEntry(shop)]) });
+start('The gateway', 'src/server.ts', { PORT: String(GATEWAY_PORT), EMULATOR_PORT: String(EMULATOR_PORT), PUBLIC_URL: GATEWAY_URL, APPS: JSON.stringify([gatewayAppEntry(shop)]) });
 start('The print shop', 'examples/host-app/src/main.ts', { APP_ID: shop.appId, APP_SECRET: shop.secret, APP_URL: SHOP_URL, GATEWAY_URL });
 
 try {

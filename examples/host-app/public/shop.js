@@ -19,7 +19,7 @@ if (popupButton && typeof window.PhotosPickerGateway?.pick === 'function') {
     // pick() opens the popup right away, inside this click, so popup blockers let it through.
     const picked = window.PhotosPickerGateway.pick({ request: popupButton.dataset.request, app: popupButton.dataset.app });
     popupButton.disabled = true;
-    popupStatus.textContent = 'Choose your photos in the popup window.';
+    popupStatus.textContent = 'Continue in the popup window.';
     try {
       const result = await picked;
       if (result?.pick && result.status !== 'cancelled') {
@@ -33,6 +33,21 @@ if (popupButton && typeof window.PhotosPickerGateway?.pick === 'function') {
     }
     await rearm().catch(() => undefined);
     popupButton.disabled = false;
+  });
+}
+
+// Each of the gateway's pages in the popup tells this window how the pick stands (embed.js listens to the same
+// messages): the line under the buttons follows, so it never says "choose" while the photos are being copied.
+const UNDER_WAY = {
+  pending: 'Sign in and confirm in the popup window.',
+  picking: 'Choose your photos in the Google Photos window, then press Done there.',
+  importing: 'Your photos are being copied: the popup shows how far it has got. This page goes on by itself when it is done.',
+};
+if (popupStatus && window.PhotosPickerGateway) {
+  window.addEventListener('message', (event) => {
+    if (event.origin !== window.PhotosPickerGateway.origin || event.data?.source !== 'photos-picker-gateway') return;
+    const text = UNDER_WAY[event.data.status];
+    if (text && popupButton?.disabled) popupStatus.textContent = text;
   });
 }
 

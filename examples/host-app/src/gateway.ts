@@ -23,6 +23,8 @@ export const pickSchema = z.object({
     height: z.number().nullable(),
     bytes: z.number(),
     status: z.string(),
+    /** Why an item could not be copied (the gateway's words), when it failed. */
+    error: z.string().nullable().optional(),
   })),
 });
 

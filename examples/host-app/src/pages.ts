@@ -57,6 +57,7 @@ const contentPath = (pick: string, item: string) => `/picks/${encodeURIComponent
 export function pickPage(pick: GatewayPick): string {
   const ended = ENDED.has(pick.status);
   const done = pick.items.filter((item) => item.status === 'done');
+  const failed = pick.items.filter((item) => item.status === 'failed');
   const photos = done.map((item) => html`
 <li><figure>${item.type === 'VIDEO'
     ? html`<video controls preload="metadata" src="${contentPath(pick.id, item.id)}"></video>`
@@ -67,6 +68,9 @@ export function pickPage(pick: GatewayPick): string {
 <h1>Your photos</h1>
 <p class="status" role="status" aria-live="polite" data-pick-status="${pick.status}" data-pick="${pick.id}">Status: ${STATUS[pick.status]}.${ended ? '' : html` <a href="">Check again</a>`}</p>
 ${done.length > 0 ? html`<ul class="photos">${photos}\n</ul>` : ended ? html`<p>No photos came back from this import.</p>` : ''}
+${failed.length > 0 ? html`<h2>Not imported</h2>
+<ul class="failed">${failed.map((item) => html`<li><strong>${item.filename}</strong>: ${item.error ?? 'the gateway gave no reason'}</li>`)}</ul>
+<p>Import again to try these once more.</p>` : ''}
 <p><a href="/">Back to the shop</a></p>`, ended ? [] : ['/shop.js']);
 }
 
