@@ -17,6 +17,21 @@ export type Catalogue = Readonly<Record<string, string>>;
 export type MessageValues = Record<string, string | number | Date>;
 export type Translate = (key: string, values?: MessageValues) => string;
 
+/**
+ * Thai has no spaces between words: browsers break its lines where ICU's dictionary says a word ends, and words it
+ * does not know get cut inside ("โท|เค็น" for token) or nearby words cut wrongly ("อย่างน้อยห|นึ่ง"). These words are
+ * kept whole with U+2060 WORD JOINER between their letters: invisible, and ignored by screen readers and search.
+ */
+export const THAI_WORDS_KEPT_WHOLE = ['โทเค็น', 'หนึ่ง', 'กลับ'];
+
+const WORD_JOINER = '\u2060';
+
+/** A Thai catalogue with THAI_WORDS_KEPT_WHOLE unbreakable (see there). */
+export function keepThaiWordsWhole(catalogue: Catalogue): Catalogue {
+  const joined = THAI_WORDS_KEPT_WHOLE.map((word) => [word, [...word].join(WORD_JOINER)] as const);
+  return Object.fromEntries(Object.entries(catalogue).map(([key, text]) => [key, joined.reduce((out, [word, whole]) => out.replaceAll(word, whole), text)]));
+}
+
 export function isLocale(value: unknown): value is Locale {
   return typeof value === 'string' && (LOCALES as readonly string[]).includes(value);
 }

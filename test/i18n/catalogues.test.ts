@@ -3,6 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { IntlMessageFormat } from 'intl-messageformat';
 import { LOCALES, MissingMessageError, createMessages } from '../../src/i18n/core.ts';
+import { gatewayMessages } from '../../src/i18n/index.ts';
 
 const SCRIPT = { th: /[\u0E00-\u0E7F]/, bn: /[\u0980-\u09FF]/ } as const;
 
@@ -38,6 +39,20 @@ describe('message catalogues', () => {
       }
     });
   }
+
+  it('when Thai text is cut into words as browsers cut its lines, then no known word is cut inside', () => {
+    const th = Object.values(gatewayMessages.catalogues.th).join(' ');
+    const words = [...new Intl.Segmenter('th', { granularity: 'word' }).segment(th)].map((part) => part.segment);
+    for (const fragment of ['โท', 'เค็น', 'น้อยห', 'นึ่ง', 'แล้วก', 'ลับ']) assert.ok(!words.includes(fragment), `"${fragment}" is not a Thai word`);
+    assert.ok(th.includes(`โ\u2060ท\u2060เ\u2060ค\u2060็\u2060น`), 'token, kept whole');
+  });
+
+  it('when a number is given to a plain argument, then it is in the page\'s digits, as in a typed one', () => {
+    const messages = createMessages({ en: { a: '{n} of {m, number}' }, th: { a: '{n} / {m, number}' }, bn: { a: '{m, number}টির মধ্যে {n}টি' } });
+    assert.equal(messages.translator('bn')('a', { n: 3, m: 24 }), '২৪টির মধ্যে ৩টি');
+    assert.equal(messages.translator('en')('a', { n: 1600, m: 12345 }), '1600 of 12,345');
+    assert.equal(messages.translator('bn')('a', { n: '{n}', m: 24 }), '২৪টির মধ্যে {n}টি', 'a placeholder stays as it is');
+  });
 
   it('when a key is missing, then it throws instead of showing the key', () => {
     const messages = createMessages({ en: { a: 'A' }, th: { a: 'ก' }, bn: { a: 'অ' } });

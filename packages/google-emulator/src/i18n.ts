@@ -13,9 +13,20 @@ export type Locale = (typeof LOCALES)[number];
 export const LOCALE_NAMES: Record<Locale, string> = { en: 'English', th: 'ไทย', bn: 'বাংলা' };
 export type Translate = (key: string, values?: Record<string, string | number>) => string;
 
-export const catalogues = Object.fromEntries(
-  LOCALES.map((locale) => [locale, JSON.parse(readFileSync(new URL(`./messages/${locale}.json`, import.meta.url), 'utf8'))]),
-) as Record<Locale, Readonly<Record<string, string>>>;
+/**
+ * Thai has no spaces between words: browsers break its lines where ICU's dictionary says a word ends, and cut some
+ * words wrongly ("อย่างน้อยห|นึ่ง"). These are kept whole with U+2060 WORD JOINER between their letters (invisible).
+ */
+const THAI_WORDS_KEPT_WHOLE = ['หนึ่ง', 'กลับ'];
+
+function load(locale: Locale): Readonly<Record<string, string>> {
+  const catalogue = JSON.parse(readFileSync(new URL(`./messages/${locale}.json`, import.meta.url), 'utf8')) as Record<string, string>;
+  if (locale !== 'th') return catalogue;
+  const whole = (text: string) => THAI_WORDS_KEPT_WHOLE.reduce((out, word) => out.replaceAll(word, [...word].join('\u2060')), text);
+  return Object.fromEntries(Object.entries(catalogue).map(([key, text]) => [key, whole(text)]));
+}
+
+export const catalogues = Object.fromEntries(LOCALES.map((locale) => [locale, load(locale)])) as Record<Locale, Readonly<Record<string, string>>>;
 
 const compiled = new Map<string, { message: IntlMessageFormat; plain: ReadonlySet<string> }>();
 
