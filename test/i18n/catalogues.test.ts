@@ -47,6 +47,14 @@ describe('message catalogues', () => {
     assert.ok(th.includes(`โ\u2060ท\u2060เ\u2060ค\u2060็\u2060น`), 'token, kept whole');
   });
 
+  it('when the gateway\'s messages are read, then none writes a number itself: every number comes through Intl, in the page\'s digits', () => {
+    for (const locale of LOCALES) {
+      for (const [key, message] of Object.entries(catalogues(sets.gateway)[locale]!)) {
+        assert.doesNotMatch(message.replace(/\{[^{}]*\}/g, ''), /[0-9\u09E6-\u09EF\u0E50-\u0E59]/, `${locale} ${key}`);
+      }
+    }
+  });
+
   it('when a number is given to a plain argument, then it is in the page\'s digits, as in a typed one', () => {
     const messages = createMessages({ en: { a: '{n} of {m, number}' }, th: { a: '{n} / {m, number}' }, bn: { a: '{m, number}টির মধ্যে {n}টি' } });
     assert.equal(messages.translator('bn')('a', { n: 3, m: 24 }), '২৪টির মধ্যে ৩টি');
