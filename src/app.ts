@@ -42,6 +42,7 @@ import { healthRoutes, type Readiness } from './http/routes/health.ts';
 import { homeRoutes } from './http/routes/home.ts';
 import { appsApiRoutes } from './http/routes/apps-api.ts';
 import { embedRoutes } from './http/routes/embed.ts';
+import { API_VERSION, openApiRoutes } from './http/openapi.ts';
 import { importRoutes } from './http/routes/imports.ts';
 import { pickRoutes } from './http/routes/picks.ts';
 import { pickerSessionRoutes } from './http/routes/picker-sessions.ts';
@@ -144,7 +145,7 @@ export function createServices(deps: Pick<AppDependencies, 'config' | 'logger' |
     jobs,
     picks,
     apps: config.apps,
-    sender: createWebhookSender({ timeoutMs: config.webhooks.timeoutMs }),
+    sender: createWebhookSender({ timeoutMs: config.webhooks.timeoutMs, apiVersion: API_VERSION }),
     ...(imports ? { imports } : {}),
     logger,
     backoffMs: config.webhooks.backoffMs,
@@ -205,6 +206,8 @@ export function createApp(deps: AppDependencies): App {
   app.use('/static', express.static(STATIC_DIR, { index: false, maxAge: config.isProduction ? '1h' : 0 }));
   app.use(securityHeaders(config));
   app.use(embedRoutes());
+  // The API's document is public: before the API's authentication.
+  app.use(openApiRoutes(config.publicUrl));
   // Host apps' API: a bearer secret, no cookies, no CSRF; before sessions, so it never touches one.
   app.use('/api/v1', appsApiRoutes({ apps: config.apps, picks, ...(imports ? { imports } : {}) }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimitBytes, parameterLimit: 50 }));

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { eventually, jobsSettled, startHarness } from '../helpers/harness.ts';
 import { newSecret, signPickRequest, startPick } from '../helpers/host-apps.ts';
+import { assertWebhook, conforms } from '../helpers/openapi.ts';
 import { startStandInServer, type StandInServer } from '../helpers/stand-in-server.ts';
 
 /** One host app per way a receiver can behave; `quiet` has no webhookUrl. */
@@ -97,7 +98,7 @@ async function startGateway(receivers: Receivers) {
   });
   const client = await h.signedInClient();
   const api = async (app: string, pick: string) => {
-    const answer = await fetch(`${h.url}/api/v1/picks/${pick}`, { headers: { authorization: `Bearer ${secretOf(app)}` } });
+    const answer = await conforms(await fetch(`${h.url}/api/v1/picks/${pick}`, { headers: { authorization: `Bearer ${secretOf(app)}` } }));
     assert.equal(answer.status, 200);
     return (await answer.json()) as Record<string, unknown> & { webhook: WebhookState; items: unknown[] };
   };
@@ -135,7 +136,12 @@ function inEachSuite() {
   return suite;
 }
 
-const verified = (app: string, request: Received) => new Webhook(secretOf(app)).verify(request.body, request.headers) as Record<string, unknown>;
+/** A delivery verified with the app's secret, and its headers and body held to the OpenAPI document's webhook. */
+function verified(app: string, request: Received): Record<string, unknown> {
+  const message = new Webhook(secretOf(app)).verify(request.body, request.headers) as Record<string, unknown>;
+  assertWebhook('pick.completed', request.headers, request.body);
+  return message;
+}
 
 describe('webhooks: a picked and imported pick is told to its app', () => {
   const suite = inEachSuite();

@@ -21,6 +21,8 @@ const MAX_REPLY_BYTES = 4 * 1024;
 export interface WebhookSenderOptions {
   /** The longest one try may take, from connecting to the last byte read. */
   timeoutMs: number;
+  /** The version of the contract the body follows, sent as API-Version. */
+  apiVersion: string;
 }
 
 class DeadlinePassed extends Error {
@@ -47,7 +49,7 @@ function networkFailure(error: unknown): string {
   return `network error${typeof code === 'string' ? ` (${code})` : ''}`;
 }
 
-export function createWebhookSender({ timeoutMs }: WebhookSenderOptions): WebhookSender {
+export function createWebhookSender({ timeoutMs, apiVersion }: WebhookSenderOptions): WebhookSender {
   return {
     async send(message: WebhookMessage): Promise<WebhookReply> {
       const sentAt = new Date();
@@ -60,6 +62,7 @@ export function createWebhookSender({ timeoutMs }: WebhookSenderOptions): Webhoo
           headers: {
             'content-type': 'application/json',
             'user-agent': 'photos-picker-gateway',
+            'api-version': apiVersion,
             'webhook-id': message.id,
             'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
             'webhook-signature': signature,

@@ -11,6 +11,7 @@ import { pickReport } from '../../domain/pick-reports.ts';
 import type { Picks } from '../../domain/picks.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { sameSecret } from '../../security/constant-time.ts';
+import { apiVersionHeader } from '../openapi.ts';
 import { mediaItemIdParam } from '../inputs.ts';
 import { serveStored } from '../content-response.ts';
 
@@ -46,7 +47,7 @@ const appOf = (res: Response) => res.locals.hostApp as HostApp;
 
 export function appsApiRoutes(deps: AppsApiDeps): Router {
   const router = Router();
-  router.use(authenticate(deps.apps));
+  router.use(apiVersionHeader, authenticate(deps.apps));
 
   const pickOf = (res: Response, id: unknown) => deps.picks.ofApp(appOf(res).id, String(id));
 
@@ -66,7 +67,7 @@ export function appsApiRoutes(deps: AppsApiDeps): Router {
   // Everything else under the API ends here: falling through would reach the browser's session middleware, which
   // would roll (and set) the cookie of a browser calling the API.
   router.use(() => {
-    throw notFound('No such API route: GET /api/v1/picks/{pick} and GET /api/v1/picks/{pick}/items/{itemId}/content are the API.');
+    throw notFound('No such API route: GET /api/v1/picks/{pick} and GET /api/v1/picks/{pick}/items/{itemId}/content are the API; /api/v1/openapi.json describes it.');
   });
 
   return router;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventually, startHarness, type Client, type Harness } from '../../helpers/harness.ts';
 import { newSecret, signPickRequest, startPick } from '../../helpers/host-apps.ts';
+import { conforms } from '../../helpers/openapi.ts';
 
 const secret = newSecret();
 const rotatedSecret = newSecret();
@@ -28,9 +29,11 @@ describe('the API for host apps', () => {
   let item: Item;
   let stored: Buffer;
 
-  const api = (route: string, init: { secret?: string | null; headers?: Record<string, string>; method?: string } = {}) => {
+  /** Every answer of the API is held to the OpenAPI document: its status, its content type, its body. */
+  const api = async (route: string, init: { secret?: string | null; headers?: Record<string, string>; method?: string } = {}) => {
     const { secret: bearer = secret, headers = {}, method = 'GET' } = init;
-    return fetch(`${h.url}/api/v1${route}`, { method, headers: { ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...headers }, redirect: 'manual' });
+    const answer = await fetch(`${h.url}/api/v1${route}`, { method, headers: { ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...headers }, redirect: 'manual' });
+    return conforms(answer, method);
   };
 
   /** The Cookie header of the signed-in browser, as it would send it along to any route of the site. */

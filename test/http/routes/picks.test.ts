@@ -5,9 +5,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { SignJWT } from 'jose';
+import { decodeJwt, SignJWT } from 'jose';
 import { secretKey } from '../../../src/domain/host-apps.ts';
 import { Client as Browser, eventually, startHarness, type Client, type Harness } from '../../helpers/harness.ts';
+import { assertSchema, conforms } from '../../helpers/openapi.ts';
 
 const secret = `whsec_${randomBytes(32).toString('base64')}`;
 const otherSecret = `whsec_${randomBytes(32).toString('base64')}`;
@@ -18,10 +19,12 @@ const APPS = [
 
 async function pickRequest(h: Harness, claims: Record<string, unknown> = {}, key = secret): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ return_to: 'https://app.example/back?from=gateway', state: 'order-7', ...claims })
+  const token = await new SignJWT({ return_to: 'https://app.example/back?from=gateway', state: 'order-7', ...claims })
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuer('shop').setAudience(h.config.publicUrl.href).setSubject('customer-1').setIssuedAt(now).setExpirationTime(now + 300).setJti(randomUUID())
     .sign(secretKey(key));
+  assertSchema('/components/schemas/PickRequestClaims', decodeJwt(token), 'the signed request\'s claims');
+  return token;
 }
 
 const pickIdOf = (location: string | null) => location?.match(/^\/picks\/([\w-]+)$/)?.[1];
@@ -58,7 +61,7 @@ describe('host apps: a pick from request to return', () => {
   });
 
   it('when the user continues and picks, then the items land in the app\'s folder, the API has them, and the user goes back with pick, status and state', async () => {
-    const start = await client.get(`/pick?app=shop&request=${await pickRequest(h)}`);
+    const start = await conforms(await client.get(`/pick?app=shop&request=${await pickRequest(h)}`));
     assert.equal(start.status, 303);
     const pick = pickIdOf(start.headers.get('location'));
     assert.ok(pick);
@@ -70,7 +73,7 @@ describe('host apps: a pick from request to return', () => {
     const { id: sessionId } = (await begun.json()) as { id: string };
     h.emulator.pick(sessionId, { count: 2 });
 
-    const api = (p: string) => fetch(`${h.url}/api/v1/picks/${p}`, { headers: { authorization: `Bearer ${secret}` } });
+    const api = async (p: string) => conforms(await fetch(`${h.url}/api/v1/picks/${p}`, { headers: { authorization: `Bearer ${secret}` } }));
     const body = await eventually(async () => {
       const answer = (await (await api(pick)).json()) as { status: string; items: Array<{ id: string; key: string; sha256: string }> };
       return answer.status === 'done' ? answer : undefined;
@@ -78,13 +81,14 @@ describe('host apps: a pick from request to return', () => {
     assert.equal(body.items.length, 2);
     assert.match(body.items[0]!.key, /^apps\/shop\/[\w-]+\//);
     const file = await readFile(path.join(root, body.items[0]!.key));
-    const content = await fetch(`${h.url}/api/v1/picks/${pick}/items/${body.items[0]!.id}/content`, { headers: { authorization: `Bearer ${secret}` } });
+    const content = await conforms(await fetch(`${h.url}/api/v1/picks/${pick}/items/${body.items[0]!.id}/content`, { headers: { authorization: `Bearer ${secret}` } }));
     assert.equal(content.status, 200);
     assert.deepEqual(Buffer.from(await content.arrayBuffer()), file);
 
-    assert.equal((await fetch(`${h.url}/api/v1/picks/${pick}`, { headers: { authorization: `Bearer ${otherSecret}` } })).status, 404, 'another app');
-    assert.equal((await fetch(`${h.url}/api/v1/picks/${pick}`)).status, 401);
-    assert.equal((await fetch(`${h.url}/api/v1/picks/${pick}`, { headers: { authorization: 'Bearer whsec_wrong' } })).status, 401);
+    const asked = async (headers: Record<string, string>) => (await conforms(await fetch(`${h.url}/api/v1/picks/${pick}`, { headers }))).status;
+    assert.equal(await asked({ authorization: `Bearer ${otherSecret}` }), 404, 'another app');
+    assert.equal(await asked({}), 401);
+    assert.equal(await asked({ authorization: 'Bearer whsec_wrong' }), 401);
   });
 
   it('when the user cancels, then they go back to return_to with status cancelled and the state', async () => {
@@ -135,7 +139,7 @@ describe('host apps: a pick from request to return', () => {
   it('when the request is replayed, then it is 400 and nothing is created', async () => {
     const request = await pickRequest(h);
     assert.equal((await client.get(`/pick?app=shop&request=${request}`)).status, 303);
-    const replay = await client.get(`/pick?app=shop&request=${request}`, { accept: 'json' });
+    const replay = await conforms(await client.get(`/pick?app=shop&request=${request}`, { accept: 'json' }));
     assert.equal(replay.status, 400);
     assert.equal(((await replay.json()) as { code: string }).code, 'INVALID_PICK_REQUEST');
     assert.ok(!h.logs.some((line) => line.includes(request)), 'the token is not logged');
