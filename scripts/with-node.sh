@@ -25,5 +25,8 @@ fi
 
 [ "${1:-}" = "--ensure" ] && exit 0
 PATH="$(dirname "$node_bin"):$PATH"
-export PATH
+# Workspace packages published as built JavaScript (packages/host-app-client) run from their TypeScript sources
+# here: their package.json exports name the sources under this condition (tsconfig.json's customConditions too).
+NODE_OPTIONS="--conditions=photos-picker-gateway-source${NODE_OPTIONS:+ $NODE_OPTIONS}"
+export PATH NODE_OPTIONS
 exec "$node_bin" "$@"
