@@ -13,9 +13,11 @@ import express, { type Request, type Response } from 'express';
 import session from 'express-session';
 import helmet from 'helmet';
 import { RETURN_PATH, WEBHOOK_PATH, type ShopConfig } from './config.ts';
-import { Gateway, GatewayError, type GatewayPick } from './gateway.ts';
+import {
+  GatewayError, GatewayUnreachableError, NotFoundError, PicksClient, RangeNotSatisfiableError, type GatewayPick,
+} from '@photos-picker-gateway/host-app-client';
 import { homePage, pickPage, problemPage } from './pages.ts';
-import { pickUrl, signPickRequest } from './pick-request.ts';
+import { newPickRequest } from './pick-request.ts';
 import { Shop } from './shop.ts';
 import { webhookRoutes } from './webhooks.ts';
 
@@ -53,7 +55,13 @@ const oneString = (value: unknown, max: number) => (typeof value === 'string' &&
 export function createHostApp(config: ShopConfig, options: { log?: (line: string) => void } = {}): HostApp {
   const log = options.log ?? ((line: string) => console.log(line));
   const shop = new Shop();
-  const gateway = new Gateway(config);
+  // The gateway's API, with the shop's secret, from the server only; it retries what the gateway says to retry.
+  const gateway = new PicksClient({ gatewayUrl: config.gatewayUrl, secret: config.secret });
+  /** The pick, or undefined when the gateway knows no such pick of this shop. */
+  const pickOf = (id: string) => gateway.get(id).catch((error: unknown) => {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  });
   const app = express();
 
   app.use(helmet({
@@ -98,7 +106,7 @@ export function createHostApp(config: ShopConfig, options: { log?: (line: string
   }));
 
   /** A fresh request for this customer, with a state the shop will expect back. */
-  const newRequest = (customer: string) => signPickRequest(config, { customer, state: shop.issueState(customer) });
+  const newRequest = (customer: string) => newPickRequest(config, { customer, state: shop.issueState(customer) });
 
   app.get('/', async (req, res) => {
     const customer = customerOf(req);
@@ -107,19 +115,19 @@ export function createHostApp(config: ShopConfig, options: { log?: (line: string
       gatewayUrl: config.gatewayUrl,
       appId: config.appId,
       // embed.js must open its popup during the click, so the popup's request is signed ahead, here.
-      popupRequest: await newRequest(customer),
+      popupRequest: (await newRequest(customer)).request,
       picks: shop.picksOf(customer),
     }));
   });
 
   // The full-page button: signed at the click, so it is never stale and never used twice.
   app.get('/import', async (req, res) => {
-    res.set('Cache-Control', 'no-store').redirect(303, pickUrl(config, await newRequest(customerOf(req))));
+    res.set('Cache-Control', 'no-store').redirect(303, (await newRequest(customerOf(req))).url);
   });
 
   // A new request for the popup button once its last one is used or nearly expired.
   app.get('/import/request', async (req, res) => {
-    res.set('Cache-Control', 'no-store').json({ app: config.appId, request: await newRequest(customerOf(req)) });
+    res.set('Cache-Control', 'no-store').json({ app: config.appId, request: (await newRequest(customerOf(req))).request });
   });
 
   app.get(RETURN_PATH, async (req, res) => {
@@ -133,7 +141,7 @@ export function createHostApp(config: ShopConfig, options: { log?: (line: string
       return;
     }
     // `status` in the URL is a hint only; the API says what really happened.
-    const pick = await gateway.pick(pickId);
+    const pick = await pickOf(pickId);
     if (!pick || pick.sub !== customer || pick.state !== state) {
       problem(res, 400, 'This import was not started here', 'The gateway knows no such import of yours. Start the import again from the shop.');
       return;
@@ -147,7 +155,7 @@ export function createHostApp(config: ShopConfig, options: { log?: (line: string
   const customersPick = async (req: Request): Promise<GatewayPick | undefined> => {
     const id = String(req.params.pick);
     if (!shop.pickOf(customerOf(req), id)) return undefined;
-    const pick = await gateway.pick(id);
+    const pick = await pickOf(id);
     if (pick) shop.update(pick);
     return pick;
   };
@@ -170,13 +178,15 @@ export function createHostApp(config: ShopConfig, options: { log?: (line: string
     if (!shop.pickOf(customerOf(req), pickId)) return void res.status(404).end();
     const aborted = new AbortController();
     res.once('close', () => aborted.abort());
-    const upstream = await gateway.content(pickId, String(req.params.item), { range: req.get('range'), signal: aborted.signal });
-    if (!upstream.ok || !upstream.body) {
-      await upstream.body?.cancel();
+    const range = req.get('range');
+    let upstream;
+    try {
+      upstream = await gateway.content(pickId, String(req.params.item), { ...(range?.startsWith('bytes=') ? { range } : {}), signal: aborted.signal });
+    } catch (error) {
       // 404 and 416 mean the same to the browser; anything else is the shop's trouble with the gateway, not the browser's.
-      if (upstream.status === 416) res.setHeader('content-range', upstream.headers.get('content-range') ?? '');
-      res.status([404, 416].includes(upstream.status) ? upstream.status : 502).end();
-      return;
+      if (error instanceof NotFoundError) return void res.status(404).end();
+      if (error instanceof RangeNotSatisfiableError) return void res.status(416).set('content-range', `bytes */${error.size ?? '*'}`).end();
+      throw error;
     }
     res.status(upstream.status);
     for (const name of CONTENT_HEADERS) {
@@ -189,7 +199,7 @@ export function createHostApp(config: ShopConfig, options: { log?: (line: string
   app.use((error: unknown, _req: Request, res: Response, _next: express.NextFunction) => {
     log(`error: ${error instanceof Error ? error.message : String(error)}`);
     if (res.headersSent) return void res.destroy();
-    const gatewayTrouble = error instanceof GatewayError || (error instanceof TypeError && error.message === 'fetch failed');
+    const gatewayTrouble = error instanceof GatewayError || error instanceof GatewayUnreachableError;
     if (gatewayTrouble) problem(res, 502, 'The gateway did not answer', 'The photo gateway could not be reached or refused the shop. Try again in a moment.');
     else problem(res, 500, 'Something went wrong', 'Something went wrong in the shop. Try again in a moment.');
   });

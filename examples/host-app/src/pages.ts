@@ -1,6 +1,6 @@
 /** The print shop's pages: plain server-rendered HTML, no inline script or style. */
 import { html, type Html } from './html.ts';
-import { ENDED, type GatewayPick, type PickStatus } from './gateway.ts';
+import { ENDED_STATUSES as ENDED, type GatewayPick, type PickStatus } from '@photos-picker-gateway/host-app-client';
 import type { CustomerPick } from './shop.ts';
 
 const STATUS: Record<PickStatus, string> = {

@@ -1,39 +1,31 @@
 /**
- * The signed request that sends a customer to the gateway: a short-lived,
- * single-use JWT (HS256) keyed with the shop's secret, signed on the server
- * (the secret never reaches a browser).
+ * The signed request that sends a customer to the gateway, made by the
+ * gateway's client package on the shop's server (the secret never reaches a
+ * browser): single use, returning to the shop with a state it will expect.
  */
-import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { createPickRequest, type PickRequest } from '@photos-picker-gateway/host-app-client';
 import { MAX_ITEMS, RETURN_PATH, type ShopConfig } from './config.ts';
 
-/** Long enough for a customer to read the consent page; the gateway refuses more than 600 s. */
+/**
+ * Long enough for a customer to read the consent page. Shorter than the gateway's 600 s: the popup's request is
+ * signed with the page and renewed every 4 minutes by shop.js, so a request never waits long unused.
+ */
 const LIFETIME_S = 300;
-
-/** The key bytes of a Standard Webhooks secret: what follows `whsec_`, base64-decoded (not the text itself). */
-export const keyOf = (secret: string) => Buffer.from(secret.slice('whsec_'.length), 'base64');
 
 /**
  * `account` is the label the customer knows themselves by at the shop: the gateway's consent page names it ("… asks
  * for photos for the account …"), so whoever opens a forwarded link sees whose account the photos would go to.
  */
-export async function signPickRequest(config: ShopConfig, request: { customer: string; state: string }): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ return_to: `${config.shopUrl}${RETURN_PATH}`, max_items: MAX_ITEMS, state: request.state, account: request.customer })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuer(config.appId)
-    .setAudience(config.gatewayUrl)
-    .setSubject(request.customer)
-    .setIssuedAt(now)
-    .setExpirationTime(now + LIFETIME_S)
-    .setJti(randomUUID())
-    .sign(keyOf(config.secret));
-}
-
-/** Where the browser goes to start the pick (full page), or what embed.js opens in its popup. */
-export function pickUrl(config: ShopConfig, request: string): string {
-  const url = new URL('/pick', config.gatewayUrl);
-  url.searchParams.set('app', config.appId);
-  url.searchParams.set('request', request);
-  return url.href;
+export function newPickRequest(config: ShopConfig, request: { customer: string; state: string }): Promise<PickRequest> {
+  return createPickRequest({
+    appId: config.appId,
+    secret: config.secret,
+    gatewayUrl: config.gatewayUrl,
+    sub: request.customer,
+    returnTo: `${config.shopUrl}${RETURN_PATH}`,
+    state: request.state,
+    account: request.customer,
+    maxItems: MAX_ITEMS,
+    lifetimeSeconds: LIFETIME_S,
+  });
 }

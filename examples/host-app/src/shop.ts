@@ -10,7 +10,7 @@
  * customer it was signed for (`sub`). Until its return a pick is no one's.
  */
 import { randomBytes } from 'node:crypto';
-import type { GatewayPick, PickStatus } from './gateway.ts';
+import type { GatewayPick, PickStatus } from '@photos-picker-gateway/host-app-client';
 
 /** A state is good for as long as the customer may plausibly take between leaving and coming back. */
 const STATE_LIFETIME_MS = 60 * 60_000;

@@ -5,7 +5,7 @@ import { loadApps } from '../../../src/config-apps.ts';
 import { PickRequests } from '../../../src/domain/pick-requests.ts';
 import { silentLogger } from '../../../test/domain/fakes.ts';
 import { gatewayAppEntry, MAX_ITEMS, type ShopConfig } from '../src/config.ts';
-import { pickUrl, signPickRequest } from '../src/pick-request.ts';
+import { newPickRequest } from '../src/pick-request.ts';
 import { newSecret } from './shop-server.ts';
 
 const config: ShopConfig = { gatewayUrl: 'https://gateway.example', shopUrl: 'https://shop.example', appId: 'print-shop', secret: newSecret() };
@@ -16,7 +16,7 @@ const gatewayVerifier = () =>
 
 describe('the shop\'s signed pick request', () => {
   it('when the shop signs a request, then the gateway accepts it for that customer, returning to the shop with the state', async () => {
-    const request = await gatewayVerifier().verify('print-shop', await signPickRequest(config, { customer: 'customer-1', state: 'state-1' }));
+    const request = await gatewayVerifier().verify('print-shop', (await newPickRequest(config, { customer: 'customer-1', state: 'state-1' })).request);
     assert.equal(request.app.id, 'print-shop');
     assert.equal(request.sub, 'customer-1');
     assert.equal(request.returnTo.href, 'https://shop.example/return');
@@ -27,17 +27,18 @@ describe('the shop\'s signed pick request', () => {
 
   it('when the shop signs twice for the same customer, then each request is accepted once (a fresh jti each)', async () => {
     const gateway = gatewayVerifier();
-    const first = await signPickRequest(config, { customer: 'customer-1', state: 'a' });
-    const second = await signPickRequest(config, { customer: 'customer-1', state: 'a' });
+    const { request: first } = await newPickRequest(config, { customer: 'customer-1', state: 'a' });
+    const { request: second } = await newPickRequest(config, { customer: 'customer-1', state: 'a' });
     await gateway.verify('print-shop', first);
     await gateway.verify('print-shop', second);
     await assert.rejects(gateway.verify('print-shop', first), { code: 'INVALID_PICK_REQUEST' });
   });
 
   it('when the link is built, then it goes to the gateway\'s /pick with the app and the request', async () => {
-    const link = new URL(pickUrl(config, 'the.signed.request'));
+    const { url, request } = await newPickRequest(config, { customer: 'customer-1', state: 'a' });
+    const link = new URL(url);
     assert.equal(link.origin + link.pathname, 'https://gateway.example/pick');
     assert.equal(link.searchParams.get('app'), 'print-shop');
-    assert.equal(link.searchParams.get('request'), 'the.signed.request');
+    assert.equal(link.searchParams.get('request'), request);
   });
 });

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { Client } from '../../../test/helpers/harness.ts';
 import { WEBHOOK_PATH } from '../src/config.ts';
-import type { GatewayPick } from '../src/gateway.ts';
+import type { GatewayPick } from '@photos-picker-gateway/host-app-client';
 import { listenShop, newSecret, type ShopServer } from './shop-server.ts';
 
 const secret = newSecret();
@@ -13,7 +13,11 @@ const secret = newSecret();
 function pickOf(customer: string, pick: string, status: GatewayPick['status'], items = 1): GatewayPick {
   return {
     id: pick, app: 'print-shop', sub: customer, state: 'some-state', status, createdAt: new Date().toISOString(), completedAt: new Date().toISOString(),
-    items: Array.from({ length: items }, (_, index) => ({ id: `item-${index}`, filename: `photo-${index}.jpg`, mimeType: 'image/jpeg', type: 'PHOTO', width: 10, height: 10, bytes: 100, status: 'done' })),
+    items: Array.from({ length: items }, (_, index) => ({
+      id: `item-${index}`, key: `apps/print-shop/u/${pick}/photo-${index}.jpg`, previewKey: `apps/print-shop/u/${pick}/.previews/photo-${index}.jpg`,
+      filename: `photo-${index}.jpg`, mimeType: 'image/jpeg', type: 'PHOTO', createTime: null, width: 10, height: 10, bytes: 100, sha256: null, status: 'done', error: null,
+    })),
+    webhook: { status: 'none', attempts: 0, lastError: null },
   };
 }
 

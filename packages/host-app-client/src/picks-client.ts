@@ -10,7 +10,7 @@ import {
   GatewayError, GatewayUnavailableError, GatewayUnreachableError, NotFoundError, RangeNotSatisfiableError, UnauthenticatedError,
 } from './errors.ts';
 import { assertSecret } from './secrets.ts';
-import type { Pick, Problem } from './types.ts';
+import type { GatewayPick, Problem } from './types.ts';
 
 export interface RetryOptions {
   /** Tries after the first (default 3). */
@@ -139,9 +139,9 @@ export class PicksClient {
   }
 
   /** The pick, as the gateway knows it now. Throws NotFoundError for a pick that is not this app's. */
-  async get(pick: string, options: { signal?: AbortSignal } = {}): Promise<Pick> {
+  async get(pick: string, options: { signal?: AbortSignal } = {}): Promise<GatewayPick> {
     const response = await this.#call(`/api/v1/picks/${encodeURIComponent(pick)}`, { accept: 'application/json' }, options.signal);
-    return (await response.json()) as Pick;
+    return (await response.json()) as GatewayPick;
   }
 
   /**

@@ -4,7 +4,7 @@ import type { components } from './generated/openapi.ts';
 type Schemas = components['schemas'];
 
 /** A pick as its app reads it: the API's body, and the `data` of the pick.completed webhook. */
-export type Pick = Schemas['Pick'];
+export type GatewayPick = Schemas['Pick'];
 export type PickStatus = Schemas['PickStatus'];
 /** One picked item and its stored copy. */
 export type ImportedItem = Schemas['ImportedItem'];
