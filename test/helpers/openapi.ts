@@ -79,7 +79,25 @@ function responsePointer(operation: string, status: number): string | undefined 
 
 const mediaTypeOf = (response: Response) => (response.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
 
+/** Every header the document lists for this answer: present when required, and following its schema when present. */
+function checkHeaders(responseAt: string, response: Response, what: string): void {
+  const headers = (at(responseAt).headers ?? {}) as Json;
+  for (const name of Object.keys(headers)) {
+    const headerAt = resolve(`${responseAt}/headers/${escape(name)}`);
+    const value = response.headers.get(name);
+    if (value === null) {
+      assert.ok(!at(headerAt).required, `${what}: the ${name} header is missing`);
+      continue;
+    }
+    // Header values are text; a header documented as a number is read as one.
+    const validate = validatorAt(`${headerAt}/schema`);
+    if (validate(value) || (/^\d+$/.test(value) && validate(Number(value)))) continue;
+    assert.fail(`${what}: the ${name} header (${value}) does not follow the OpenAPI document: ${ajv.errorsText(validate.errors)}`);
+  }
+}
+
 async function checkBody(responseAt: string, response: Response, what: string): Promise<void> {
+  checkHeaders(responseAt, response, what);
   const documented = at(responseAt);
   const content = documented.content as Json | undefined;
   const type = mediaTypeOf(response);

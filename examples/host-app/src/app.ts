@@ -34,7 +34,6 @@ export interface HostApp {
 }
 
 const PUBLIC = path.join(import.meta.dirname, '..', 'public');
-/** Media headers passed from the gateway to the browser; nothing else of its answer is. */
 /** Passed on as the gateway sends them: with the last three, an item that is not a picture or video never renders here. */
 const CONTENT_HEADERS = [
   'content-type', 'content-length', 'content-range', 'accept-ranges', 'cache-control',
