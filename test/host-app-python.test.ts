@@ -6,14 +6,13 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { eventually, startHarness, type Client, type Harness } from './helpers/harness.ts';
 import { newSecret, pickIdOf } from './helpers/host-apps.ts';
-import { startStandInServer, type StandInServer } from './helpers/stand-in-server.ts';
+import { bodyOf, startStandInServer, type StandInServer } from './helpers/stand-in-server.ts';
 
 const README = new URL('../README.md', import.meta.url);
 const run = promisify(execFile);
@@ -46,11 +45,6 @@ interface Delivery {
   body: string;
 }
 
-async function bodyOf(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 describe('the README\'s Python host app', () => {
   let h: Harness;
@@ -67,7 +61,7 @@ describe('the README\'s Python host app', () => {
     program = await readmeProgram();
     root = await mkdtemp(path.join(tmpdir(), 'gateway-python-'));
     receiver = await startStandInServer(async (req, res) => {
-      deliveries.push({ headers: req.headers as Record<string, string>, body: await bodyOf(req) });
+      deliveries.push({ headers: req.headers as Record<string, string>, body: (await bodyOf(req)).toString('utf8') });
       res.writeHead(204).end();
     });
     const apps = [{ id: 'py-shop', name: 'Python Shop', secrets: [signing, calling], returnOrigins: ['https://py.example'], webhookUrl: `${receiver.base}/hooks` }];

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A plain HTTP server on a free loopback port, standing in for Google where a test shapes every answer itself. */
@@ -21,4 +21,11 @@ export async function startStandInServer(listener: RequestListener): Promise<Sta
       server.close();
     },
   };
+}
+
+/** A request's whole body, as bytes. */
+export async function bodyOf(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }

@@ -39,7 +39,8 @@ describe('the signed request\'s claims in the document', () => {
   // Each row is a boundary the document states; the gateway must agree with it on both sides.
   const rows: Array<[string, Record<string, unknown>]> = [
     ['the required claims only', {}],
-    ['every optional claim', { max_items: 20, state: 'order-7' }],
+    ['every optional claim', { max_items: 20, state: 'order-7', account: 'ana@printshop' }],
+    ['account of 100 characters', { account: 'a'.repeat(100) }],
     ['sub of 256 characters', { sub: 's'.repeat(256) }],
     ['sub of 257 characters', { sub: 's'.repeat(257) }],
     ['an empty sub', { sub: '' }],

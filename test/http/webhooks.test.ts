@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import type { IncomingMessage } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,7 +7,7 @@ import { Webhook } from 'standardwebhooks';
 import { eventually, jobsSettled, startHarness } from '../helpers/harness.ts';
 import { newSecret, signPickRequest, startPick } from '../helpers/host-apps.ts';
 import { assertWebhook, conforms } from '../helpers/openapi.ts';
-import { startStandInServer, type StandInServer } from '../helpers/stand-in-server.ts';
+import { bodyOf, startStandInServer, type StandInServer } from '../helpers/stand-in-server.ts';
 
 /** One host app per way a receiver can behave; `quiet` has no webhookUrl. */
 const RECEIVERS = ['ok', 'flaky', 'redirect', 'hang', 'close', 'gone', 'huge'] as const;
@@ -27,11 +26,6 @@ interface WebhookState {
   lastError: string | null;
 }
 
-async function bodyOf(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** A loopback server with one webhook receiver per app, behaving as the app's id says; it records what it gets. */
 async function startReceivers() {
@@ -39,7 +33,7 @@ async function startReceivers() {
   const to = (app: string) => received.filter((request) => request.app === app);
   const seen = { redirectFollowed: false, hungUpOn: false, hugeBytesSent: 0, hugeCut: false };
   const server: StandInServer = await startStandInServer(async (req, res) => {
-    const body = await bodyOf(req);
+    const body = (await bodyOf(req)).toString('utf8');
     if (req.url === '/elsewhere') {
       seen.redirectFollowed = true;
       return void res.writeHead(200).end();

@@ -13,13 +13,8 @@ import {
 } from '@photos-picker-gateway/host-app-client';
 import { eventually, startHarness, type Client, type Harness } from '../../../test/helpers/harness.ts';
 import { newSecret, pickIdOf } from '../../../test/helpers/host-apps.ts';
-import { startStandInServer, type StandInServer } from '../../../test/helpers/stand-in-server.ts';
+import { bodyOf, startStandInServer, type StandInServer } from '../../../test/helpers/stand-in-server.ts';
 
-async function bodyOf(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 describe('the client package against the gateway', () => {
   let h: Harness;
