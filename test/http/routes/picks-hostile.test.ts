@@ -13,6 +13,7 @@ import { createEmulator, type Emulator } from '@photos-picker-gateway/google-emu
 import { consentToSignIn, createPickerSession, eventually, startHarness, type Client, type Harness } from '../../helpers/harness.ts';
 import { newSecret, pickIdOf, signPickRequest, startPick } from '../../helpers/host-apps.ts';
 import { filesUnder, importEnded, itemNamed } from '../../helpers/imports.ts';
+import { conforms } from '../../helpers/openapi.ts';
 import { SHARED_REDIS_URL, uniquePrefix } from '../../helpers/redis.ts';
 
 const secret = newSecret();
@@ -466,8 +467,10 @@ describe('hostile items and names over HTTP', () => {
     const begun = await browser.post(`/picks/${pick}/continue`, { accept: 'json', json: {} });
     const sessionId = ((await begun.json()) as { id: string }).id;
     h.emulator.pick(sessionId, { itemIds: picked() });
-    const api = (target: string, init: { method?: string; range?: string } = {}) =>
-      fetch(`${h.url}/api/v1${target}`, { method: init.method ?? 'GET', headers: { authorization: `Bearer ${secret}`, ...(init.range ? { range: init.range } : {}) } });
+    const api = async (target: string, init: { method?: string; range?: string } = {}) => conforms(
+      await fetch(`${h.url}/api/v1${target}`, { method: init.method ?? 'GET', headers: { authorization: `Bearer ${secret}`, ...(init.range ? { range: init.range } : {}) } }),
+      init.method ?? 'GET',
+    );
     const report = await eventually(async () => {
       const body = (await (await api(`/picks/${pick}`)).json()) as { status: string; items: Array<{ id: string; key: string; filename: string }> };
       return body.status === 'done' ? body : undefined;

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { secretKey } from '../../../src/domain/host-apps.ts';
 import { eventually, signIn, startHarness, type Client, type Harness } from '../../helpers/harness.ts';
+import { conforms } from '../../helpers/openapi.ts';
 
 const secret = `whsec_${randomBytes(32).toString('base64')}`;
 const APPS = [{ id: 'shop', name: 'Print Shop', secrets: [secret], returnOrigins: ['https://app.example'], maxItems: 10 }];
@@ -64,7 +65,8 @@ describe('host apps: the user\'s journey, full page and popup', () => {
     return page.status === 303 ? page : undefined;
   }, 'the session page redirects');
 
-  const apiStatus = async (pick: string) => ((await (await fetch(`${h.url}/api/v1/picks/${pick}`, { headers: { authorization: `Bearer ${secret}` } })).json()) as { status: string }).status;
+  const apiStatus = async (pick: string) =>
+    ((await (await conforms(await fetch(`${h.url}/api/v1/picks/${pick}`, { headers: { authorization: `Bearer ${secret}` } }))).json()) as { status: string }).status;
 
   it('when a popup pick is started, then no answer on its way severs the opener, and its pages post to the app\'s origin only', async () => {
     // A browser that signs in only once it is at the gateway.
