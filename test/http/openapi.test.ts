@@ -41,6 +41,8 @@ describe('the signed request\'s claims in the document', () => {
     ['the required claims only', {}],
     ['every optional claim', { max_items: 20, state: 'order-7', account: 'ana@printshop' }],
     ['account of 100 characters', { account: 'a'.repeat(100) }],
+    ['account of 101 characters', { account: 'a'.repeat(101) }],
+    ['an empty account', { account: '' }],
     ['sub of 256 characters', { sub: 's'.repeat(256) }],
     ['sub of 257 characters', { sub: 's'.repeat(257) }],
     ['an empty sub', { sub: '' }],
