@@ -233,6 +233,13 @@ export interface components {
              * @example INTERNAL
              */
             code: string;
+            /** @description What a person can do next, in the language asked for (Accept-Language): written for the gateway's own pages, so an app shows its own words instead. */
+            advice?: string;
+            /** @description Links a person could follow on the gateway (the gateway's own pages' buttons); not for apps. */
+            actions?: {
+                href: string;
+                label: string;
+            }[];
             /** @description The request's id in the gateway's log: quote it when asking for help. */
             requestId?: string;
         };
