@@ -18,7 +18,8 @@ import { GoogleAccounts } from './domain/accounts.ts';
 import { PickedMedia } from './domain/media.ts';
 import { PickerSessions } from './domain/picker-sessions.ts';
 import type { JobQueue, SharedStore } from './domain/ports.ts';
-import { BackgroundWork } from './domain/background-work.ts';
+import { BackgroundWork } from './jobs/background-work.ts';
+import { DomainEvents } from './domain/events.ts';
 import { Imports } from './domain/imports.ts';
 import { PickRequests } from './domain/pick-requests.ts';
 import { Picks } from './domain/picks.ts';
@@ -91,6 +92,8 @@ const STATIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
 /** The domain over its adapters: what a request handler or a background job calls, with a user id. */
 export function createServices(deps: Pick<AppDependencies, 'config' | 'logger' | 'sharedStore' | 'jobs'>, metrics: Metrics) {
   const { config, logger, sharedStore: store, jobs } = deps;
+  // What the domain reports happened; the jobs layer (BackgroundWork) hears it and queues what follows.
+  const events = new DomainEvents();
   const instrumentation: GoogleInstrumentation = {
     onCall: (method, outcome, seconds) => metrics.observeGoogleCall(method, outcome, seconds),
     onRetry: (method) => metrics.googleRetries.inc({ method }),
@@ -110,9 +113,8 @@ export function createServices(deps: Pick<AppDependencies, 'config' | 'logger' |
   const pickerSessions = new PickerSessions({
     store,
     accounts,
-    jobs,
+    events,
     logger,
-    completedGraceMs: config.reaper.completedGraceMs,
     pollLockMs: config.upstreamTimeoutMs + 5_000,
     onEvent: (event) => metrics.pickerSessions.inc({ event }),
   });
@@ -133,6 +135,7 @@ export function createServices(deps: Pick<AppDependencies, 'config' | 'logger' |
     sessions: pickerSessions,
     destination,
     logger,
+    maxQueuedPerOwner: config.imports.maxQueuedPerOwner,
     onItem: ({ outcome, bytes, seconds }) => {
       metrics.importedItems.inc({ outcome });
       metrics.importedBytes.inc(bytes);
@@ -140,20 +143,18 @@ export function createServices(deps: Pick<AppDependencies, 'config' | 'logger' |
     },
   });
   const pickRequests = new PickRequests({ apps: config.apps, audience: config.publicUrl.href, store });
-  const picks = new Picks({ store, sessions: pickerSessions });
+  const picks = new Picks({ store, sessions: pickerSessions, events });
   const webhooks = new Webhooks({
-    jobs,
     picks,
     apps: config.apps,
     sender: createWebhookSender({ timeoutMs: config.webhooks.timeoutMs, apiVersion: API_VERSION }),
     ...(imports ? { imports } : {}),
     logger,
-    backoffMs: config.webhooks.backoffMs,
     onAttempt: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
   });
-  picks.whenEnded((pick) => webhooks.pickEnded(pick));
   const background = new BackgroundWork({
-    jobs,
+    queue: jobs,
+    events,
     sessions: pickerSessions,
     ...(imports ? { imports } : {}),
     picks,
@@ -162,6 +163,8 @@ export function createServices(deps: Pick<AppDependencies, 'config' | 'logger' |
     concurrency: config.imports.concurrency,
     attempts: config.imports.attempts,
     backoffMs: config.imports.backoffMs,
+    completedGraceMs: config.reaper.completedGraceMs,
+    webhookBackoffMs: config.webhooks.backoffMs,
   });
   metrics.watchQueue(jobs);
   const destinationWatch = destination && new DestinationWatch(destination, logger, (writable) => metrics.destinationWritable.set(writable ? 1 : 0));

@@ -2,11 +2,16 @@
  * Imports: the items picked in a session copied into the deployment's
  * destination, each beside a preview of at most 512 px, then a manifest, then
  * the Picker session deleted at Google. Work is split so a job queue can run
- * it: `plan` once, `copy` per item (retried by the queue), `finish` once all
- * items are settled. The state of an import lives in the shared store, one
- * field per item, so concurrent copies never overwrite each other; a second
- * hash marks the settled items, so whoever settles the last one knows it
- * without reading them all.
+ * it (src/jobs/ runs it as one flow per round): `plan` once, `copy` per item
+ * (retried by the queue), `finish` once every copy of the round has settled,
+ * however it ended. The state of an import lives in the shared store, one
+ * field per item, so concurrent copies never overwrite each other.
+ *
+ * Fair share: each owner's items waiting for a copy are counted in a hash of
+ * their own, and each planned item answers its rank in its owner's queued
+ * work, which the queue runs by (a 1-item import of one owner runs before the
+ * 500th item of another's); an owner may have at most `maxQueuedPerOwner`
+ * items queued at once.
  *
  * Nothing from a client names a file: keys come from the import's folder (its
  * owner and the Picker session id, or a host app's pick id) and Google's
@@ -21,6 +26,18 @@ import { itemFileName, safeFileName, uniqueFileName } from './file-names.ts';
 import { contentUrls, type MediaItemView, type PickedMedia } from './media.ts';
 import type { PickerSessions } from './picker-sessions.ts';
 import { PermanentJobFailure, type Destination, type PickedMediaItem, type SharedStore, type StoredContent, type UserId } from './ports.ts';
+
+/** An item to copy, and its place in its owner's queued work (1: next): the queue runs lower ranks first. */
+export interface PlannedCopy {
+  id: string;
+  rank: number;
+}
+
+/** A round of copies to run (the first one, or a Retry's), each ending in a finish of its own. */
+export interface ImportRound {
+  round: number;
+  copies: PlannedCopy[];
+}
 
 /** `waiting` (nothing picked yet) is the HTTP layer's word for a session with no import planned. */
 export type ImportStatus = 'waiting' | 'running' | 'done' | 'partial' | 'failed';
@@ -74,15 +91,22 @@ interface ImportMeta {
   round?: number;
 }
 
+/** What the owner's queue was too full to take: the import fails with this, and Retry is refused while it lasts. */
+export const ownerQueueFull = (max: number) => new AppError({
+  status: 429,
+  code: 'RESOURCE_EXHAUSTED',
+  detail: `You have too many items waiting to be copied (at most ${max}); try again once your other imports have finished.`,
+  messageKey: 'error.importQueueFull',
+});
+
 const META = 'meta';
 const itemField = (id: string) => `item:${id}`;
 const importKey = (sessionId: string) => `import:${sessionId}`;
-/** One field per item that is done or has failed for good. */
-const settledKey = (sessionId: string) => `import:${sessionId}:settled`;
-const finishLockKey = (sessionId: string) => `import:${sessionId}:finishing`;
+/** An owner's items waiting for a copy, one field per item (`session/item`), whatever import they belong to. */
+const ownerQueueKey = (owner: string) => `import-queue:${owner}`;
+const queuedField = (sessionId: string, itemId: string) => `${sessionId}/${itemId}`;
 const cancelledKey = (sessionId: string) => `import:${sessionId}:cancelled`;
 const cancelChannel = (sessionId: string) => `import:${sessionId}:cancel`;
-const FINISH_LOCK_MS = 60_000;
 /** How often a running copy reports its progress, in bytes. */
 const PROGRESS_EVERY_BYTES = 1024 * 1024;
 const PREVIEW_SIZE = 512;
@@ -143,8 +167,8 @@ function reason(error: unknown): string {
 
 const isVideoNotReady = (error: unknown) => error instanceof AppError && error.code === 'VIDEO_NOT_READY';
 
-/** Another copy of the same import is finishing it now; trying again later finds it finished. */
-const finishing = () => new AppError({ status: 409, code: 'ABORTED', detail: 'The import is being finished by another worker.' });
+/** What an item that never settled says: its copy was cut off (its worker died) more often than the queue allows. */
+const INTERRUPTED = 'The copy was interrupted too many times; try again.';
 const cancelled = () => new PermanentJobFailure('The session was deleted; its import was stopped.');
 
 export interface ImportsOptions {
@@ -153,6 +177,8 @@ export interface ImportsOptions {
   sessions: PickerSessions;
   destination: Destination;
   logger: Logger;
+  /** At most this many items of one owner wait for a copy at once (fair share); past it an import is refused. */
+  maxQueuedPerOwner: number;
   /** Told of every item that is done or has failed for good (for metrics). */
   onItem?: (event: { outcome: 'done' | 'failed'; bytes: number; seconds: number }) => void;
 }
@@ -166,16 +192,23 @@ export class Imports {
 
   /**
    * Lists the session's items and gives each a key and a preview key, once: planning again answers the same plan.
-   * Answers the ids of the items waiting for a copy (queued, or interrupted while copying).
+   * Answers the round to run: the items waiting for a copy (queued, or interrupted while copying), each with its rank
+   * in its owner's queued work. An owner whose queue cannot take them all gets an import whose items have all
+   * failed with the reason, and no copies.
    */
-  async plan(userId: UserId, sessionId: string, place: ImportPlace = userPlace(userId, sessionId)): Promise<string[]> {
+  async plan(userId: UserId, sessionId: string, place: ImportPlace = userPlace(userId, sessionId)): Promise<ImportRound> {
+    const { owner } = place;
     const { store, media } = this.#options;
     const existing = await this.state(userId, sessionId);
-    if (existing) return existing.items.filter((item) => item.status === 'queued' || item.status === 'copying').map((item) => item.id);
+    if (existing) {
+      const waiting = existing.items.filter((item) => item.status === 'queued' || item.status === 'copying').map((item) => item.id);
+      return { round: (await this.#meta(sessionId))?.round ?? 0, copies: await this.#ranked(existing.owner, sessionId, waiting) };
+    }
 
     const { items } = await media.all(userId, sessionId);
     const { folder } = place;
     const taken = new Set<string>(['manifest.json']);
+    const full = !(await this.#hasRoom(owner, items.length));
     const planned = items.map((item): ImportedItem => {
       const filename = uniqueFileName(itemFileName(item), taken);
       const preview = previewName(filename, taken);
@@ -190,21 +223,46 @@ export class Imports {
         height: meta?.height ?? null,
         key: `${folder}/${filename}`,
         previewKey: `${folder}/${preview}`,
-        status: 'queued',
+        status: full ? 'failed' : 'queued',
         bytes: 0,
         totalBytes: null,
         sha256: null,
-        error: null,
+        error: full ? (ownerQueueFull(this.#options.maxQueuedPerOwner).detail ?? null) : null,
       };
     });
     const meta: ImportMeta = {
       owner: place.owner, folder, ...(place.pick ? { pick: place.pick } : {}),
       createdAt: new Date().toISOString(), completedAt: null, manifestKey: null, itemCount: planned.length,
     };
+    // Counted in the owner's queue before the import is visible, so two imports planned at once both see each other.
+    const copies = full ? [] : await this.#ranked(owner, sessionId, planned.map((item) => item.id));
     // The meta field last: an import is visible only once every item is in it.
     await Promise.all(planned.map((item) => store.hashSet(importKey(sessionId), itemField(item.id), JSON.stringify(item), RETAIN_MS)));
     await store.hashSet(importKey(sessionId), META, JSON.stringify(meta), RETAIN_MS);
-    return planned.map((item) => item.id);
+    if (full) logFor(this.#options.logger).info({ event: 'import_refused', import: sessionId, items: items.length }, 'import refused: its owner has too many items queued');
+    return { round: 0, copies };
+  }
+
+  /** Whether the owner's queue can take `count` more items. */
+  async #hasRoom(owner: string, count: number): Promise<boolean> {
+    return (await this.#options.store.hashLength(ownerQueueKey(owner))) + count <= this.#options.maxQueuedPerOwner;
+  }
+
+  /**
+   * Puts the items in their owner's queue and answers each with its rank there: the owner's queued work before it,
+   * plus its place among these (an item queued already counts twice: a rank a little late, never early).
+   */
+  async #ranked(owner: string, sessionId: string, itemIds: readonly string[]): Promise<PlannedCopy[]> {
+    const { store } = this.#options;
+    const key = ownerQueueKey(owner);
+    const before = await store.hashLength(key);
+    await Promise.all(itemIds.map((id) => store.hashSet(key, queuedField(sessionId, id), '1', RETAIN_MS)));
+    return itemIds.map((id, index) => ({ id, rank: before + index + 1 }));
+  }
+
+  /** The item no longer waits in its owner's queue. */
+  async #dequeue(owner: string, sessionId: string, ...itemIds: string[]): Promise<void> {
+    if (itemIds.length > 0) await this.#options.store.hashDelete(ownerQueueKey(owner), ...itemIds.map((id) => queuedField(sessionId, id)));
   }
 
   /** The import of a session the user owns, or undefined when none has been planned. */
@@ -230,17 +288,25 @@ export class Imports {
   /**
    * Copies one item and its preview. A failure worth another try is thrown for the queue to retry (the item stays
    * queued, nothing half-written stays behind); on the last attempt, or for an answer that cannot change, the item
-   * is marked failed with the reason. Once every item of the import is settled (done or failed for good), answers the
-   * round (see retryFailed) this settled: the caller then asks for `finish`, once per round; undefined before.
+   * is marked failed with the reason. Answers how the item ended: done or failed (for good).
    */
-  async copy(userId: UserId, sessionId: string, itemId: string, options: { lastAttempt: boolean; signal?: AbortSignal }): Promise<number | undefined> {
-    const { store, destination } = this.#options;
+  async copy(userId: UserId, sessionId: string, itemId: string, options: { lastAttempt: boolean; signal?: AbortSignal }): Promise<'done' | 'failed'> {
+    const { store } = this.#options;
     const [raw, isCancelled] = await Promise.all([store.hashGet(importKey(sessionId), itemField(itemId)), store.get(cancelledKey(sessionId))]);
     // Gone with its session: a copy still queued has nothing to do, now or on any later try.
     if (!raw || isCancelled) throw cancelled();
     const item = JSON.parse(raw) as ImportedItem;
-    if (item.status === 'done' || item.status === 'failed') return this.#settle(sessionId, itemId);
-    const log = logFor(this.#options.logger).child({ import: sessionId, item: itemId });
+    if (item.status === 'done' || item.status === 'failed') return item.status;
+    const owner = (await this.#meta(sessionId))?.owner;
+    const outcome = await this.#copyItem(userId, sessionId, item, options);
+    if (owner) await this.#dequeue(owner, sessionId, itemId);
+    return outcome;
+  }
+
+  /** The copy of one item and its preview into the destination, recorded in the import; throws to be tried again. */
+  async #copyItem(userId: UserId, sessionId: string, item: ImportedItem, options: { lastAttempt: boolean; signal?: AbortSignal }): Promise<'done' | 'failed'> {
+    const { store, destination } = this.#options;
+    const log = logFor(this.#options.logger).child({ import: sessionId, item: item.id });
     // Deleting the session stops this copy wherever it runs.
     const stop = new AbortController();
     const unsubscribe = await store.subscribe(cancelChannel(sessionId), () => stop.abort(cancelled()));
@@ -261,32 +327,26 @@ export class Imports {
       });
       this.#options.onItem?.({ outcome: 'done', bytes: stored.bytes, seconds: (Date.now() - started) / 1000 });
       log.info({ event: 'import_item_done', bytes: stored.bytes }, 'item imported');
+      return 'done';
     } catch (error) {
       if (stop.signal.aborted || error instanceof PermanentJobFailure) throw cancelled();
       // Another run of this copy (taken over while this one stalled) finished it, and took this one's partial write.
-      const current = await store.hashGet(importKey(sessionId), itemField(itemId));
-      if (current && (JSON.parse(current) as ImportedItem).status === 'done') return this.#settle(sessionId, itemId);
+      const current = await store.hashGet(importKey(sessionId), itemField(item.id));
+      if (current && (JSON.parse(current) as ImportedItem).status === 'done') return 'done';
       if (isVideoNotReady(error)) {
         // The listing's processing state is kept for an hour: ask Google again before the next attempt.
         await this.#options.media.all(userId, sessionId, { renew: true }).catch(() => undefined);
       }
       const final = options.lastAttempt || isPermanent(error);
       await this.#save(sessionId, { ...item, status: final ? 'failed' : 'queued', bytes: 0, error: reason(error) });
-      log.warn({ event: final ? 'import_item_failed' : 'import_item_retry', err: error }, final ? 'item failed for good' : 'item will be tried again');
+      // One line per try: the queue logs a retry it is told of at debug only.
+      log.warn({ event: final ? 'import_item_failed' : 'import_item_retry', reason: reason(error), err: error }, final ? 'item failed for good' : 'item will be tried again');
       if (!final) throw error;
       this.#options.onItem?.({ outcome: 'failed', bytes: 0, seconds: (Date.now() - started) / 1000 });
+      return 'failed';
     } finally {
       await unsubscribe().catch(() => undefined);
     }
-    return this.#settle(sessionId, itemId);
-  }
-
-  /** Marks the item settled (again, harmlessly, when a copy runs twice); answers the round when it was the last one. */
-  async #settle(sessionId: string, itemId: string): Promise<number | undefined> {
-    const { store } = this.#options;
-    await store.hashSet(settledKey(sessionId), itemId, '1', RETAIN_MS);
-    const [settled, meta] = await Promise.all([store.hashLength(settledKey(sessionId)), this.#meta(sessionId)]);
-    return meta !== undefined && settled >= meta.itemCount ? (meta.round ?? 0) : undefined;
   }
 
   async #copyBytes(userId: UserId, sessionId: string, item: ImportedItem, size: { w?: number; h?: number }, keyFor: (contentType: string | null) => string, signal: AbortSignal) {
@@ -317,24 +377,24 @@ export class Imports {
   }
 
   /**
-   * Makes the failed items of an import queued again (the import running again, in a new round), and answers their
-   * ids. The new round finishes on its own: a finish of the last round that is still waiting to be tried again (the
-   * manifest could not be written) neither holds it up nor stands in for it.
+   * Makes the failed items of an import queued again, in a new round (the import running again), and answers the
+   * round. The new round finishes on its own: a finish of the last round that runs late (the manifest could not be
+   * written) sees it is not the current round and leaves the import to it. Refused while the owner's queue cannot
+   * take the items.
    */
-  async retryFailed(userId: UserId, sessionId: string): Promise<string[]> {
+  async retryFailed(userId: UserId, sessionId: string): Promise<ImportRound> {
     const { store } = this.#options;
     const record = await this.state(userId, sessionId);
-    if (!record) throw notFound('This session has not been imported.');
-    const failed = record.items.filter((item) => item.status === 'failed');
-    if (failed.length === 0) return [];
-    await Promise.all(failed.map((item) => this.#save(sessionId, { ...item, status: 'queued', error: null })));
-    await store.hashDelete(settledKey(sessionId), ...failed.map((item) => item.id));
     const meta = await this.#meta(sessionId);
-    if (meta) {
-      const next: ImportMeta = { ...meta, completedAt: null, manifestKey: null, round: (meta.round ?? 0) + 1 };
-      await store.hashSet(importKey(sessionId), META, JSON.stringify(next), RETAIN_MS);
-    }
-    return failed.map((item) => item.id);
+    if (!record || !meta) throw notFound('This session has not been imported.');
+    const failed = record.items.filter((item) => item.status === 'failed');
+    const round = (meta.round ?? 0) + 1;
+    if (failed.length === 0) return { round: meta.round ?? 0, copies: [] };
+    if (!(await this.#hasRoom(record.owner, failed.length))) throw ownerQueueFull(this.#options.maxQueuedPerOwner);
+    await Promise.all(failed.map((item) => this.#save(sessionId, { ...item, status: 'queued', error: null })));
+    const next: ImportMeta = { ...meta, completedAt: null, manifestKey: null, round };
+    await store.hashSet(importKey(sessionId), META, JSON.stringify(next), RETAIN_MS);
+    return { round, copies: await this.#ranked(record.owner, sessionId, failed.map((item) => item.id)) };
   }
 
   /**
@@ -351,7 +411,9 @@ export class Imports {
       const keys = await destination.list(`${folderOf(sessionId, meta)}/`);
       await Promise.all(keys.map((key) => destination.remove(key)));
     }
-    await store.delete(importKey(sessionId), settledKey(sessionId));
+    const itemIds = [...(await store.hashGetAll(importKey(sessionId))).keys()].filter((field) => field !== META).map((field) => field.slice(itemField('').length));
+    await this.#dequeue(meta.owner, sessionId, ...itemIds);
+    await store.delete(importKey(sessionId));
     logFor(this.#options.logger).info({ event: 'import_cancelled', import: sessionId }, 'import stopped: the session was deleted');
   }
 
@@ -374,24 +436,25 @@ export class Imports {
   }
 
   /**
-   * Once every item is done or has failed for good: writes manifest.json beside them and, when every item is done,
-   * deletes the Picker session at Google (the items now live in the destination; with failures it waits for Retry
-   * until its expiry). Answers the finished import, or undefined while items remain.
+   * Once every copy of `round` has settled: items that never settled (their copies were cut off more often than the
+   * queue allows, so no handler marked them) fail with that reason, manifest.json is written beside the items and,
+   * when every item is done, the Picker session is deleted at Google (the items now live in the destination; with
+   * failures it waits for Retry until its expiry). Answers the finished import; undefined when there is none (the
+   * session was deleted) or a later round (a Retry) has taken it over. Running it again answers the same.
    */
-  async finish(userId: UserId, sessionId: string): Promise<ImportRecord | undefined> {
-    const { store } = this.#options;
-    if (!(await store.setIfAbsent(finishLockKey(sessionId), '1', FINISH_LOCK_MS))) throw finishing();
-    try {
-      return await this.#finish(userId, sessionId);
-    } finally {
-      await store.delete(finishLockKey(sessionId));
+  async finish(userId: UserId, sessionId: string, round = 0): Promise<ImportRecord | undefined> {
+    const meta = await this.#meta(sessionId);
+    if (!meta || (meta.round ?? 0) > round) return undefined;
+    let record = await this.state(userId, sessionId);
+    if (!record) return undefined;
+    if (record.completedAt) return record; // finished already: this finish runs again
+    const unsettled = record.items.filter((item) => item.status === 'queued' || item.status === 'copying');
+    if (unsettled.length > 0) {
+      await Promise.all(unsettled.map((item) => this.#save(sessionId, { ...item, status: 'failed', bytes: 0, error: INTERRUPTED })));
+      await this.#dequeue(record.owner, sessionId, ...unsettled.map((item) => item.id));
+      logFor(this.#options.logger).warn({ event: 'import_items_interrupted', import: sessionId, items: unsettled.length }, 'items failed: their copies were interrupted too often');
+      record = (await this.state(userId, sessionId))!;
     }
-  }
-
-  async #finish(userId: UserId, sessionId: string): Promise<ImportRecord | undefined> {
-    const record = await this.state(userId, sessionId);
-    if (!record || record.items.some((item) => item.status === 'queued' || item.status === 'copying')) return undefined;
-    if (record.completedAt) return record; // finished already: the last two items can both ask
     const completedAt = new Date().toISOString();
     const manifestKey = `${record.folder}/manifest.json`;
     const finished: ImportRecord = { ...record, completedAt, manifestKey, status: statusOf(record.items, { completedAt }) };
@@ -405,12 +468,8 @@ export class Imports {
       items: record.items.map(manifestItem),
     };
     await this.#options.destination.put(manifestKey, Readable.from([JSON.stringify(manifest, null, 2)]), { contentType: 'application/json' });
-    const { round } = (await this.#meta(sessionId)) ?? {};
-    const meta: ImportMeta = {
-      owner: record.owner, folder: record.folder, ...(record.pick ? { pick: record.pick } : {}),
-      createdAt: record.createdAt, completedAt, manifestKey, itemCount: record.items.length, ...(round ? { round } : {}),
-    };
-    await this.#options.store.hashSet(importKey(sessionId), META, JSON.stringify(meta), RETAIN_MS);
+    const next: ImportMeta = { ...meta, completedAt, manifestKey };
+    await this.#options.store.hashSet(importKey(sessionId), META, JSON.stringify(next), RETAIN_MS);
     // With items failed, the session stays at Google until its expiry, so Retry can still read them.
     if (finished.status === 'done') await this.#options.sessions.reap(userId, sessionId);
     logFor(this.#options.logger).info({ event: 'import_finished', import: sessionId, status: finished.status }, 'import finished');

@@ -18,8 +18,8 @@ import type { Logger } from 'pino';
 import { AppError, notFound } from '../errors.ts';
 import { logFor } from '../observability/context.ts';
 import type { GoogleAccounts } from './accounts.ts';
-import { JOB } from './jobs.ts';
-import { PermanentJobFailure, type JobQueue, type PickingSession, type PollingConfig, type SharedStore, type UserId } from './ports.ts';
+import type { DomainEvents } from './events.ts';
+import type { PickingSession, PollingConfig, SharedStore, UserId } from './ports.ts';
 
 export type PickerStatus = 'pending' | 'complete' | 'expired';
 
@@ -50,31 +50,15 @@ interface Observation {
 
 export type PickerEvent = 'created' | 'completed' | 'expired' | 'deleted';
 
-/** What happens next to a session once it is picked or deleted: imports listen here. */
-export interface PickerSessionListener {
-  /** Called, at least once, when Google first reports the user has finished picking (whoever polled). */
-  completed(userId: UserId, id: string): Promise<void>;
-  /** Called after the user deleted the session. */
-  deleted(userId: UserId, id: string): Promise<void>;
-  /** Called when the background following finds the session ended before the user pressed Done. */
-  expired(userId: UserId, id: string): Promise<void>;
-}
-
-const DEFAULT_POLL_INTERVAL_MS = 5_000;
+export const DEFAULT_POLL_INTERVAL_MS = 5_000;
 /** Never hammer Google even if it suggests a very short interval. */
-const MIN_POLL_INTERVAL_MS = 1_000;
+export const MIN_POLL_INTERVAL_MS = 1_000;
 /** How long a caller waits for another caller's poll of the same session before answering with what it has. */
 const WAIT_FOR_OTHER_POLLER_MS = 3_000;
 /** How many Picker sessions a user keeps (Google allows only a few open ones anyway); older ones are deleted. */
 export const MAX_REMEMBERED = 20;
 /** How long what the gateway knows about a user's sessions outlives their expiry, so an ended one still reads as expired. */
 const RETAIN_AFTER_EXPIRY_MS = 7 * 86_400_000;
-
-/** A reap that Google did not carry out is tried again after 1 minute, then after twice as long each time (about 3 days). */
-const REAP_ATTEMPTS = 12;
-const REAP_BACKOFF_MS = 60_000;
-/** A background poll that Google failed is tried again a few times; the page's own polls go on meanwhile. */
-const FOLLOW_ATTEMPTS = 5;
 
 const ownedKey = (userId: UserId) => `user:${userId}:picker-sessions`;
 const observationKey = (id: string) => `picker:observation:${id}`;
@@ -99,7 +83,7 @@ export function statusOf(session: PickingSession, now = Date.now()): PickerStatu
   return 'pending';
 }
 
-function pollIntervalMs(observation: Observation | undefined): number {
+export function pollIntervalMs(observation: Observation | undefined): number {
   const suggested = durationMs(observation?.session.pollingConfig?.pollInterval) ?? DEFAULT_POLL_INTERVAL_MS;
   return Math.max(MIN_POLL_INTERVAL_MS, suggested);
 }
@@ -119,11 +103,9 @@ const parseObservation = (raw: string | undefined) => (raw ? (JSON.parse(raw) as
 export interface PickerSessionsOptions {
   store: SharedStore;
   accounts: GoogleAccounts;
-  /** Delayed deletions at Google and, when something listens, the background following of pending sessions. */
-  jobs: JobQueue;
+  /** Where what happened to sessions is told (created, completed, ended at Google, deleted): the jobs layer listens. */
+  events: DomainEvents;
   logger: Logger;
-  /** How long a finished session stays at Google for its results before it is deleted there (when nothing imports it). */
-  completedGraceMs: number;
   /** Longer than any one Google call may take, so a poll lock never outlives its holder's call by much. */
   pollLockMs: number;
   onEvent?: (event: PickerEvent) => void;
@@ -132,32 +114,20 @@ export interface PickerSessionsOptions {
 export class PickerSessions {
   readonly #store: SharedStore;
   readonly #accounts: GoogleAccounts;
-  readonly #jobs: JobQueue;
+  readonly #events: DomainEvents;
   readonly #logger: Logger;
-  readonly #completedGraceMs: number;
   readonly #pollLockMs: number;
   readonly #onEvent: (event: PickerEvent) => void;
   /** One poll per Picker session at a time in this process; callers in between join it. */
   readonly #inflight = new Map<string, Promise<Observation | undefined>>();
-  #listener: PickerSessionListener | undefined;
 
   constructor(options: PickerSessionsOptions) {
     this.#store = options.store;
     this.#accounts = options.accounts;
-    this.#jobs = options.jobs;
+    this.#events = options.events;
     this.#logger = options.logger;
-    this.#completedGraceMs = options.completedGraceMs;
     this.#pollLockMs = options.pollLockMs;
     this.#onEvent = options.onEvent ?? (() => {});
-  }
-
-  /**
-   * From now on pending sessions are followed in the background until they end, and `listener` hears of completions
-   * and deletions. With a listener, a completed session is not reaped after a grace period: whoever imports it
-   * deletes it at Google when done (its expiry stays the last word).
-   */
-  listen(listener: PickerSessionListener): void {
-    this.#listener = listener;
   }
 
   /** The user's Picker sessions, newest first. */
@@ -213,8 +183,7 @@ export class PickerSessions {
     await Promise.all([
       this.#store.hashSet(ownedKey(userId), session.id, JSON.stringify({ createdAt: now, expiresAt }), expiresAt - now + RETAIN_AFTER_EXPIRY_MS),
       this.#observe({ session, observedAt: now }),
-      this.#scheduleReap(userId, session.id, expiresAt),
-      ...(this.#listener ? [this.#scheduleFollow(userId, session.id, 1, pollIntervalMs({ session, observedAt: now }))] : []),
+      this.#events.publish({ type: 'picker-session-created', userId, sessionId: session.id, expiresAt, pollIntervalMs: pollIntervalMs({ session, observedAt: now }) }),
     ]);
     this.#onEvent('created');
     void this.#evictOldest(userId);
@@ -238,45 +207,6 @@ export class PickerSessions {
       await this.delete(userId, owned.id).then(() => freed++, () => undefined);
     }
     return freed;
-  }
-
-  #scheduleReap(userId: UserId, id: string, dueAt: number): Promise<void> {
-    // One job per due time: a session finished early is reaped early, and its expiry's job then finds nothing to do.
-    return this.#jobs.add(JOB.reapSession, { user: userId, id }, {
-      jobId: `reap:${id}:${dueAt}`,
-      delayMs: Math.max(0, dueAt - Date.now()),
-      attempts: REAP_ATTEMPTS,
-      backoffMs: REAP_BACKOFF_MS,
-    });
-  }
-
-  #scheduleFollow(userId: UserId, id: string, round: number, delayMs: number): Promise<void> {
-    // A job per round: the running round adds the next one, and two replicas adding the same round make one job.
-    return this.#jobs.add(JOB.followSession, { user: userId, id, round }, {
-      jobId: `follow:${id}:${round}`,
-      delayMs,
-      attempts: FOLLOW_ATTEMPTS,
-      backoffMs: 1_000,
-    });
-  }
-
-  /**
-   * One round of the background following: the same coalesced poll as a page's, then the next round at the session's
-   * pollInterval while it is pending. A session that is gone, or whose user signed out, is not followed further.
-   */
-  async follow(userId: UserId, id: string, round: number): Promise<void> {
-    let view: SessionView;
-    try {
-      view = await this.status(userId, id);
-    } catch (error) {
-      const over = error instanceof AppError && (error.status === 404 || error.code === 'UNAUTHENTICATED');
-      throw over ? new PermanentJobFailure(error.detail ?? error.code) : error;
-    }
-    if (view.status === 'complete') await this.#listener?.completed(userId, id);
-    if (view.status === 'expired') await this.#listener?.expired(userId, id);
-    if (view.status !== 'pending') return;
-    const interval = durationMs(view.pollingConfig?.pollInterval) ?? DEFAULT_POLL_INTERVAL_MS;
-    await this.#scheduleFollow(userId, id, round + 1, Math.max(MIN_POLL_INTERVAL_MS, interval));
   }
 
   async #observe(observation: Observation): Promise<void> {
@@ -353,20 +283,15 @@ export class PickerSessions {
       recorded.push(this.#observe(observation));
       if (session.mediaItemsSet && !previous?.session.mediaItemsSet) {
         this.#onEvent('completed');
-        if (this.#listener) {
-          recorded.push(this.#listener.completed(userId, id));
-        } else {
-          const graceEnds = Math.min(Date.now() + this.#completedGraceMs, Date.parse(session.expireTime) || Infinity);
-          recorded.push(this.#scheduleReap(userId, id, graceEnds));
-        }
+        recorded.push(this.#events.publish({ type: 'picker-session-completed', userId, sessionId: id, expiresAt: Date.parse(session.expireTime) || Infinity }));
       } else if (statusOf(session) === 'expired') {
-        recorded.push(this.#scheduleReap(userId, id, Date.now())); // timed out: nothing more will come of it
+        recorded.push(this.#events.publish({ type: 'picker-session-ended', userId, sessionId: id })); // timed out: nothing more will come of it
       }
       return observation;
     } catch (error) {
       if (error instanceof AppError && error.code === 'PERMISSION_DENIED') {
         const gone = await this.#markGone(id, previous);
-        await this.#scheduleReap(userId, id, Date.now());
+        await this.#events.publish({ type: 'picker-session-ended', userId, sessionId: id });
         this.#onEvent('expired');
         return gone;
       }
@@ -399,7 +324,7 @@ export class PickerSessions {
     await this.#deleteAtGoogle(userId, id);
     await this.#forget(userId, id);
     this.#onEvent('deleted');
-    await this.#listener?.deleted(userId, id);
+    await this.#events.publish({ type: 'picker-session-deleted', userId, sessionId: id });
   }
 
   async #deleteAtGoogle(userId: UserId, id: string): Promise<void> {

@@ -17,6 +17,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError, notFound } from '../errors.ts';
 import { sameSecret } from '../security/constant-time.ts';
+import type { DomainEvents } from './events.ts';
 import type { ImportPlace, ImportRecord } from './imports.ts';
 import type { PickRequest } from './pick-requests.ts';
 import type { PickerSessions } from './picker-sessions.ts';
@@ -75,8 +76,11 @@ export const appOwner = (pick: Pick) => `apps/${pick.app}/${pick.userRef}`;
 export interface PicksOptions {
   store: SharedStore;
   sessions: PickerSessions;
-  /** Called once a pick has ended (done, partial, failed, cancelled, expired): the webhook goes out. */
-  onEnded?: (pick: Pick) => Promise<void>;
+  /**
+   * Told `pick-ended` once a pick has ended (done, partial, failed, cancelled, expired), and again when a step that
+   * ended it runs again (a job retried after the queue was away), so the webhook is never lost: hearers are idempotent.
+   */
+  events: DomainEvents;
 }
 
 /** A pick from its hash's fields; undefined when it has none (it never existed or has expired). */
@@ -99,20 +103,12 @@ function pickOf(fields: ReadonlyMap<string, string>): Pick | undefined {
 export class Picks {
   readonly #store: SharedStore;
   readonly #sessions: PickerSessions;
-  #onEnded: (pick: Pick) => Promise<void>;
+  readonly #events: DomainEvents;
 
   constructor(options: PicksOptions) {
     this.#store = options.store;
     this.#sessions = options.sessions;
-    this.#onEnded = options.onEnded ?? (async () => {});
-  }
-
-  /**
-   * Who hears of ended picks (the webhooks), set once both exist. The listener may hear of one pick again (a job
-   * retried after it failed), so it must be idempotent.
-   */
-  whenEnded(listener: (pick: Pick) => Promise<void>): void {
-    this.#onEnded = listener;
+    this.#events = options.events;
   }
 
   /**
@@ -239,6 +235,17 @@ export class Picks {
     else await this.#end(pick, record.status === 'partial' || record.status === 'failed' ? record.status : 'done');
   }
 
+  /**
+   * The pick's Picker session was deleted (by its user, or by signing out) before the pick ended: whatever it was
+   * doing, picking or importing, it ends cancelled now, and its app hears of it.
+   */
+  async sessionDeleted(sessionId: string): Promise<void> {
+    const pick = await this.ofSession(sessionId);
+    if (!pick) return;
+    if (ENDED.has(pick.status)) await this.#endedAgain(pick);
+    else await this.#end(pick, 'cancelled');
+  }
+
   /** The Picker session ran out before the user pressed Done. */
   async sessionExpired(sessionId: string): Promise<void> {
     const pick = await this.ofSession(sessionId);
@@ -273,13 +280,13 @@ export class Picks {
     await this.#store.hashSet(pickKey(pick.id), 'completedAt', completedAt, RETAIN_MS);
     await this.#store.hashSet(pickKey(pick.id), 'status', status, RETAIN_MS);
     const ended = { ...pick, status, completedAt };
-    await this.#onEnded(ended);
+    await this.#events.publish({ type: 'pick-ended', pick: ended });
     return ended;
   }
 
   /** Told again: when the listener failed after the pick ended (the queue away), the retry must not lose the webhook. */
   async #endedAgain(pick: Pick): Promise<Pick> {
-    await this.#onEnded(pick);
+    await this.#events.publish({ type: 'pick-ended', pick });
     return pick;
   }
 }

@@ -183,19 +183,53 @@ export interface WebhookSender {
   send(message: WebhookMessage): Promise<WebhookReply>;
 }
 
-/** Work that outlives a request: imports, following sessions, delayed deletions, webhooks. */
-export interface JobQueue {
+/** How a job is queued: what the domain asks of a queue beside its name and data. */
+export interface JobOptions {
+  /** The same id twice is one job while the first is waiting, delayed or running; once it has finished, a new one. */
+  jobId?: string;
+  /** Starts it this much later. */
+  delayMs?: number;
+  /** Tries (default 1), with exponential backoff from `backoffMs` between them, while the handler throws. */
+  attempts?: number;
+  backoffMs?: number;
   /**
-   * Adds a job. The same `jobId` twice is one job (while the first is waiting, delayed or running); `delayMs` starts
-   * it later; `attempts` (default 1) with exponential backoff from `backoffMs` retries a handler that throws.
+   * Among the jobs of its name that are due, a lower number runs first (1 first; ties in the order added); jobs
+   * without one run before any that has one. At most MAX_JOB_PRIORITY.
    */
-  add(name: string, data: Record<string, unknown>, options?: { jobId?: string; delayMs?: number; attempts?: number; backoffMs?: number }): Promise<void>;
+  priority?: number;
+}
+
+/** The largest priority a queue accepts (BullMQ's limit, 2^21). */
+export const MAX_JOB_PRIORITY = 2_097_152;
+
+/** One job of a flow: its name, its data and how it is queued. */
+export interface FlowJob extends JobOptions {
+  name: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Work that outlives a request: imports, following sessions, delayed deletions, webhooks. Two implementations:
+ * src/adapters/queue/memory-queue.ts (one process; jobs die with it) and bullmq-queue.ts (replicas on Redis); both
+ * pass test/adapters/queue/job-queue-contract.ts, which a third one (a durable embedded queue) must pass too.
+ */
+export interface JobQueue {
+  /** Adds a job (see JobOptions). */
+  add(name: string, data: Record<string, unknown>, options?: JobOptions): Promise<void>;
+  /**
+   * Adds a flow: `children` are due now, and `parent` runs once, after every child has settled: done, or failed for
+   * good (its attempts spent, a PermanentJobFailure, or its process dying more often than the queue allows, when
+   * its handler is not even called). A failed child never blocks nor fails the parent: the parent's handler finds
+   * out what each child did from what the children recorded. With no children the parent is due at once. The
+   * parent's jobId names the flow: adding it again while it is pending adds nothing.
+   */
+  addFlow(parent: FlowJob, children: readonly FlowJob[]): Promise<void>;
   /**
    * Runs `handler` for jobs named `name`, at most `concurrency` at once in this process. A job whose handler throws
-   * `PermanentJobFailure` is not retried; one whose process dies is taken over by another worker.
+   * `PermanentJobFailure` is not retried; one whose process dies is taken over by another worker (with Redis).
    */
   work(name: string, handler: (job: QueuedJob) => Promise<void>, options: { concurrency: number }): void;
-  /** How many jobs are in each state, for metrics. */
+  /** How many jobs are in each state, for metrics (a flow's parent counts once its children have settled). */
   counts(): Promise<Record<'waiting' | 'active' | 'delayed' | 'failed', number>>;
   /** Stops taking jobs, lets running ones finish, closes connections. */
   close(): Promise<void>;

@@ -2,7 +2,8 @@
  * Webhooks: when a pick ends, its app hears of it at its webhookUrl, signed
  * per Standard Webhooks, at least once.
  *
- * Each delivery is one job on the queue, one try per attempt, with the same
+ * Each delivery is one job on the queue (queued by the jobs layer when this
+ * service says a pick's webhook is due), one try per attempt, with the same
  * webhook-id every time so the receiver can drop a repeat. A try fails on a
  * timeout, a network error or any answer but 2xx (a redirect too: it is not
  * followed); a 410 ends the delivery at once, as the receiver asked.
@@ -18,10 +19,9 @@ import type { Logger } from 'pino';
 import { logFor } from '../observability/context.ts';
 import type { HostApp } from './host-apps.ts';
 import type { Imports } from './imports.ts';
-import { JOB } from './jobs.ts';
 import { pickReport } from './pick-reports.ts';
 import type { Pick, Picks, WebhookState } from './picks.ts';
-import type { JobQueue, WebhookReply, WebhookSender } from './ports.ts';
+import type { WebhookReply, WebhookSender } from './ports.ts';
 
 /** Tries per delivery; see the schedule above. */
 export const WEBHOOK_ATTEMPTS = 14;
@@ -30,15 +30,12 @@ export const WEBHOOK_ATTEMPTS = 14;
 export type WebhookOutcome = 'delivered' | 'retrying' | 'gone' | 'failed';
 
 export interface WebhooksOptions {
-  jobs: JobQueue;
   picks: Picks;
   apps: readonly HostApp[];
   sender: WebhookSender;
   /** Where the pick's items are read for the body; absent when imports are off. */
   imports?: Imports;
   logger: Logger;
-  /** The wait before the second try; each later one doubles it. */
-  backoffMs: number;
   onAttempt?: (outcome: WebhookOutcome) => void;
 }
 
@@ -65,15 +62,14 @@ export class Webhooks {
   }
 
   /**
-   * Queues the delivery of an ended pick to its app. Safe to call again for the same pick (a retried job that
-   * ended it): a delivery under way is one job, and a settled one is not sent again.
+   * An ended pick: answers whether its delivery is due (its app has a webhookUrl and it has not been settled), having
+   * recorded it pending. Safe to call again for the same pick: a settled delivery is not due again.
    */
-  async pickEnded(pick: Pick): Promise<void> {
-    const { jobs, picks, backoffMs } = this.#options;
-    if (!this.#apps.get(pick.app)?.webhookUrl || settled(pick.webhook)) return;
+  async pickEnded(pick: Pick): Promise<boolean> {
+    if (!this.#apps.get(pick.app)?.webhookUrl || settled(pick.webhook)) return false;
     // Pending before the job exists, so the job's own records always come after this one.
-    if (pick.webhook.status === 'none') await picks.recordWebhook(pick.id, { status: 'pending', attempts: 0, lastError: null });
-    await jobs.add(JOB.deliverWebhook, { pick: pick.id }, { jobId: `webhook:${pick.id}`, attempts: WEBHOOK_ATTEMPTS, backoffMs });
+    if (pick.webhook.status === 'none') await this.#options.picks.recordWebhook(pick.id, { status: 'pending', attempts: 0, lastError: null });
+    return true;
   }
 
   /** One try (`attempt`, 1-based). Throws when another try should follow, for the queue to wait and call again. */

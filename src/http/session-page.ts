@@ -10,7 +10,8 @@
  * (the import ended, the session expired, the user cancelled) the page is a
  * 303 to the pick, which sends the user back to the app. A redirect works
  * with and without script, and the page's no-script refresh during an import
- * thereby brings the user back by itself.
+ * thereby brings the user back by itself. The page only reads the pick: what
+ * ends it is the jobs layer (src/jobs/) or the user's Cancel.
  */
 import type { Request, Response } from 'express';
 import QRCode from 'qrcode';
@@ -18,7 +19,7 @@ import { importedItems, type ImportRecord, type Imports } from '../domain/import
 import { toView, type PickedMedia } from '../domain/media.ts';
 import { durationMs, type SessionView } from '../domain/picker-sessions.ts';
 import type { UserId } from '../domain/ports.ts';
-import { ENDED, type Pick, type Picks } from '../domain/picks.ts';
+import { ENDED, type Picks } from '../domain/picks.ts';
 import type { Locale, Translate } from '../i18n/core.ts';
 import { importView, type ImportView } from './import-view.ts';
 import { pickPageHeaders, pickPath, pickView } from './pick-view.ts';
@@ -59,23 +60,6 @@ export interface SessionPageDeps {
 
 export function createSessionPage({ views, media, imports, picks, appName }: SessionPageDeps): SessionPage {
   /**
-   * Whether a pick's session has reached its end. What ended it is told to the pick here as well as by the
-   * background jobs (the pick keeps the first), so the user is not held on this page until a job catches up.
-   */
-  async function pickEnded(pick: Pick, session: SessionView, record: ImportRecord | undefined): Promise<boolean> {
-    if (ENDED.has(pick.status)) return true;
-    if (record?.completedAt) {
-      await picks.importFinished(session.id, record);
-      return true;
-    }
-    if (session.status === 'expired' && !record) {
-      await picks.sessionExpired(session.id);
-      return true;
-    }
-    return false;
-  }
-
-  /**
    * The import of a picked session, once there is one or one is about to start. It outlives the Picker session
    * (which the import deletes at Google when it ends), so it is asked before the session's own status.
    */
@@ -91,7 +75,7 @@ export function createSessionPage({ views, media, imports, picks, appName }: Ses
       const t = res.locals.t as Translate;
       const pick = await picks.ofSession(session.id);
       const record = session.status === 'pending' ? undefined : await imports?.state(userId, session.id);
-      if (pick && (await pickEnded(pick, session, record))) {
+      if (pick && ENDED.has(pick.status)) {
         res.redirect(303, pickPath(pick.id));
         return;
       }

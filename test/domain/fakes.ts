@@ -6,8 +6,9 @@
 import { pino } from 'pino';
 import { MemorySharedStore } from '../../src/adapters/memory/shared-store.ts';
 import { GoogleAccounts } from '../../src/domain/accounts.ts';
+import { DomainEvents } from '../../src/domain/events.ts';
 import { PickerSessions } from '../../src/domain/picker-sessions.ts';
-import { PermanentJobFailure, type GoogleTokens, type JobQueue, type PickedMediaItem, type PickerApi, type PickingSession, type QueuedJob, type SharedStore } from '../../src/domain/ports.ts';
+import { PermanentJobFailure, type FlowJob, type GoogleTokens, type JobOptions, type JobQueue, type PickedMediaItem, type PickerApi, type PickingSession, type QueuedJob, type SharedStore } from '../../src/domain/ports.ts';
 import { TokenVault } from '../../src/domain/token-vault.ts';
 import { AppError } from '../../src/errors.ts';
 
@@ -75,6 +76,9 @@ interface FakeJob extends QueuedJob {
   dueAt: number;
   attempts: number;
   backoffMs: number;
+  /** A flow's parent: due once this many children have settled. */
+  waitingFor?: number;
+  parent?: FakeJob;
 }
 
 /**
@@ -87,10 +91,29 @@ export class FakeJobs implements JobQueue {
   readonly failed: QueuedJob[] = [];
   #next = 0;
 
-  async add(name: string, data: Record<string, unknown>, options: { jobId?: string; delayMs?: number; attempts?: number; backoffMs?: number } = {}) {
-    const id = options.jobId ?? `job-${++this.#next}`;
-    if (this.#jobs.has(id)) return;
-    this.#jobs.set(id, { id, name, data: structuredClone(data), attempt: 0, dueAt: Date.now() + (options.delayMs ?? 0), attempts: options.attempts ?? 1, backoffMs: options.backoffMs ?? 1_000 });
+  async add(name: string, data: Record<string, unknown>, options: JobOptions = {}) {
+    this.#register({ name, data, ...options });
+  }
+
+  async addFlow(parent: FlowJob, children: readonly FlowJob[]) {
+    const flow = this.#register(parent);
+    if (!flow) return;
+    const added = children.map((child) => this.#register(child)).filter((child) => child !== undefined);
+    for (const child of added) child.parent = flow;
+    if (added.length > 0) flow.waitingFor = added.length;
+  }
+
+  #register(spec: FlowJob): FakeJob | undefined {
+    const id = spec.jobId ?? `job-${++this.#next}`;
+    if (this.#jobs.has(id)) return undefined;
+    const job: FakeJob = { id, name: spec.name, data: structuredClone(spec.data), attempt: 0, dueAt: Date.now() + (spec.delayMs ?? 0), attempts: spec.attempts ?? 1, backoffMs: spec.backoffMs ?? 1_000 };
+    this.#jobs.set(id, job);
+    return job;
+  }
+
+  #settle(job: FakeJob): void {
+    this.#jobs.delete(job.id);
+    if (job.parent?.waitingFor) job.parent.waitingFor--;
   }
 
   work(name: string, handler: (job: QueuedJob) => Promise<void>): void {
@@ -106,17 +129,17 @@ export class FakeJobs implements JobQueue {
   async runDue(): Promise<number> {
     let ran = 0;
     for (;;) {
-      const due = [...this.#jobs.values()].filter((job) => job.dueAt <= Date.now() && this.#handlers.has(job.name)).sort((a, b) => a.dueAt - b.dueAt);
+      const due = [...this.#jobs.values()].filter((job) => job.dueAt <= Date.now() && !job.waitingFor && this.#handlers.has(job.name)).sort((a, b) => a.dueAt - b.dueAt);
       if (due.length === 0) return ran;
       for (const job of due) {
         ran++;
         job.attempt++;
         try {
           await this.#handlers.get(job.name)!({ id: job.id, name: job.name, data: job.data, attempt: job.attempt });
-          this.#jobs.delete(job.id);
+          this.#settle(job);
         } catch (error) {
           if (error instanceof PermanentJobFailure || job.attempt >= job.attempts) {
-            this.#jobs.delete(job.id);
+            this.#settle(job);
             this.failed.push(job);
           } else {
             job.dueAt = Date.now() + job.backoffMs * 2 ** (job.attempt - 1);
@@ -138,6 +161,8 @@ export interface DomainFixture {
   google: FakeGoogle;
   accounts: GoogleAccounts;
   sessions: PickerSessions;
+  /** What the domain reports; a test's BackgroundWork (or the test itself) hears it. */
+  events: DomainEvents;
   jobs: FakeJobs;
   /** Another replica: its own services over the same store and Google. */
   replica(): { accounts: GoogleAccounts; sessions: PickerSessions };
@@ -162,12 +187,13 @@ export async function domainFixture(options: { store?: SharedStore; google?: Fak
       tokenTtlMs: 86_400_000,
       logger: silentLogger,
     });
-    const sessions = new PickerSessions({ store, accounts, jobs, logger: silentLogger, completedGraceMs: 60_000, pollLockMs: 10_000 });
+    const sessions = new PickerSessions({ store, accounts, events, logger: silentLogger, pollLockMs: 10_000 });
     return { accounts, sessions };
   };
   const jobs = new FakeJobs();
+  const events = new DomainEvents();
   const { accounts, sessions } = build();
-  return { store, google, accounts, sessions, jobs, replica: build, close: () => store.close() };
+  return { store, google, accounts, sessions, events, jobs, replica: build, close: () => store.close() };
 }
 
 /** Connects a user with a fresh access token named after them. */

@@ -72,7 +72,7 @@ describe('Importing a picked session', () => {
       store: f.store, accounts: f.accounts, sessions: f.sessions, media: host, mediaHosts: ['googleusercontent.com'],
       mediaFailure: (status) => new AppError({ status: status === 404 ? 404 : 502, code: status === 404 ? 'NOT_FOUND' : 'UNAVAILABLE' }),
     });
-    imports = new Imports({ store: f.store, media, sessions: f.sessions, destination: new FileDestination(root), logger: silentLogger });
+    imports = new Imports({ store: f.store, media, sessions: f.sessions, destination: new FileDestination(root), logger: silentLogger, maxQueuedPerOwner: 10 });
     sessionId = (await f.sessions.create('alice', {})).id;
     f.google.complete(sessionId);
   });
@@ -81,13 +81,14 @@ describe('Importing a picked session', () => {
     await rm(root, { recursive: true, force: true });
   });
 
+  const planned = async (user = 'alice', id = sessionId) => (await imports.plan(user, id)).copies.map((copy) => copy.id);
   const copyAll = async (ids: string[]) => {
     for (const id of ids) await imports.copy('alice', sessionId, id, { lastAttempt: true }).catch(() => undefined);
   };
 
   it('when every item copies, then each lands under the user with identical bytes, a preview beside it and a manifest, and Google\'s session is deleted', async () => {
     f.google.picked.set(sessionId, [picked('p1', 'IMG_1.jpg'), picked('v1', 'clip.mp4', 'VIDEO')]);
-    const ids = await imports.plan('alice', sessionId);
+    const ids = await planned();
     assert.deepEqual(ids, ['p1', 'v1']);
     await copyAll(ids);
     const record = await imports.finish('alice', sessionId);
@@ -148,7 +149,7 @@ describe('Importing a picked session', () => {
       store: f.store, accounts: f.accounts, sessions: f.sessions, media: lazyHost, mediaHosts: ['googleusercontent.com'],
       mediaFailure: () => new AppError({ status: 502, code: 'UNAVAILABLE' }),
     });
-    const slow = new Imports({ store: f.store, media, sessions: f.sessions, destination: slowDestination, logger: silentLogger });
+    const slow = new Imports({ store: f.store, media, sessions: f.sessions, destination: slowDestination, logger: silentLogger, maxQueuedPerOwner: 10 });
     f.google.picked.set(sessionId, [picked('big', 'big.mp4', 'VIDEO')]);
     await slow.plan('alice', sessionId);
     produced = 0;
@@ -171,9 +172,9 @@ describe('Importing a picked session', () => {
   it('when Google has lost one item, then the others are imported and the manifest says partial, with the reason', async () => {
     f.google.picked.set(sessionId, [picked('ok', 'ok.jpg'), picked('gone', 'gone.jpg')]);
     host.refusals.set('https://lh3.googleusercontent.com/gone=d', 404);
-    const ids = await imports.plan('alice', sessionId);
-    assert.equal(await imports.copy('alice', sessionId, 'ok', { lastAttempt: false }), undefined, 'one item is still to settle');
-    assert.equal(await imports.copy('alice', sessionId, 'gone', { lastAttempt: false }), 0, 'a 404 is not worth retrying: settled, and the last of the first round');
+    const ids = await planned();
+    assert.equal(await imports.copy('alice', sessionId, 'ok', { lastAttempt: false }), 'done');
+    assert.equal(await imports.copy('alice', sessionId, 'gone', { lastAttempt: false }), 'failed', 'a 404 is not worth retrying: failed at the first try');
     const record = await imports.finish('alice', sessionId);
     assert.equal(ids.length, 2);
     assert.equal(record?.status, 'partial');
@@ -191,10 +192,10 @@ describe('Importing a picked session', () => {
     assert.equal(f.google.count('delete', sessionId), 0, 'kept for a Retry');
 
     host.refusals.clear();
-    assert.deepEqual(await imports.retryFailed('alice', sessionId), ['flaky']);
+    assert.deepEqual(await imports.retryFailed('alice', sessionId), { round: 1, copies: [{ id: 'flaky', rank: 1 }] });
     assert.equal((await imports.state('alice', sessionId))?.status, 'running');
-    assert.equal(await imports.copy('alice', sessionId, 'flaky', { lastAttempt: true }), 1, 'the last item of the Retry round');
-    const record = await imports.finish('alice', sessionId);
+    assert.equal(await imports.copy('alice', sessionId, 'flaky', { lastAttempt: true }), 'done');
+    const record = await imports.finish('alice', sessionId, 1);
     assert.equal(record?.status, 'done');
     assert.equal(record?.items.find((item) => item.id === 'flaky')?.status, 'done');
     assert.equal(f.google.count('delete', sessionId), 1);
@@ -209,7 +210,6 @@ describe('Importing a picked session', () => {
     await assert.rejects(imports.copy('alice', sessionId, 'p', { lastAttempt: false }));
     const folder = path.join(root, userOwner('alice'), sessionId);
     assert.deepEqual(await readdir(folder).catch(() => []), [], 'no partial file, no temp file');
-    assert.equal(await imports.finish('alice', sessionId), undefined, 'not finished while an item waits');
     assert.equal((await imports.state('alice', sessionId))?.items[0]?.status, 'queued');
     await imports.copy('alice', sessionId, 'p', { lastAttempt: false });
     assert.equal((await imports.finish('alice', sessionId))?.status, 'done');
@@ -219,14 +219,16 @@ describe('Importing a picked session', () => {
     f.google.picked.set(sessionId, [picked('p', 'p.jpg')]);
     host.refusals.set('https://lh3.googleusercontent.com/p=d', 502);
     await imports.plan('alice', sessionId);
-    assert.equal(await imports.copy('alice', sessionId, 'p', { lastAttempt: true }), 0);
+    assert.equal(await imports.copy('alice', sessionId, 'p', { lastAttempt: true }), 'failed');
     assert.equal((await imports.state('alice', sessionId))?.status, 'failed', 'failed for good shows before any manifest');
 
     host.refusals.clear();
-    assert.deepEqual(await imports.retryFailed('alice', sessionId), ['p']);
+    assert.deepEqual((await imports.retryFailed('alice', sessionId)).copies.map((copy) => copy.id), ['p']);
     assert.equal((await imports.state('alice', sessionId))?.status, 'running');
-    assert.equal(await imports.copy('alice', sessionId, 'p', { lastAttempt: false }), 1, 'the last of the second round');
-    assert.equal((await imports.finish('alice', sessionId))?.status, 'done');
+    assert.equal(await imports.finish('alice', sessionId, 0), undefined, 'a late finish of the first round leaves the import to the second');
+    assert.equal((await imports.state('alice', sessionId))?.items[0]?.status, 'queued');
+    assert.equal(await imports.copy('alice', sessionId, 'p', { lastAttempt: false }), 'done');
+    assert.equal((await imports.finish('alice', sessionId, 1))?.status, 'done');
   });
 
   it('when one copy runs twice at once (taken over while the first stalled), then the one that finishes stands, whole, and nothing is left half-written', async () => {
@@ -238,7 +240,7 @@ describe('Importing a picked session', () => {
     const folder = path.join(root, userOwner('alice'), sessionId);
     while ((await readdir(folder).catch(() => [])).length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
 
-    assert.equal(await imports.copy('alice', sessionId, 'p', { lastAttempt: false }), 0, 'the takeover finishes the item');
+    assert.equal(await imports.copy('alice', sessionId, 'p', { lastAttempt: false }), 'done', 'the takeover finishes the item');
     release();
     await stalled.catch(() => undefined);
 
@@ -252,7 +254,7 @@ describe('Importing a picked session', () => {
   it('when a host app\'s pick is imported, then its files and manifest are in the pick\'s folder, the manifest names the pick, and a cancel clears that folder', async () => {
     const place = { owner: 'apps/shop/ref1', folder: 'apps/shop/ref1/pick1', pick: 'pick1' };
     f.google.picked.set(sessionId, [picked('p1', 'IMG_1.jpg')]);
-    await copyAll(await imports.plan('alice', sessionId, place));
+    await copyAll((await imports.plan('alice', sessionId, place)).copies.map((copy) => copy.id));
     const record = await imports.finish('alice', sessionId);
     assert.equal(record?.manifestKey, 'apps/shop/ref1/pick1/manifest.json');
     const manifest = JSON.parse(await readFile(path.join(root, record!.manifestKey!), 'utf8'));
@@ -268,6 +270,51 @@ describe('Importing a picked session', () => {
     assert.equal((await readdir(path.join(root, 'apps/shop/ref1/pick2'))).length, 2);
     await imports.cancel(second);
     assert.deepEqual(await readdir(path.join(root, 'apps/shop/ref1/pick2')).catch(() => []), [], 'what the cancelled import wrote is gone');
+  });
+
+  it('when every copy of a round has settled but an item never did (its copies were cut off too often), then finish fails it with the reason, the manifest says so, and Retry covers it', async () => {
+    f.google.picked.set(sessionId, [picked('ok', 'ok.jpg'), picked('cut', 'cut.jpg')]);
+    await imports.plan('alice', sessionId);
+    await imports.copy('alice', sessionId, 'ok', { lastAttempt: false });
+    // The queue gave up on "cut" without calling its handler: the item still reads queued.
+    const record = await imports.finish('alice', sessionId);
+    assert.equal(record?.status, 'partial');
+    const cut = record?.items.find((item) => item.id === 'cut');
+    assert.equal(cut?.status, 'failed');
+    assert.match(cut?.error ?? '', /interrupted/);
+    const manifest = JSON.parse(await readFile(path.join(root, record!.manifestKey!), 'utf8'));
+    assert.equal(manifest.items.find((item: { id: string }) => item.id === 'cut').status, 'failed');
+    assert.deepEqual((await imports.retryFailed('alice', sessionId)).copies.map((copy) => copy.id), ['cut']);
+  });
+
+  it('when two owners plan imports, then each item\'s rank counts only its own owner\'s queued work, and settled items leave it', async () => {
+    f.google.picked.set(sessionId, [picked('a1', 'a1.jpg'), picked('a2', 'a2.jpg'), picked('a3', 'a3.jpg')]);
+    assert.deepEqual((await imports.plan('alice', sessionId)).copies.map((copy) => copy.rank), [1, 2, 3]);
+    await connectUser(f.accounts, 'bob');
+    const bobs = (await f.sessions.create('bob', {})).id;
+    f.google.complete(bobs);
+    f.google.picked.set(bobs, [picked('b1', 'b1.jpg')]);
+    assert.deepEqual((await imports.plan('bob', bobs)).copies, [{ id: 'b1', rank: 1 }], 'bob waits for none of alice\'s items');
+    await imports.copy('alice', sessionId, 'a1', { lastAttempt: true });
+    const again = (await f.sessions.create('alice', {})).id;
+    f.google.complete(again);
+    f.google.picked.set(again, [picked('a4', 'a4.jpg')]);
+    assert.deepEqual((await imports.plan('alice', again)).copies, [{ id: 'a4', rank: 3 }], 'behind alice\'s two items still queued');
+  });
+
+  it('when an owner has as many items queued as allowed, then a further import fails at once with the reason, and its Retry is refused with 429', async () => {
+    f.google.picked.set(sessionId, Array.from({ length: 10 }, (_, n) => picked(`q${n}`, `q${n}.jpg`)));
+    assert.equal((await imports.plan('alice', sessionId)).copies.length, 10);
+    const more = (await f.sessions.create('alice', {})).id;
+    f.google.complete(more);
+    f.google.picked.set(more, [picked('late', 'late.jpg')]);
+    assert.deepEqual((await imports.plan('alice', more)).copies, []);
+    const refused = await imports.finish('alice', more);
+    assert.equal(refused?.status, 'failed');
+    assert.match(refused?.items[0]?.error ?? '', /too many items waiting/);
+    await assert.rejects(imports.retryFailed('alice', more), (error: AppError) => error.status === 429 && error.code === 'RESOURCE_EXHAUSTED');
+    await copyAll(Array.from({ length: 10 }, (_, n) => `q${n}`));
+    assert.deepEqual((await imports.retryFailed('alice', more)).copies.map((copy) => copy.id), ['late'], 'once the queue has room again');
   });
 
   it('when another user asks about the import, then it is not found', async () => {

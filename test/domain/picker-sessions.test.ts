@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { BackgroundWork } from '../../src/domain/background-work.ts';
+import { BackgroundWork } from '../../src/jobs/background-work.ts';
 import { AppError } from '../../src/errors.ts';
 import { connectUser, domainFixture, silentLogger, type DomainFixture } from './fakes.ts';
 
@@ -132,7 +132,9 @@ describe('Deleting sessions at Google when they are done with (the reap jobs)', 
   beforeEach(async () => {
     f = await domainFixture();
     await connectUser(f.accounts, 'alice');
-    new BackgroundWork({ jobs: f.jobs, sessions: f.sessions, logger: silentLogger, concurrency: 1, attempts: 1, backoffMs: 1 }).start();
+    new BackgroundWork({
+      queue: f.jobs, events: f.events, sessions: f.sessions, logger: silentLogger, concurrency: 1, attempts: 1, backoffMs: 1, completedGraceMs: 60_000, webhookBackoffMs: 1,
+    }).start();
   });
   afterEach(() => f.close());
 

@@ -27,7 +27,8 @@ describe('picks', () => {
     fixture = await domainFixture();
     await connectUser(fixture.accounts, 'alice');
     told = [];
-    picks = new Picks({ store: fixture.store, sessions: fixture.sessions, onEnded: async (pick) => void told.push(pick) });
+    fixture.events.subscribe(async (event) => void (event.type === 'pick-ended' && told.push(event.pick)));
+    picks = new Picks({ store: fixture.store, sessions: fixture.sessions, events: fixture.events });
   });
   afterEach(() => fixture.close());
 
@@ -78,6 +79,17 @@ describe('picks', () => {
     assert.equal(ended.status, 'cancelled');
     assert.equal(fixture.google.count('delete', session.id), 1);
     assert.equal(told[0]?.status, 'cancelled');
+  });
+
+  it('when the Picker session of a pick being imported is deleted, then the pick ends cancelled at once and the app hears of it once', async () => {
+    const { id } = await picks.create(request);
+    const session = await picks.begin(id, 'alice');
+    await picks.importStarted(session.id);
+    await picks.sessionDeleted(session.id);
+    assert.equal((await picks.get(id))?.status, 'cancelled');
+    await picks.importFinished(session.id, finished(session.id));
+    assert.equal((await picks.get(id))?.status, 'cancelled', 'the import\'s end comes too late to change it');
+    assert.deepEqual(told.map((pick) => pick.status), ['cancelled', 'cancelled'], 'told again, as ended (the webhook is not sent twice: it is settled by then)');
   });
 
   it('when a pick being imported is cancelled, then nothing changes: the import runs to its end', async () => {

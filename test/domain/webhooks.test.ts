@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { loadConfig } from '../../src/config.ts';
 import type { HostApp } from '../../src/domain/host-apps.ts';
-import { JOB } from '../../src/domain/jobs.ts';
+import { BackgroundWork } from '../../src/jobs/background-work.ts';
+import { JOB } from '../../src/jobs/names.ts';
 import { Picks } from '../../src/domain/picks.ts';
 import type { WebhookMessage, WebhookReply } from '../../src/domain/ports.ts';
 import { Webhooks } from '../../src/domain/webhooks.ts';
@@ -36,11 +37,13 @@ describe('Webhooks for ended picks', () => {
   let webhooks: Webhooks;
 
   const build = (backoffMs: number) => {
-    picks = new Picks({ store: f.store, sessions: f.sessions });
+    picks = new Picks({ store: f.store, sessions: f.sessions, events: f.events });
     receiver = new FakeReceiver();
-    webhooks = new Webhooks({ jobs: f.jobs, picks, apps: [shop], sender: receiver, logger: silentLogger, backoffMs });
-    picks.whenEnded((pick) => webhooks.pickEnded(pick));
-    f.jobs.work(JOB.deliverWebhook, (job) => webhooks.deliver(String(job.data.pick), job.attempt));
+    webhooks = new Webhooks({ picks, apps: [shop], sender: receiver, logger: silentLogger });
+    new BackgroundWork({
+      queue: f.jobs, events: f.events, sessions: f.sessions, picks, webhooks, logger: silentLogger,
+      concurrency: 1, attempts: 1, backoffMs: 1, completedGraceMs: 60_000, webhookBackoffMs: backoffMs,
+    }).start();
   };
   const endedPick = async () => {
     const { id } = await picks.create({ app: shop, sub: 'customer-1', returnTo: new URL('https://app.example/back'), maxItems: 5, state: null, account: null });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import { eventually, jobsSettled, startHarness } from '../helpers/harness.ts';
+import { eventually, jobsSettled, startHarness, type Client } from '../helpers/harness.ts';
 import { newSecret, signPickRequest, startPick } from '../helpers/host-apps.ts';
 import { assertWebhook, conforms } from '../helpers/openapi.ts';
 import { bodyOf, startStandInServer, type StandInServer } from '../helpers/stand-in-server.ts';
@@ -231,5 +231,45 @@ describe('webhooks: receivers that fail', () => {
     for (const request of suite.receivers.received) {
       assert.ok(!logs.some((line) => line.includes(request.headers['webhook-signature']!.slice('v1,'.length))), 'a signature is logged');
     }
+  });
+});
+
+describe('webhooks: a pick whose Picker session goes during its import', () => {
+  const suite = inEachSuite();
+
+  /** A pick of `client`'s whose import is under way, slowly (media throttled until the test lets it go). */
+  async function importingPick(client: Client): Promise<{ pick: string; sessionId: string }> {
+    const { h, api } = suite.gateway;
+    const pick = await startPick(client, 'ok', await signPickRequest({ audience: h.config.publicUrl.href, app: 'ok', secret: secretOf('ok') }));
+    const begun = await client.post(`/picks/${pick}/continue`, { accept: 'json', json: {} });
+    const { id: sessionId } = (await begun.json()) as { id: string };
+    h.emulator.knobs.mediaBytesPerSecond = 1024;
+    h.emulator.pick(sessionId, { count: 2 });
+    await eventually(async () => (await api('ok', pick)).status === 'importing', 'the pick is being imported');
+    return { pick, sessionId };
+  }
+
+  /** The pick ended cancelled without waiting for any job, and its app heard of it. */
+  async function assertCancelledAndTold(pick: string): Promise<void> {
+    const { api, settledWebhook } = suite.gateway;
+    assert.equal((await api('ok', pick)).status, 'cancelled', 'ended at once');
+    suite.gateway.h.emulator.knobs.mediaBytesPerSecond = 0;
+    assert.equal((await settledWebhook('ok', pick)).status, 'delivered');
+    const told = suite.receivers.to('ok').map((request) => verified('ok', request).data as { id: string; status: string }).filter((data) => data.id === pick);
+    assert.deepEqual(told.map((data) => data.status), ['cancelled']);
+  }
+
+  it('when the user deletes the Picker session during the import, then the pick ends cancelled at once and its webhook goes out', async () => {
+    const { client } = suite.gateway;
+    const { pick, sessionId } = await importingPick(client);
+    assert.equal((await client.post(`/sessions/${sessionId}/delete`)).status, 303);
+    await assertCancelledAndTold(pick);
+  });
+
+  it('when the user signs out during the import, then the pick ends cancelled at once and its webhook goes out', async () => {
+    const bob = await suite.gateway.h.signedInClient({ account: 'bob@example.com' });
+    const { pick } = await importingPick(bob);
+    assert.equal((await bob.post('/auth/logout')).status, 303);
+    await assertCancelledAndTold(pick);
   });
 });

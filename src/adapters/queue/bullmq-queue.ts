@@ -11,11 +11,18 @@
  * connection, which fails fast while Redis is away; each Worker opens two of
  * its own (its commands, its blocking reads), duplicated from a template that
  * waits through outages (src/adapters/redis/client.ts).
+ *
+ * A flow is BullMQ's own (FlowProducer): the parent waits in
+ * `waiting-children` and BullMQ moves it to `wait` once every child has
+ * completed or failed; children carry `ignoreDependencyOnFailure`, so a child
+ * that fails for good, even one BullMQ fails without calling its handler
+ * because its worker died too often (`maxStalledCount`), releases the parent
+ * like a completed one.
  */
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { FlowProducer, Queue, UnrecoverableError, Worker, type FlowJob as BullFlowJob, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { PermanentJobFailure, type JobQueue, type QueuedJob } from '../../domain/ports.ts';
+import { PermanentJobFailure, type FlowJob, type JobOptions, type JobQueue, type QueuedJob } from '../../domain/ports.ts';
 import type { RedisConnection } from '../redis/client.ts';
 import { DEFAULT_BACKOFF_MS, handlerTaken, queueUnavailable } from './job-rules.ts';
 
@@ -37,6 +44,26 @@ type JobCounts = Awaited<ReturnType<JobQueue['counts']>>;
 
 /** Failed jobs stay a week (at most 1000 per name) for an operator to read; finished ones leave at once. */
 const KEEP_FAILED = { age: 7 * 24 * 3600, count: 1_000 };
+/** What BullMQ says of a job it failed because its worker died while running it more often than allowed. */
+const STALLED_TOO_OFTEN = /stalled more than allowable limit/;
+/**
+ * A flow job's BullMQ id: BullMQ takes a flow's job ids as given, and refuses one with a `:` (our ids have them) or
+ * one that reads as an integer; the prefix and the encoding avoid both, and `jobIdOf` gives the caller's id back.
+ */
+const FLOW_ID_PREFIX = 'f.';
+const flowJobId = (id: string) => `${FLOW_ID_PREFIX}${encodeURIComponent(id)}`;
+const jobIdOf = (job: Job) => job.deduplicationId ?? (String(job.id).startsWith(FLOW_ID_PREFIX) ? decodeURIComponent(String(job.id).slice(FLOW_ID_PREFIX.length)) : String(job.id));
+
+function jobOptions(options: JobOptions): JobsOptions {
+  return {
+    delay: options.delayMs ?? 0,
+    attempts: options.attempts ?? 1,
+    backoff: { type: 'exponential', delay: options.backoffMs ?? DEFAULT_BACKOFF_MS },
+    ...(options.priority ? { priority: options.priority } : {}),
+    removeOnComplete: true,
+    removeOnFail: KEEP_FAILED,
+  };
+}
 
 export class BullmqQueue implements JobQueue {
   readonly #options: Required<BullmqQueueOptions>;
@@ -45,6 +72,7 @@ export class BullmqQueue implements JobQueue {
   /** Never opened: each Worker duplicates it, as BullMQ's blocking reads need commands that wait through reconnects. */
   readonly #consumer: Redis;
   readonly #queues = new Map<string, Queue>();
+  #flows: FlowProducer | undefined;
   readonly #workers = new Map<string, Worker>();
   /** The handlers running in this process, which close() lets finish. */
   readonly #running = new Set<Promise<void>>();
@@ -56,18 +84,30 @@ export class BullmqQueue implements JobQueue {
     this.#consumer = options.redis.workerTemplate();
   }
 
-  async add(name: string, data: Record<string, unknown>, options: { jobId?: string; delayMs?: number; attempts?: number; backoffMs?: number } = {}): Promise<void> {
+  async add(name: string, data: Record<string, unknown>, options: JobOptions = {}): Promise<void> {
     if (this.#closed) throw queueUnavailable(name);
     await this.#queue(name).add(name, data, {
       // Deduplication, not a fixed job id: BullMQ keeps a failed job's id, which would refuse the same job after a failure.
       ...(options.jobId === undefined ? {} : { deduplication: { id: options.jobId } }),
-      delay: options.delayMs ?? 0,
-      attempts: options.attempts ?? 1,
-      backoff: { type: 'exponential', delay: options.backoffMs ?? DEFAULT_BACKOFF_MS },
-      removeOnComplete: true,
-      removeOnFail: KEEP_FAILED,
+      ...jobOptions(options),
     }).catch((error: unknown) => {
       throw queueUnavailable(name, error);
+    });
+  }
+
+  async addFlow(parent: FlowJob, children: readonly FlowJob[]): Promise<void> {
+    if (this.#closed) throw queueUnavailable(parent.name);
+    for (const job of [parent, ...children]) this.#queue(job.name); // so counts() covers them
+    const node = (job: FlowJob, extra: JobsOptions = {}): BullFlowJob => ({
+      name: job.name,
+      queueName: job.name,
+      data: job.data,
+      prefix: this.#options.prefix,
+      opts: { ...jobOptions(job), ...(job.jobId === undefined ? {} : { jobId: flowJobId(job.jobId) }), ...extra },
+    });
+    this.#flows ??= new FlowProducer({ connection: this.#producer, prefix: this.#options.prefix });
+    await this.#flows.add({ ...node(parent), children: children.map((child) => node(child, { ignoreDependencyOnFailure: true })) }).catch((error: unknown) => {
+      throw queueUnavailable(parent.name, error);
     });
   }
 
@@ -78,7 +118,7 @@ export class BullmqQueue implements JobQueue {
     const worker = new Worker(
       name,
       async (job: Job) => {
-        const running = handler({ id: job.deduplicationId ?? String(job.id), name: job.name, data: job.data, attempt: job.attemptsMade + 1 });
+        const running = handler({ id: jobIdOf(job), name: job.name, data: job.data, attempt: job.attemptsMade + 1 });
         this.#running.add(running);
         try {
           await running;
@@ -92,8 +132,11 @@ export class BullmqQueue implements JobQueue {
       { connection: this.#consumer, prefix, concurrency: options.concurrency, lockDuration: lockDurationMs, stalledInterval: stalledIntervalMs },
     );
     worker.on('error', (error) => logger.error({ err: error, queue: name }, 'Job worker error'));
+    // A handler's failures are the handler's to log (src/jobs/ says which ones an operator must act on); what only
+    // the queue sees is a job it failed without a handler: its worker died each time it ran it.
     worker.on('failed', (job, error) => {
-      logger.warn({ err: error, queue: name, job: job?.id, attempt: job?.attemptsMade }, 'Job failed');
+      if (STALLED_TOO_OFTEN.test(error.message)) logger.warn({ event: 'job_stalled_out', queue: name, job: job && jobIdOf(job) }, 'Job failed: its worker stopped while running it too often');
+      else logger.debug({ err: error, queue: name, job: job && jobIdOf(job), attempt: job?.attemptsMade }, 'Job failed');
     });
     this.#workers.set(name, worker);
   }
@@ -118,7 +161,7 @@ export class BullmqQueue implements JobQueue {
     if (!finished) logger.warn('Running jobs did not finish in time; another replica takes them over once their locks run out');
     const closed = await within(1_000, Promise.all(workers.map((worker) => worker.close(!finished))));
     if (!closed) await within(1_000, Promise.all(workers.map((worker) => worker.disconnect())));
-    await within(1_000, Promise.all([...this.#queues.values()].map((queue) => queue.close())));
+    await within(1_000, Promise.all([...this.#queues.values(), ...(this.#flows ? [this.#flows] : [])].map((queue) => queue.close())));
     // disconnect() never waits on Redis, unlike quit(); the producer is the deployment's, closed with the stores.
     this.#consumer.disconnect();
   }

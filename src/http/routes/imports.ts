@@ -4,7 +4,7 @@
  * items that failed.
  */
 import { Router } from 'express';
-import type { BackgroundWork } from '../../domain/background-work.ts';
+import type { BackgroundWork } from '../../jobs/background-work.ts';
 import { importsOff, type Imports } from '../../domain/imports.ts';
 import { pickerSessionIdParam } from '../inputs.ts';
 import { requireUser, userOf } from '../middleware/require-user.ts';

@@ -91,6 +91,40 @@ describe('the BullMQ job queue between replicas', () => {
   });
 });
 
+describe('the BullMQ job queue when a job\'s process dies again and again', () => {
+  let replicas: ReturnType<typeof deployment>;
+  beforeEach(() => {
+    replicas = deployment({ lockDurationMs: 1_000, stalledIntervalMs: 500 });
+  });
+  afterEach(() => replicas.close());
+
+  /** A replica that takes a job of `name`, says so, and is killed with SIGKILL mid-job. */
+  async function dieWhileRunning(name: string): Promise<string> {
+    const script = fileURLToPath(new URL('fixtures/hanging-worker.ts', import.meta.url));
+    const doomed = spawn(process.execPath, [script, SHARED_REDIS_URL, replicas.prefix, name, '1000', '500'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [line] = (await once(doomed.stdout, 'data')) as [Buffer];
+    doomed.kill('SIGKILL');
+    await once(doomed, 'exit');
+    return line.toString().trim();
+  }
+
+  it('when the same child of a flow stalls twice, then BullMQ fails it without its handler, and the parent still runs once', async () => {
+    const producer = replicas.replica();
+    await producer.addFlow({ name: 'finish', data: {}, jobId: 'finish:s1:0' }, [{ name: 'copy', data: { item: 'a' }, jobId: 'copy:s1:a:0', attempts: 3 }]);
+    assert.equal(await dieWhileRunning('copy'), 'started copy:s1:a:0');
+    assert.equal(await dieWhileRunning('copy'), 'started copy:s1:a:0', 'taken over after its first stall, by a process that dies too');
+
+    const survivor = replicas.replica();
+    const copies: QueuedJob[] = [];
+    const finishes: QueuedJob[] = [];
+    survivor.work('copy', async (job) => void copies.push(job), { concurrency: 1 });
+    survivor.work('finish', async (job) => void finishes.push(job), { concurrency: 1 });
+    await eventually({ queue: survivor, advance: (ms) => sleep(ms), close: async () => {} }, () => finishes.length === 1, 15_000);
+    assert.deepEqual(copies, [], 'a job that stalled more than allowed is failed, not run again');
+    assert.equal((await survivor.counts()).failed, 1);
+  });
+});
+
 describe('the BullMQ job queue without Redis', () => {
   it('when Redis stops answering while a job runs, then close still returns within its bound', async () => {
     const redis = await PrivateRedis.start();

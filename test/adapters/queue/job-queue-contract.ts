@@ -169,6 +169,48 @@ export function jobQueueContract(name: string, setup: () => Promise<QueueSubject
       assert.equal(finished, true);
     });
 
+    it('when a flow is added, then its parent runs once, after every child has run, and a failed child does not hold it up', async () => {
+      const order: string[] = [];
+      record('child', async (job) => {
+        order.push(`child ${String(job.data.n)}`);
+        if (job.data.n === 2) throw new PermanentJobFailure('this one fails for good');
+        if (job.data.n === 3 && job.attempt === 1) throw new Error('this one fails once');
+      }, 3);
+      const parents = record('parent', async () => void order.push('parent'));
+      await queue.addFlow(
+        { name: 'parent', data: { of: 'flow-1' }, jobId: 'finish:flow-1' },
+        [1, 2, 3, 4].map((n) => ({ name: 'child', data: { n }, jobId: `child:flow-1:${n}`, attempts: 2, backoffMs: 10 })),
+      );
+      await eventually(subject, async () => parents.length === 1 && (await idle()));
+      await subject.advance(100);
+      assert.equal(order.at(-1), 'parent', order.join(', '));
+      assert.deepEqual(order.filter((step) => step.startsWith('child')).sort(), ['child 1', 'child 2', 'child 3', 'child 3', 'child 4']);
+      assert.deepEqual(parents.map((job) => [job.id, job.data]), [['finish:flow-1', { of: 'flow-1' }]]);
+    });
+
+    it('when a flow has no children, then its parent runs at once; adding the same flow while it is pending adds nothing', async () => {
+      const release = gate();
+      const children = record('child', () => release.opened);
+      const parents = record('parent');
+      await queue.addFlow({ name: 'parent', data: {}, jobId: 'finish:empty' }, []);
+      await eventually(subject, () => parents.length === 1);
+      await queue.addFlow({ name: 'parent', data: {}, jobId: 'finish:twice' }, [{ name: 'child', data: {}, jobId: 'child:twice' }]);
+      await eventually(subject, () => children.length === 1);
+      await queue.addFlow({ name: 'parent', data: {}, jobId: 'finish:twice' }, [{ name: 'child', data: {}, jobId: 'child:twice' }]);
+      release.open();
+      await eventually(subject, async () => parents.length === 2 && (await idle()));
+      await subject.advance(100);
+      assert.equal(children.length, 1);
+      assert.deepEqual(parents.map((job) => job.id), ['finish:empty', 'finish:twice']);
+    });
+
+    it('when jobs with priorities wait, then a lower number runs first, and equal ones in the order they were added', async () => {
+      for (const [n, priority] of [[1, 3], [2, 1], [3, 2], [4, 1], [5, 3]] as const) await queue.add('ranked', { n }, { priority });
+      const runs = record('ranked');
+      await eventually(subject, async () => runs.length === 5 && (await idle()));
+      assert.deepEqual(runs.map((job) => job.data.n), [2, 4, 3, 1, 5]);
+    });
+
     it('when the queue is closed, then a new job is refused as unavailable', async () => {
       await queue.close();
       await assert.rejects(queue.add('late', {}), (error) => error instanceof AppError && error.status === 503);
