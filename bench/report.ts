@@ -1,4 +1,5 @@
 /** The figures as a table: each with its target (from the issue that set them) and whether this run met it. */
+import type { FairShareResult } from './fair-share.ts';
 import type { ProfileResult } from './api-profile.ts';
 import type { DestinationResult, ImportResult } from './import-profile.ts';
 import type { MediaResult, TransferResult } from './media.ts';
@@ -95,6 +96,19 @@ function importRowsOf(part: string, label: string, result: DestinationResult): R
 
 export function importRows(result: ImportResult, label: string): Row[] {
   return (['file', 's3'] as const).flatMap((to) => (result[to] ? importRowsOf(`import, ${to === 'file' ? 'file:' : 'S3'}`, label, result[to]) : []));
+}
+
+export function fairShareRows(result: FairShareResult, backlog: number): Row[] {
+  const part = 'fair share';
+  const target = 2 * result.itemSeconds + result.pollIntervalSeconds;
+  return [
+    {
+      part, figure: `Bob's 1-item import while Alice's ${backlog} run, from his pick`,
+      measured: `${result.bobSeconds} s (one item's copy ${result.itemSeconds} s, pollInterval ${result.pollIntervalSeconds} s)`,
+      target: `≤ 2 × item + pollInterval = ${target.toFixed(2)} s`, met: result.bobSeconds <= target,
+    },
+    info(part, 'Alice\'s items done while Bob\'s ran; hers left then', `${result.aliceDoneMeanwhile}; ${result.aliceLeft}`),
+  ];
 }
 
 /** A Markdown table, so a run's output can go into docs/benchmarks.md as it is. */

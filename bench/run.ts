@@ -8,11 +8,13 @@
  *  - import: 20 picked videos of 50 MiB imported by the gateway into a folder
  *    and into S3, against a plain script copying the same items the same way;
  *    the gateway's peak RSS while it imports.
+ *  - fairshare: while Alice's 500 slowly served items import, how long Bob's
+ *    1-item import takes, against one item's copy time and the pollInterval.
  *  - api: 500 signed-in users polling their pending Picker session once per
  *    pollInterval plus 10 creations a second, the added latency over calling
  *    the emulator directly, with the memory store and with Redis.
  *
- * Settings: BENCH_PARTS (media,import,api), BENCH_STORES (memory,redis),
+ * Settings: BENCH_PARTS (media,import,fairshare,api), BENCH_STORES (memory,redis),
  * BENCH_SECONDS (length of an API round, 10), BENCH_IMPORT_TO (file,s3),
  * IMPORT_CONCURRENCY (4, the gateway's and the plain copy's). The table goes
  * to stdout and everything to bench/results.json.
@@ -22,14 +24,15 @@ import { availableParallelism, loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { accountsOfUsers, createDirectSessions, measureApiProfile, type ProfileResult, type ProfileSettings } from './api-profile.ts';
 import { inParallel, pool } from './http-call.ts';
+import { measureFairShare, type FairShareResult, type FairShareSettings } from './fair-share.ts';
 import { measureImports, type ImportDestination, type ImportResult, type ImportSettings } from './import-profile.ts';
 import { measureMedia, type MediaResult } from './media.ts';
 import { freePort, GATEWAY_CLIENT, spawnReady, startGateway, stop, stopAll, uniqueKeyPrefix, type Running } from './processes.ts';
-import { apiRows, importRows, mediaRows, table, type Row } from './report.ts';
+import { apiRows, fairShareRows, importRows, mediaRows, table, type Row } from './report.ts';
 import { DEMO_ACCOUNTS, directAccessToken, signInToGateway } from './sign-in.ts';
 
 type Store = 'memory' | 'redis';
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'media,import,api').split(','));
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'media,import,fairshare,api').split(','));
 const STORES = (process.env.BENCH_STORES ?? 'memory,redis').split(',') as Store[];
 const SETTINGS: ProfileSettings = {
   users: 500,
@@ -45,6 +48,13 @@ const IMPORT_SETTINGS: ImportSettings = {
   concurrency: Number(process.env.IMPORT_CONCURRENCY ?? 4),
   rounds: 2,
   destinations: (process.env.BENCH_IMPORT_TO ?? 'file,s3').split(',') as ImportDestination[],
+  pollIntervalMs: 1000,
+};
+const FAIR_SHARE_SETTINGS: FairShareSettings = {
+  backlog: 500,
+  itemBytes: 1024 ** 2,
+  mediaBytesPerSecond: 2 * 1024 ** 2,
+  concurrency: Number(process.env.IMPORT_CONCURRENCY ?? 4),
   pollIntervalMs: 1000,
 };
 const DIRECT_CLIENT = { clientId: 'bench-direct', clientSecret: 'bench-direct-secret', redirectUri: 'http://127.0.0.1/direct' };
@@ -95,6 +105,12 @@ async function main() {
     imports = await measureImports(IMPORT_SETTINGS, script);
     rows.push(...importRows(imports, `${IMPORT_SETTINGS.items} × ${IMPORT_SETTINGS.itemBytes / 1024 ** 2} MiB at c${IMPORT_SETTINGS.concurrency}`));
   }
+  let fairShare: FairShareResult | undefined;
+  if (PARTS.has('fairshare')) {
+    console.log('fair share');
+    fairShare = await measureFairShare(FAIR_SHARE_SETTINGS, script);
+    rows.push(...fairShareRows(fairShare, FAIR_SHARE_SETTINGS.backlog));
+  }
   if (PARTS.has('api')) {
     const directSessions = await createDirectSessions(emulator.url, tokens, SETTINGS);
     for (const store of STORES) {
@@ -117,7 +133,7 @@ async function main() {
   const loadAverage = { before: +loadBefore.toFixed(1), after: +loadavg()[0]!.toFixed(1) };
   console.log(`\n${table(rows)}\n\n${rows.filter((row) => row.met === false).length} of ${rows.filter((row) => row.met !== null).length} targets not met;`
     + ` ${durationSeconds} s; 1-minute load average ${loadAverage.before} before, ${loadAverage.after} after, on ${availableParallelism()} cores`);
-  const results = { at: new Date().toISOString(), durationSeconds, loadAverage, cores: availableParallelism(), settings: SETTINGS, importSettings: IMPORT_SETTINGS, table: rows, media, imports, api };
+  const results = { at: new Date().toISOString(), durationSeconds, loadAverage, cores: availableParallelism(), settings: SETTINGS, importSettings: IMPORT_SETTINGS, fairShareSettings: FAIR_SHARE_SETTINGS, table: rows, media, imports, fairShare, api };
   writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
 }
 

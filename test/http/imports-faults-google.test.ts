@@ -122,6 +122,12 @@ describe('imports of a video Google is still processing', () => {
 
       assert.equal(state.status, 'done');
       assert.equal(state.items[0]!.error, null);
+      // One warning per try that met the processing video (the queue's own word on it is debug), none at error.
+      const lines = h.logs.map((line) => JSON.parse(line) as { level: number; event?: string; msg: string });
+      const warnings = lines.filter((line) => line.level === 40);
+      assert.ok(warnings.length >= 1);
+      assert.deepEqual(warnings.filter((line) => line.event !== 'import_item_retry').map((line) => line.msg), [], 'each try warns once, as import_item_retry');
+      assert.deepEqual(lines.filter((line) => line.level >= 50), []);
       const google = await googleBytes(h.emulator, [videos.processing]);
       assert.deepEqual(await readFile(path.join(root, state.items[0]!.key)), google.get(videos.processing));
     } finally {

@@ -91,6 +91,33 @@ describe('imports over HTTP, into a folder', () => {
   });
 });
 
+describe('imports past an owner\'s cap', () => {
+  it('when a person picks more items than they may have queued, then the import fails at once saying why, and Retry is 429 in the person\'s language', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'gateway-imports-cap-'));
+    const h = await startHarness({ env: { IMPORT_DESTINATION: `file:${root}`, IMPORT_MAX_QUEUED_PER_OWNER: '2' }, emulator: { knobs: { pollIntervalSeconds: 1 } } });
+    try {
+      const client = await h.signedInClient();
+      const id = await createPickerSession(client);
+      h.emulator.pick(id, { itemIds: h.emulator.library('alice@example.com').filter((item) => item.type === 'PHOTO').slice(0, 3).map((item) => item.id) });
+      const state = await importEnded(client, id);
+      assert.equal(state.status, 'failed');
+      for (const item of state.items) assert.match(item.error ?? '', /too many items waiting to be copied \(at most 2\)/);
+
+      const json = await client.post(`/sessions/${id}/import`, { accept: 'json', json: {} });
+      assert.equal(json.status, 429);
+      assert.equal(((await json.json()) as { code: string }).code, 'RESOURCE_EXHAUSTED');
+      for (const [language, title] of [['en', 'You have too many photos waiting to be copied'], ['th', 'มีรูปภาพของคุณรอคัดลอกอยู่มากเกินไป'], ['bn', 'আপনার অনেক বেশি ছবি কপি হওয়ার অপেক্ষায় আছে']]) {
+        const page = await client.post(`/sessions/${id}/import`, { accept: 'html', headers: { 'accept-language': language! } });
+        assert.equal(page.status, 429);
+        assert.ok((await page.text()).includes(title!), language);
+      }
+    } finally {
+      await h.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('imports off', () => {
   it('when IMPORT_DESTINATION is off, then the import route is 404 and sessions are not followed', async () => {
     const h = await startHarness({ emulator: { knobs: { pollIntervalSeconds: 1 } } });
