@@ -449,9 +449,10 @@ export class Imports {
     if (!record) return undefined;
     if (record.completedAt) return record; // finished already: this finish runs again
     const unsettled = record.items.filter((item) => item.status === 'queued' || item.status === 'copying');
+    // Every item leaves its owner's queue, not only these: one whose copy died between recording it and leaving goes too.
+    await this.#dequeue(record.owner, sessionId, ...record.items.map((item) => item.id));
     if (unsettled.length > 0) {
       await Promise.all(unsettled.map((item) => this.#save(sessionId, { ...item, status: 'failed', bytes: 0, error: INTERRUPTED })));
-      await this.#dequeue(record.owner, sessionId, ...unsettled.map((item) => item.id));
       logFor(this.#options.logger).warn({ event: 'import_items_interrupted', import: sessionId, items: unsettled.length }, 'items failed: their copies were interrupted too often');
       record = (await this.state(userId, sessionId))!;
     }

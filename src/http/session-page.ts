@@ -100,7 +100,11 @@ export function createSessionPage({ views, media, imports, picks, appName }: Ses
         });
         return;
       }
-      const importing = importOf(res, session, record);
+      // A pick not ended yet is about to be (the import's finish, the following of the session, ends it in a job):
+      // its import reads as still running and an expired session's page refreshes, so the page keeps asking, with or
+      // without script, until the pick has ended and this page redirects.
+      const shown = pick && record && record.status !== 'running' ? { ...record, status: 'running' as const, completedAt: null } : record;
+      const importing = importOf(res, session, shown);
       if (importing) {
         const moving = importing.phase === 'starting' || importing.phase === 'running';
         views.render(req, res, 'session', { ...base, import: importing, items: [], ...(moving ? { refreshSeconds: NO_SCRIPT_REFRESH_SECONDS } : {}) });
@@ -111,7 +115,7 @@ export function createSessionPage({ views, media, imports, picks, appName }: Ses
         views.render(req, res, 'session', { ...base, items: items.map((item) => toView(session.id, item)) });
         return;
       }
-      views.render(req, res, 'session', { ...base, items: [] });
+      views.render(req, res, 'session', { ...base, items: [], ...(pick ? { refreshSeconds: NO_SCRIPT_REFRESH_SECONDS } : {}) });
     },
   };
 }

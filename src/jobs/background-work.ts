@@ -104,6 +104,8 @@ export class BackgroundWork {
     const { sessions, imports, picks, webhooks, concurrency, attempts } = this.#options;
     this.#work(JOB.reapSession, { concurrency: 4, attempts: REAP_ATTEMPTS }, async (job) => {
       const { user, id } = sessionJob(job);
+      // Reaped at its expiry or once Google ended it: a pick still waiting for its user's Done has expired with it.
+      await picks?.sessionExpired(id);
       if (!(await sessions.reap(user, id))) throw new Error('Google did not delete the Picker session; trying again later.');
     });
     if (webhooks) {
