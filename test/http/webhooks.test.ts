@@ -262,7 +262,7 @@ describe('webhooks: a pick whose Picker session goes during its import', () => {
   it('when the user deletes the Picker session during the import, then the pick ends cancelled at once and its webhook goes out', async () => {
     const { client } = suite.gateway;
     const { pick, sessionId } = await importingPick(client);
-    assert.equal((await client.post(`/sessions/${sessionId}/delete`)).status, 303);
+    assert.equal((await client.delete(`/sessions/${sessionId}`, { accept: 'json' })).status, 204);
     await assertCancelledAndTold(pick);
   });
 
