@@ -76,7 +76,7 @@ export interface GoogleOAuthApi {
 
 /** Downloads media bytes from a URL the domain has checked, with the user's bearer token. */
 export interface MediaClient {
-  open(url: URL, accessToken: string, options?: { method?: 'GET' | 'HEAD'; range?: string; signal?: AbortSignal }): Promise<MediaResponse>;
+  open(url: URL, accessToken: string, options?: { method?: 'GET' | 'HEAD'; range?: string; ifRange?: string; signal?: AbortSignal }): Promise<MediaResponse>;
 }
 
 export interface MediaResponse {

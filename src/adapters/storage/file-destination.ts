@@ -48,6 +48,10 @@ export class FileDestination implements Destination {
   async put(key: string, body: Readable, options: PutOptions = {}): Promise<StoredObject> {
     const { signal, resumable } = options;
     const path = this.#path(key);
+    if (signal?.aborted) {
+      body.destroy();
+      throw signal.reason;
+    }
     const folder = dirname(path);
     const name = basename(path);
     const partial = join(folder, reservedName(name));
