@@ -325,7 +325,13 @@ export class Imports {
       const final = options.lastAttempt || isPermanent(error);
       const { upload } = latest.item;
       // A try that ends for good leaves nothing unfinished; one that will be tried again leaves its write to continue.
-      if (final && upload) await destination.discard(item.key, upload.id).catch(() => undefined);
+      if (final) {
+        // A failed item leaves nothing: no unfinished write, and no preview without its original.
+        await Promise.all([
+          upload && destination.discard(item.key, upload.id).catch(() => undefined),
+          destination.remove(item.previewKey).catch(() => undefined),
+        ]);
+      }
       await this.#save(sessionId, { ...latest.item, status: final ? 'failed' : 'queued', bytes: 0, error: reason(error), upload: final ? null : upload ?? null });
       log.warn({ event: final ? 'import_item_failed' : 'import_item_retry', err: error }, final ? 'item failed for good' : 'item will be tried again');
       if (!final) throw error;
