@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 
 /**
  * Passes bytes through unchanged, counting them and hashing them with SHA-256 as they go by. A resumed write starts it
@@ -30,4 +30,10 @@ export class DigestingStream extends Transform {
     if (!this.#hash) throw new Error('This digest only counted.');
     return { bytes: this.#bytes, sha256: this.#hash.digest('hex') };
   }
+}
+
+/** Stops reading a source the write will not use: the error its stream raises for being cut short is expected. */
+export function dropSource(body: Readable): void {
+  body.once('error', () => {});
+  body.destroy();
 }

@@ -10,7 +10,7 @@ import { basename, dirname, join, posix, relative, resolve, sep } from 'node:pat
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Destination, PutOptions, StoredContent, StoredObject } from '../../domain/ports.ts';
-import { DigestingStream } from './digesting-stream.ts';
+import { DigestingStream, dropSource } from './digesting-stream.ts';
 import { AppError } from '../../errors.ts';
 import { assertSafeKey, assertSafePrefix, isReservedName, isReservedNameOf, reservedName } from './keys.ts';
 import { destinationUnavailable, rangeNotSatisfiable, unfinishedGone } from './storage-errors.ts';
@@ -49,7 +49,7 @@ export class FileDestination implements Destination {
     const { signal, resumable } = options;
     const path = this.#path(key);
     if (signal?.aborted) {
-      body.destroy();
+      dropSource(body);
       throw signal.reason;
     }
     const folder = dirname(path);
@@ -72,7 +72,7 @@ export class FileDestination implements Destination {
       }
       await resumable?.onUpload(basename(partial));
     } catch (error) {
-      body.destroy();
+      dropSource(body);
       await this.#removeQuietly(partial);
       throw error instanceof AppError ? error : this.#refusal(error);
     }

@@ -16,7 +16,7 @@ import { Readable, pipeline } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Destination, PutOptions, StoredContent, StoredObject } from '../../domain/ports.ts';
 import { AppError } from '../../errors.ts';
-import { DigestingStream } from './digesting-stream.ts';
+import { DigestingStream, dropSource } from './digesting-stream.ts';
 import { assertSafeKey, assertSafePrefix, isReservedName, reservedName } from './keys.ts';
 import { destinationUnavailable, rangeNotSatisfiable, unfinishedGone } from './storage-errors.ts';
 
@@ -82,7 +82,7 @@ export class S3Destination implements Destination {
     const { signal, resumable, contentType } = options;
     const objectKey = this.#objectKey(key);
     if (signal?.aborted) {
-      body.destroy();
+      dropSource(body);
       throw signal.reason;
     }
     const { sdk, client } = await this.#connect();
@@ -94,11 +94,11 @@ export class S3Destination implements Destination {
     if (resumable?.from) {
       uploadId = resumable.from.upload;
       const stored = await this.#storedParts(objectKey, uploadId).catch((error: unknown) => {
-        body.destroy();
+        dropSource(body);
         throw this.#refusal(error);
       });
       if (stored.length * PART_SIZE !== resumable.from.offset) {
-        body.destroy();
+        dropSource(body);
         throw unfinishedGone(key);
       }
       parts.push(...stored);
@@ -173,7 +173,7 @@ export class S3Destination implements Destination {
       }
     } catch (failure) {
       digest.destroy();
-      body.destroy();
+      dropSource(body);
       await inFlight?.catch(() => undefined);
       const aborted = signal?.aborted === true;
       const sourceBroke = failure instanceof SourceFailure && !aborted;
