@@ -164,7 +164,7 @@ const BYTE_RANGE_ANSWER = /^bytes (\d+)-\d+\/(\d+)$/;
  * length, as one string (`id`, undefined when Google gave no validator: then no copy of it can be continued), and
  * where the answer starts.
  */
-export function versionOf(status: number, headers: Record<string, string>): { id: string | undefined; start: number; total: number | undefined } {
+function versionOf(status: number, headers: Record<string, string>): { id: string | undefined; start: number; total: number | undefined } {
   const range = status === 206 ? BYTE_RANGE_ANSWER.exec(headers['content-range'] ?? '') : null;
   const length = Number(headers['content-length']);
   const total = range ? Number(range[2]) : status === 200 && headers['content-length'] !== undefined && Number.isSafeInteger(length) ? length : undefined;
@@ -325,13 +325,7 @@ export class Imports {
       const final = options.lastAttempt || isPermanent(error);
       const { upload } = latest.item;
       // A try that ends for good leaves nothing unfinished; one that will be tried again leaves its write to continue.
-      if (final) {
-        // A failed item leaves nothing: no unfinished write, and no preview without its original.
-        await Promise.all([
-          upload && destination.discard(item.key, upload.id).catch(() => undefined),
-          destination.remove(item.previewKey).catch(() => undefined),
-        ]);
-      }
+      if (final && upload) await destination.discard(item.key, upload.id).catch(() => undefined);
       await this.#save(sessionId, { ...latest.item, status: final ? 'failed' : 'queued', bytes: 0, error: reason(error), upload: final ? null : upload ?? null });
       log.warn({ event: final ? 'import_item_failed' : 'import_item_retry', err: error }, final ? 'item failed for good' : 'item will be tried again');
       if (!final) throw error;

@@ -1,7 +1,8 @@
 /**
  * A folder as the import destination. A write streams into a reserved name beside the key and becomes the key only
  * by a rename once its bytes are on disk, so a reader, a crash or a failed copy never sees half a file. A process
- * killed mid-write leaves its reserved file behind: the next write of the same key removes it.
+ * killed mid-write leaves its reserved file behind: the next write of the same key removes it, or, when the write was
+ * resumable, continues it (docs/decisions/0004-resumable-copies.md).
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
