@@ -167,7 +167,9 @@ export function createServices(deps: Pick<AppDependencies, 'config' | 'logger' |
     webhookBackoffMs: config.webhooks.backoffMs,
   });
   metrics.watchQueue(jobs);
-  const destinationWatch = destination && new DestinationWatch(destination, logger, (writable) => metrics.destinationWritable.set(writable ? 1 : 0));
+  const destinationWatch = destination && new DestinationWatch(destination, logger, (writable) => metrics.destinationWritable.set(writable ? 1 : 0), {
+    minFreeBytes: config.imports.minFreeBytes,
+  });
   return { accounts, pickerSessions, media, signIns, imports, background, destinationWatch, pickRequests, picks };
 }
 

@@ -84,6 +84,7 @@ const envSchema = z.object({
   IMPORT_ATTEMPTS: integer(1, 100),
   IMPORT_BACKOFF_MS: integer(10, 3_600_000),
   IMPORT_MAX_QUEUED_PER_OWNER: integer(1, 1_000_000),
+  IMPORT_MIN_FREE_MB: integer(0, 100_000_000),
   JOB_LOCK_MS: integer(1_000, 600_000),
   // Neither above its default: with both at most that, the last of a webhook's tries starts within 24 hours.
   WEBHOOK_TIMEOUT_MS: integer(100, 10_000),
@@ -154,6 +155,8 @@ export interface Config {
     readonly backoffMs: number;
     /** Items one owner (a person, or a host app's user) may have waiting for a copy at once; past it an import is refused. */
     readonly maxQueuedPerOwner: number;
+    /** Readiness needs at least this much room on a `file:` destination's disk. */
+    readonly minFreeBytes: number;
   };
   /**
    * How long a running job's claim lasts unrenewed (its process renews it while alive), and how often workers look
@@ -357,6 +360,7 @@ export function loadConfig(env: Env = process.env): Config {
       attempts: e.IMPORT_ATTEMPTS ?? 5,
       backoffMs: e.IMPORT_BACKOFF_MS ?? 2_000,
       maxQueuedPerOwner: e.IMPORT_MAX_QUEUED_PER_OWNER ?? 10_000,
+      minFreeBytes: (e.IMPORT_MIN_FREE_MB ?? 1024) * 1024 * 1024,
     },
     jobs: { lockMs: e.JOB_LOCK_MS ?? 30_000 },
     apps,

@@ -38,7 +38,7 @@ export interface OpenedStores extends Omit<Stores, 'jobs' | 'sessionStore'> {
 
 export async function createStores(config: Config, logger: Logger): Promise<Stores> {
   const { redis, ...stores } = await openStores(config, logger);
-  const jobs = createJobQueue(config, logger, redis);
+  const jobs = await createJobQueue(config, logger, redis);
   return {
     ...stores,
     sessionStore: new SharedSessionStore(stores.sharedStore, { defaultTtlMs: config.session.idleTimeoutMs }),

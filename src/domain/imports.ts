@@ -25,7 +25,7 @@ import { logFor } from '../observability/context.ts';
 import { itemFileName, safeFileName, uniqueFileName } from './file-names.ts';
 import { contentUrls, type MediaItemView, type PickedMedia } from './media.ts';
 import type { PickerSessions } from './picker-sessions.ts';
-import { PermanentJobFailure, type Destination, type PickedMediaItem, type SharedStore, type StoredContent, type UserId } from './ports.ts';
+import { PermanentJobFailure, type Destination, type MediaResponse, type PickedMediaItem, type PutOptions, type SharedStore, type StoredContent, type UserId } from './ports.ts';
 
 /** An item to copy, and its place in its owner's queued work (1: next): the queue runs lower ranks first. */
 export interface PlannedCopy {
@@ -57,11 +57,18 @@ export interface ImportedItem {
   previewMimeType?: string | null;
   /** When the running copy of the original began (epoch ms), for its rate and time left. */
   copyStartedAt?: number;
+  /** Where the running copy began: past 0 when it went on from what an earlier try stored. */
+  resumedFrom?: number;
   status: ImportItemStatus;
   bytes: number;
   totalBytes: number | null;
   sha256: string | null;
   error: string | null;
+  /**
+   * The unfinished write of the original a later try continues (a destination's name for it), and the version of
+   * Google's bytes it holds (their validators and length): absent or null when there is none.
+   */
+  upload?: { id: string; version: string } | null;
 }
 
 export interface ImportRecord {
@@ -163,6 +170,42 @@ function isPermanent(error: unknown): boolean {
 
 function reason(error: unknown): string {
   return error instanceof AppError ? (error.detail ?? error.code) : 'The copy failed.';
+}
+
+/** The folder a key is in, as a prefix. */
+const folderOfKey = (key: string) => key.slice(0, key.lastIndexOf('/') + 1);
+
+/** Drops an answer's body unread; the error its stream raises for being cut short is expected, not a failure. */
+function discard(body: Readable): void {
+  body.once('error', () => {});
+  body.destroy();
+}
+
+const BYTE_RANGE_ANSWER = /^bytes (\d+)-\d+\/(\d+)$/;
+
+/**
+ * Which version of the item's bytes Google answered with: its strong validators (ETag, Last-Modified) and its whole
+ * length, as one string (`id`, undefined when Google gave no validator: then no copy of it can be continued), and
+ * where the answer starts.
+ */
+function versionOf(status: number, headers: Record<string, string>): { id: string | undefined; start: number; total: number | undefined } {
+  const range = status === 206 ? BYTE_RANGE_ANSWER.exec(headers['content-range'] ?? '') : null;
+  const length = Number(headers['content-length']);
+  const total = range ? Number(range[2]) : status === 200 && headers['content-length'] !== undefined && Number.isSafeInteger(length) ? length : undefined;
+  const etag = headers.etag && !headers.etag.startsWith('W/') ? headers.etag : undefined;
+  const modified = headers['last-modified'];
+  const id = (etag || modified) && total !== undefined ? JSON.stringify([etag ?? null, modified ?? null, total]) : undefined;
+  return { id, start: range ? Number(range[1]) : 0, total };
+}
+
+/** The If-Range validator of a version: its ETag, else its date. */
+function validatorOf(version: string): string | undefined {
+  try {
+    const [etag, modified] = JSON.parse(version) as [string | null, string | null];
+    return etag ?? modified ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const isVideoNotReady = (error: unknown) => error instanceof AppError && error.code === 'VIDEO_NOT_READY';
@@ -312,9 +355,13 @@ export class Imports {
     const unsubscribe = await store.subscribe(cancelChannel(sessionId), () => stop.abort(cancelled()));
     const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
     const started = Date.now();
+    // What this try has recorded of the item: its progress, and the unfinished write a later try would continue.
+    const { copyStartedAt: _started, resumedFrom: _from, ...fresh } = item;
+    const latest: { item: ImportedItem } = { item: { ...fresh, status: 'copying', bytes: 0, totalBytes: null, error: null } };
     try {
-      await this.#save(sessionId, { ...item, status: 'copying', error: null });
-      const stored = await this.#copyBytes(userId, sessionId, item, {}, () => item.key, signal);
+      // The progress starts again from nothing (a copy that died may have got further than what is stored).
+      await this.#save(sessionId, latest.item);
+      const stored = await this.#copyOriginal(userId, sessionId, latest, signal);
       // The preview is named by what Google sent (a JPEG from Google, a PNG from the emulator).
       const preview = await this.#copyBytes(userId, sessionId, item, { w: PREVIEW_SIZE, h: PREVIEW_SIZE }, (type) => previewKeyFor(item.previewKey, type), signal);
       if (await store.get(cancelledKey(sessionId))) {
@@ -324,12 +371,17 @@ export class Imports {
       }
       await this.#save(sessionId, {
         ...item, status: 'done', bytes: stored.bytes, totalBytes: stored.bytes, sha256: stored.sha256, previewKey: preview.key, previewMimeType: preview.contentType, error: null,
+        upload: null,
       });
       this.#options.onItem?.({ outcome: 'done', bytes: stored.bytes, seconds: (Date.now() - started) / 1000 });
-      log.info({ event: 'import_item_done', bytes: stored.bytes }, 'item imported');
+      log.info({ event: 'import_item_done', bytes: stored.bytes, resumedAt: stored.resumedAt }, 'item imported');
       return 'done';
     } catch (error) {
-      if (stop.signal.aborted || error instanceof PermanentJobFailure) throw cancelled();
+      if (stop.signal.aborted || error instanceof PermanentJobFailure) {
+        // What this copy wrote while the clean-up ran (a folder made again) goes too.
+        if (await store.get(cancelledKey(sessionId)).catch(() => undefined)) await destination.removeAll(folderOfKey(item.key)).catch(() => undefined);
+        throw cancelled();
+      }
       // Another run of this copy (taken over while this one stalled) finished it, and took this one's partial write.
       const current = await store.hashGet(importKey(sessionId), itemField(item.id));
       if (current && (JSON.parse(current) as ImportedItem).status === 'done') return 'done';
@@ -338,7 +390,10 @@ export class Imports {
         await this.#options.media.all(userId, sessionId, { renew: true }).catch(() => undefined);
       }
       const final = options.lastAttempt || isPermanent(error);
-      await this.#save(sessionId, { ...item, status: final ? 'failed' : 'queued', bytes: 0, error: reason(error) });
+      const { upload } = latest.item;
+      // A try that ends for good leaves nothing unfinished; one that will be tried again leaves its write to continue.
+      if (final && upload) await destination.discard(item.key, upload.id).catch(() => undefined);
+      await this.#save(sessionId, { ...latest.item, status: final ? 'failed' : 'queued', bytes: 0, error: reason(error), upload: final ? null : upload ?? null });
       // One line per try: the queue logs a retry it is told of at debug only.
       log.warn({ event: final ? 'import_item_failed' : 'import_item_retry', reason: reason(error), err: error }, final ? 'item failed for good' : 'item will be tried again');
       if (!final) throw error;
@@ -349,30 +404,89 @@ export class Imports {
     }
   }
 
+  /**
+   * Copies the item's original. A try after one that broke off continues the unfinished write it left, asking Google
+   * only for the bytes from there on, when Google answers them for the same version of the item (same validators and
+   * length; If-Range asks Google to send the whole otherwise); in every other case it copies the whole again.
+   */
+  async #copyOriginal(userId: UserId, sessionId: string, latest: { item: ImportedItem }, signal: AbortSignal) {
+    const { destination, media } = this.#options;
+    const { item } = latest;
+    const previous = item.upload ?? undefined;
+    const offset = previous ? await destination.unfinished(item.key, previous.id).catch(() => 0) : 0;
+    const validator = previous && offset > 0 ? validatorOf(previous.version) : undefined;
+    let content = await media.open(userId, sessionId, item.id, { signal, ...(previous && offset > 0 ? { range: `bytes=${offset}-`, ...(validator ? { ifRange: validator } : {}) } : {}) });
+    let version = versionOf(content.status, content.headers);
+    const resumes = previous !== undefined && offset > 0 && content.status === 206 && version?.start === offset && version.id === previous.version;
+    if (!resumes && content.status !== 200) {
+      // A range of other bytes, or of bytes that changed: the whole, from the start.
+      discard(content.body);
+      content = await media.open(userId, sessionId, item.id, { signal });
+      version = versionOf(content.status, content.headers);
+    }
+    if (!resumes && previous) await destination.discard(item.key, previous.id).catch(() => undefined);
+    const from = resumes ? offset : 0;
+    const total = version?.total ?? null;
+    await this.#checkRoom(item, total === null ? undefined : total - from);
+    // The size is known from the start, so the page's bar is determinate from the first byte; its rate counts the bytes
+    // of this try only.
+    latest.item = { ...latest.item, bytes: from, totalBytes: total, copyStartedAt: Date.now(), resumedFrom: from, upload: resumes ? previous : null };
+    await this.#save(sessionId, latest.item);
+    const resumable = version?.id === undefined ? undefined : {
+      ...(resumes ? { from: { upload: previous!.id, offset } } : {}),
+      onUpload: async (upload: string) => {
+        latest.item = { ...latest.item, upload: { id: upload, version: version!.id! } };
+        await this.#save(sessionId, latest.item);
+      },
+    };
+    const stored = await this.#write(sessionId, latest, content, () => item.key, signal, resumable);
+    return { ...stored, resumedAt: resumes ? offset : undefined };
+  }
+
+  /** Refuses a copy the destination has no room for, before its first byte (a disk that fills up fails every copy on it). */
+  async #checkRoom(item: ImportedItem, bytes: number | undefined): Promise<void> {
+    if (bytes === undefined) return;
+    const room = await this.#options.destination.room();
+    if (room !== undefined && room < bytes) {
+      throw new AppError({
+        status: 507,
+        code: 'INSUFFICIENT_STORAGE',
+        detail: `${this.#options.destination.description} cannot be written: ENOSPC (${room} bytes free, ${bytes} needed for ${item.filename}).`,
+      });
+    }
+  }
+
   async #copyBytes(userId: UserId, sessionId: string, item: ImportedItem, size: { w?: number; h?: number }, keyFor: (contentType: string | null) => string, signal: AbortSignal) {
     const content = await this.#options.media.open(userId, sessionId, item.id, { ...size, signal });
-    const total = Number(content.headers['content-length']);
+    return this.#write(sessionId, undefined, content, keyFor, signal);
+  }
+
+  /** Streams an answer of Google's into the destination, reporting the original's progress every MiB. */
+  async #write(
+    sessionId: string, latest: { item: ImportedItem } | undefined, content: MediaResponse, keyFor: (contentType: string | null) => string, signal: AbortSignal,
+    resumable?: PutOptions['resumable'],
+  ) {
+    let body: Readable = content.body;
+    if (latest) {
+      let copied = latest.item.bytes;
+      let reported = copied;
+      const progress = new Transform({
+        transform: (chunk: Buffer, _encoding, done) => {
+          copied += chunk.length;
+          if (copied - reported >= PROGRESS_EVERY_BYTES) {
+            reported = copied;
+            latest.item = { ...latest.item, bytes: copied };
+            void this.#save(sessionId, latest.item).catch(() => undefined);
+          }
+          done(null, chunk);
+        },
+      });
+      // A body that breaks off destroys the progress stream with its error, which fails the destination's write.
+      body = pipeline(content.body, progress, () => {});
+    }
     const contentType = content.headers['content-type'] ?? null;
     const key = keyFor(contentType);
-    const isOriginal = key === item.key;
-    // The size is known from the start, so the page's bar is determinate from the first byte.
-    if (isOriginal && Number.isFinite(total)) await this.#save(sessionId, { ...item, status: 'copying', bytes: 0, totalBytes: total, copyStartedAt: Date.now(), error: null });
-    const started = Date.now();
-    let copied = 0;
-    let reported = 0;
-    const progress = new Transform({
-      transform: (chunk: Buffer, _encoding, done) => {
-        copied += chunk.length;
-        if (isOriginal && copied - reported >= PROGRESS_EVERY_BYTES) {
-          reported = copied;
-          void this.#save(sessionId, { ...item, status: 'copying', bytes: copied, totalBytes: Number.isFinite(total) ? total : null, copyStartedAt: started, error: null }).catch(() => undefined);
-        }
-        done(null, chunk);
-      },
-    });
-    // A body that breaks off destroys the progress stream with its error, which fails the destination's write.
-    const counted = pipeline(content.body, progress, () => {});
-    const stored = await this.#options.destination.put(key, counted, { ...(contentType ? { contentType } : {}), signal });
+    const stored = await this.#options.destination.put(key, body, { ...(contentType ? { contentType } : {}), signal, ...(resumable ? { resumable } : {}) });
     return { ...stored, key, contentType };
   }
 
@@ -408,8 +522,12 @@ export class Imports {
     if (!meta.completedAt) {
       await store.set(cancelledKey(sessionId), '1', 86_400_000);
       await store.publish(cancelChannel(sessionId), '');
-      const keys = await destination.list(`${folderOf(sessionId, meta)}/`);
-      await Promise.all(keys.map((key) => destination.remove(key)));
+      // Unfinished writes go whoever left them: the ones the items name, then everything under the folder, and the
+      // folder itself (with its owner's, when nothing else is in them).
+      const record = await this.#options.store.hashGetAll(importKey(sessionId));
+      const uploads = [...record].filter(([field]) => field !== META).map(([, raw]) => JSON.parse(raw) as ImportedItem).filter((item) => item.upload);
+      await Promise.all(uploads.map((item) => destination.discard(item.key, item.upload!.id).catch(() => undefined)));
+      await destination.removeAll(`${folderOf(sessionId, meta)}/`);
     }
     const itemIds = [...(await store.hashGetAll(importKey(sessionId))).keys()].filter((field) => field !== META).map((field) => field.slice(itemField('').length));
     await this.#dequeue(meta.owner, sessionId, ...itemIds);

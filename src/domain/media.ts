@@ -49,6 +49,8 @@ export interface ContentRequest {
   crop?: boolean;
   /** Passed on when it is a well-formed single byte range. */
   range?: string;
+  /** With a range: answer the whole instead unless the bytes still match this validator (If-Range). */
+  ifRange?: string;
   /** HEAD asks Google for the headers only. */
   method?: 'GET' | 'HEAD';
   /** Aborting it stops the download from Google. */
@@ -235,7 +237,7 @@ export class PickedMedia {
     }
     const options = {
       method: request.method ?? 'GET',
-      ...(request.range && RANGE.test(request.range) ? { range: request.range } : {}),
+      ...(request.range && RANGE.test(request.range) ? { range: request.range, ...(request.ifRange ? { ifRange: request.ifRange } : {}) } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
     } as const;
     let answer = await media.open(this.#checkedUrl(item.mediaFile.baseUrl, parameter), await accounts.accessToken(userId), options);

@@ -76,7 +76,7 @@ export interface GoogleOAuthApi {
 
 /** Downloads media bytes from a URL the domain has checked, with the user's bearer token. */
 export interface MediaClient {
-  open(url: URL, accessToken: string, options?: { method?: 'GET' | 'HEAD'; range?: string; signal?: AbortSignal }): Promise<MediaResponse>;
+  open(url: URL, accessToken: string, options?: { method?: 'GET' | 'HEAD'; range?: string; ifRange?: string; signal?: AbortSignal }): Promise<MediaResponse>;
 }
 
 export interface MediaResponse {
@@ -135,9 +135,21 @@ export interface Destination {
   /**
    * Writes the stream under `key` whole or not at all (a temporary name then a rename; an S3 multipart upload
    * completed or aborted), reading it only as fast as the destination takes it. Answers the bytes written and their
-   * SHA-256 (hex), computed while the bytes stream. Aborting `signal` stops the copy and leaves nothing behind.
+   * SHA-256 (hex), computed while the bytes stream (after a resume, over the stored bytes too). Aborting `signal`
+   * stops the copy and leaves nothing behind.
    */
-  put(key: string, body: Readable, options?: { contentType?: string; signal?: AbortSignal }): Promise<StoredObject>;
+  put(key: string, body: Readable, options?: PutOptions): Promise<StoredObject>;
+  /**
+   * How many bytes of the unfinished write `upload` (a name a resumable put reported) are stored and can be continued:
+   * 0 when it is gone or holds nothing worth continuing. Whoever wrote it, in whatever process.
+   */
+  unfinished(key: string, upload: string): Promise<number>;
+  /** Drops the unfinished write `upload`, if it is still there. */
+  discard(key: string, upload: string): Promise<void>;
+  /** Removes everything under a folder: objects, unfinished writes, whoever made them, and (where there are folders) the emptied folders. */
+  removeAll(prefix: string): Promise<void>;
+  /** Bytes the destination can still take, where it has a limit it can tell (a disk); undefined otherwise (S3). */
+  room(): Promise<number | undefined>;
   /** The object's bytes (a byte range when asked), or undefined when there is none. */
   get(key: string, options?: { range?: { start: number; end?: number } }): Promise<StoredContent | undefined>;
   exists(key: string): Promise<boolean>;
@@ -147,6 +159,22 @@ export interface Destination {
   list(prefix: string): Promise<string[]>;
   /** Writes and removes a probe; rejects with a reason an operator can act on when the destination takes no writes. */
   check(): Promise<void>;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  /** Aborting it stops the copy and leaves nothing behind. */
+  signal?: AbortSignal;
+  /**
+   * Makes the write resumable: when the source breaks off, what was stored stays (named by the `upload` given to
+   * `onUpload`, before the first byte goes in) for a later try to continue with `from`. When the destination refuses or
+   * the signal aborts, nothing stays, as without it.
+   */
+  resumable?: {
+    onUpload(upload: string): Promise<void>;
+    /** Continues that unfinished write: the body carries the bytes from `offset` on (what `unfinished` answered). */
+    from?: { upload: string; offset: number };
+  };
 }
 
 export interface StoredObject {

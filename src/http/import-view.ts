@@ -39,7 +39,7 @@ export interface ImportView {
   templates: Record<string, string>;
 }
 
-type ProgressOfItem = Pick<ImportRecord['items'][number], 'status' | 'bytes' | 'totalBytes' | 'copyStartedAt'>;
+type ProgressOfItem = Pick<ImportRecord['items'][number], 'status' | 'bytes' | 'totalBytes' | 'copyStartedAt' | 'resumedFrom'>;
 
 /** A copy this large, running this long, also says how fast it goes and how long it has left. */
 export const LARGE_ITEM_BYTES = 5_000_000;
@@ -103,8 +103,10 @@ export function importView(options: {
     if (!item.totalBytes) return t('import.item.copying');
     const values = { copied: amount.bytes(item.bytes), total: amount.bytes(item.totalBytes) };
     const elapsed = item.copyStartedAt ? now - item.copyStartedAt : 0;
-    if (item.totalBytes >= LARGE_ITEM_BYTES && elapsed >= RATE_AFTER_MS && item.bytes > 0) {
-      const perSecond = (item.bytes * 1000) / elapsed;
+    // A copy that went on from an earlier try's bytes is as fast as the bytes it copied itself.
+    const copiedNow = item.bytes - (item.resumedFrom ?? 0);
+    if (item.totalBytes >= LARGE_ITEM_BYTES && elapsed >= RATE_AFTER_MS && copiedNow > 0) {
+      const perSecond = (copiedNow * 1000) / elapsed;
       return t('import.item.copyingRate', { ...values, rate: amount.rate(perSecond), left: amount.duration(((item.totalBytes - item.bytes) / perSecond) * 1000) });
     }
     return t('import.item.copyingBytes', values);

@@ -317,6 +317,27 @@ describe('Importing a picked session', () => {
     assert.deepEqual((await imports.retryFailed('alice', more)).copies.map((copy) => copy.id), ['late'], 'once the queue has room again');
   });
 
+  it('when a copy taken over had reported progress, then the import shows the new copy\'s own progress, not the dead one\'s', async () => {
+    f.google.picked.set(sessionId, [picked('p', 'p.jpg')]);
+    let release!: () => void;
+    host.holdOnce.set('https://lh3.googleusercontent.com/p=d', new Promise((resolve) => (release = resolve)));
+    await imports.plan('alice', sessionId);
+    // What a copy that died at 90% left in the record: it was copying, and far along.
+    const planned = (await imports.state('alice', sessionId))!.items[0]!;
+    await f.store.hashSet(`import:${sessionId}`, 'item:p', JSON.stringify({ ...planned, status: 'copying', bytes: 9_000_000, totalBytes: 10_000_000 }), 60_000);
+
+    const copy = imports.copy('alice', sessionId, 'p', { lastAttempt: false });
+    const folder = path.join(root, userOwner('alice'), sessionId);
+    while ((await readdir(folder).catch(() => [])).length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+
+    const during = (await imports.state('alice', sessionId))!.items[0]!;
+    assert.equal(during.status, 'copying');
+    assert.equal(during.bytes, 0, 'the new copy has reported nothing yet');
+    release();
+    await copy;
+    assert.equal((await imports.state('alice', sessionId))!.items[0]!.status, 'done');
+  });
+
   it('when another user asks about the import, then it is not found', async () => {
     f.google.picked.set(sessionId, [picked('p', 'p.jpg')]);
     await imports.plan('alice', sessionId);

@@ -38,6 +38,8 @@ export interface EmulatorKnobs {
   alwaysShowConsent: boolean;
   /** sessions.create skips names a PickingSession does not have instead of answering INVALID_ARGUMENT (Google refuses them). */
   acceptUnknownFields: boolean;
+  /** The next media body is cut off (its connection dropped) after this many bytes, once; 0: none is. */
+  mediaCutAfterBytes: number;
 }
 
 export const DEFAULT_KNOBS: Readonly<EmulatorKnobs> = {
@@ -52,6 +54,7 @@ export const DEFAULT_KNOBS: Readonly<EmulatorKnobs> = {
   mediaBytesPerSecond: 0,
   alwaysShowConsent: false,
   acceptUnknownFields: false,
+  mediaCutAfterBytes: 0,
 };
 
 export interface EmulatorFault {
@@ -78,6 +81,9 @@ export interface RequestLogEntry {
   authorization: 'none' | 'valid' | 'invalid';
   aborted?: boolean;
   durationMs?: number;
+  /** Media only: the Range the request asked for, and how many bytes of body were sent. */
+  range?: string;
+  bytes?: number;
 }
 
 /** An item a test adds to a library: bytes given as text (UTF-8) or base64. */
@@ -124,6 +130,8 @@ export interface Emulator {
   expireBaseUrls(sessionId?: string): void;
   /** A video still PROCESSING becomes READY: its next listing says so and =dv serves it. */
   finishProcessing(itemId: string): void;
+  /** A synthetic video's bytes change (as an edit would change them): a new version, with an ETag of its own. */
+  changeBytes(itemId: string): void;
   /** The account's library in picker order, to pick particular items by id. */
   library(account: string): Array<{ id: string; type: 'PHOTO' | 'VIDEO'; filename?: string; processingStatus?: string }>;
   /**
@@ -235,6 +243,11 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       if (item?.type !== 'VIDEO') throw new Error(`no video ${itemId} in any library`);
       item.processingStatus = 'READY';
     },
+    changeBytes(itemId) {
+      const item = [...state.libraries.values()].flat().find((candidate) => candidate.id === itemId);
+      if (item?.syntheticBytes === undefined) throw new Error(`no synthetic video ${itemId} in any library`);
+      item.syntheticVariant = (item.syntheticVariant ?? 0) + 1_000;
+    },
     library(account) {
       const owner = state.account(account);
       if (!owner) throw new Error(`no account ${account}`);
@@ -333,17 +346,21 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       status: null,
       authorization: !presented ? 'none' : access ? 'valid' : 'invalid',
       ...(access ? { account: access.grant.account.email } : {}),
+      ...(req.get('range') ? { range: req.get('range') } : {}),
     };
     log.push(entry);
+    const bodyBytes = () => (typeof res.locals.bodyBytes === 'number' ? { bytes: res.locals.bodyBytes } : {});
     res.once('finish', () => {
       entry.status = res.statusCode;
       entry.durationMs = Date.now() - started;
+      Object.assign(entry, bodyBytes());
     });
     res.once('close', () => {
       if (!res.writableFinished) {
         entry.aborted = true;
         entry.status ??= res.headersSent ? res.statusCode : null;
         entry.durationMs = Date.now() - started;
+        Object.assign(entry, bodyBytes());
       }
     });
     options.logger?.info({ method: req.method, path: req.path }, 'emulator request');
@@ -370,7 +387,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   app.use(openidRoutes(state, signer, () => publicUrl));
   app.use(pickerApiRoutes(state, knobs, () => ({ publicUrl, mediaUrl })));
   app.use(pickerUiRoutes(state, renderer));
-  app.use(mediaRoutes(state, renderer, () => knobs.mediaBytesPerSecond));
+  app.use(mediaRoutes(state, renderer, knobs));
   app.use((_req, res) => void res.status(404).type('text/plain').send('Not Found'));
   app.use((error: Error, _req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) return void res.destroy();

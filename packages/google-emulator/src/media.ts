@@ -1,8 +1,10 @@
 /**
  * Media bytes at baseUrls: `<baseUrl>=d`, `=w400`, `=h300`, `=w400-h300`,
  * `=w256-h256-c`, `=dv`. Every request needs the owner's bearer token with
- * the picker scope; baseUrls die after baseUrlTtlSeconds. Range is honoured,
- * bytes are deterministic, and a client that hangs up is noted in the log.
+ * the picker scope; baseUrls die after baseUrlTtlSeconds. Range is honoured
+ * (with If-Range: a validator that no longer matches gets the whole, as HTTP
+ * says), bytes are deterministic, the ETag names their version, and a client
+ * that hangs up is noted in the log, with the bytes it was sent.
  * Bodies go out no faster than the mediaBytesPerSecond knob allows, read as
  * they go, so a test can hold a download mid-way and let it go on.
  */
@@ -116,6 +118,26 @@ function syntheticStream(variant: number, start: number, end: number): Readable 
   });
 }
 
+/** Counts the body's bytes into the log entry, and cuts the connection once `cutAfter` of them have gone (0: never). */
+function counted(res: Response, cutAfter: number): Transform {
+  res.locals.bodyBytes = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const sent = res.locals.bodyBytes as number;
+      if (cutAfter > 0 && sent + chunk.length >= cutAfter) {
+        res.locals.bodyBytes = cutAfter;
+        this.push(chunk.subarray(0, cutAfter - sent));
+        // The connection ends once the bytes before the cut have gone (end, not destroy: a reset would discard what
+        // still sits in the sockets' buffers), short of the length announced, as a connection that breaks does.
+        res.socket?.end();
+        return;
+      }
+      res.locals.bodyBytes = sent + chunk.length;
+      done(null, chunk);
+    },
+  });
+}
+
 /** The body at `rate()` bytes a second at most (0: unpaced); a change of rate starts a new reckoning from now. */
 function paced(rate: () => number): Transform {
   let since = Date.now();
@@ -142,10 +164,17 @@ function paced(rate: () => number): Transform {
   });
 }
 
+export interface MediaKnobs {
+  mediaBytesPerSecond: number;
+  mediaCutAfterBytes: number;
+}
+
 async function send(
-  req: Request, res: Response, type: string, size: number, etag: string, body: (start: number, end: number) => Readable | Buffer, rate: () => number,
+  req: Request, res: Response, type: string, size: number, etag: string, body: (start: number, end: number) => Readable | Buffer, knobs: MediaKnobs,
 ) {
-  const range = parseRange(req.get('range'), size);
+  const rate = () => knobs.mediaBytesPerSecond;
+  const ifRange = req.get('if-range');
+  const range = ifRange === undefined || ifRange === etag ? parseRange(req.get('range'), size) : undefined;
   res.set({ 'Accept-Ranges': 'bytes', ETag: etag, 'Cache-Control': 'private, max-age=3600' });
   res.setHeader('Content-Type', type); // as given: express's res.set would add a charset to a text type
   if (range === 'unsatisfiable') {
@@ -157,13 +186,18 @@ async function send(
   if (range) res.set('Content-Range', `bytes ${start}-${end}/${size}`);
   if (req.method === 'HEAD') return void res.end();
   const content = body(start, end);
-  if (Buffer.isBuffer(content) && rate() === 0) return void res.end(content);
+  const cutAfter = knobs.mediaCutAfterBytes;
+  knobs.mediaCutAfterBytes = 0;
+  if (Buffer.isBuffer(content) && rate() === 0 && cutAfter === 0) {
+    res.locals.bodyBytes = content.length;
+    return void res.end(content);
+  }
   const source = Buffer.isBuffer(content) ? Readable.from([content]) : content;
-  await pipeline(source, paced(rate), res).catch(() => undefined); // the client hung up: nothing more to send
+  await pipeline(source, counted(res, cutAfter), paced(rate), res).catch(() => undefined); // the client hung up: nothing more to send
 }
 
-/** `rate` answers the mediaBytesPerSecond knob at the moment it is asked. */
-export function mediaRoutes(state: EmulatorState, renderer: MediaRenderer, rate: () => number): Router {
+/** The knobs are read at the moment each request is served. */
+export function mediaRoutes(state: EmulatorState, renderer: MediaRenderer, knobs: MediaKnobs): Router {
   const router = Router();
 
   router.get('/lh/:path', async (req, res) => {
@@ -179,11 +213,11 @@ export function mediaRoutes(state: EmulatorState, renderer: MediaRenderer, rate:
     const parameters = parseParameters(path.slice(cut + 1));
     if (!parameters) return res.status(400).type('text/plain').send('Unsupported image parameters.');
     const item = state.item(grant.owner, grant.itemId)!;
-    const etag = `"${item.id}-${path.slice(cut + 1)}"`;
+    const etag = `"${item.id}-${path.slice(cut + 1)}-${item.syntheticVariant ?? 0}"`;
     const own = item.bytes;
     if (own && (parameters.download !== 'video' || item.type === 'VIDEO')) {
       // Bytes of its own, whatever they are, with the type Google reports for them: no picture is drawn for it.
-      return send(req, res, item.mimeType, own.length, etag, (start, end) => own.subarray(start, end + 1), rate);
+      return send(req, res, item.mimeType, own.length, etag, (start, end) => own.subarray(start, end + 1), knobs);
     }
 
     if (parameters.download === 'video') {
@@ -191,13 +225,13 @@ export function mediaRoutes(state: EmulatorState, renderer: MediaRenderer, rate:
       if (item.processingStatus !== 'READY') return res.status(404).type('text/plain').send('The video is not ready yet.');
       if (item.syntheticBytes !== undefined) {
         const variant = item.syntheticVariant ?? 0;
-        return send(req, res, 'video/mp4', item.syntheticBytes, etag, (start, end) => syntheticStream(variant, start, end), rate);
+        return send(req, res, 'video/mp4', item.syntheticBytes, etag, (start, end) => syntheticStream(variant, start, end), knobs);
       }
       const video = renderer.demoVideo();
-      return send(req, res, 'video/mp4', video.length, etag, (start, end) => video.subarray(start, end + 1), rate);
+      return send(req, res, 'video/mp4', video.length, etag, (start, end) => video.subarray(start, end + 1), knobs);
     }
     const png = renderer.picture(item, parameters.box, item.type === 'VIDEO');
-    return send(req, res, 'image/png', png.length, etag, (start, end) => png.subarray(start, end + 1), rate);
+    return send(req, res, 'image/png', png.length, etag, (start, end) => png.subarray(start, end + 1), knobs);
   });
 
   return router;

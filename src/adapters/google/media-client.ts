@@ -25,6 +25,8 @@ export interface MediaOpenOptions {
   method?: 'GET' | 'HEAD';
   /** The client's Range header; passed on only when it is one well-formed byte range. */
   range?: string;
+  /** With a range: the validator (an ETag or a date) the bytes must still match, else the whole answer comes (If-Range). */
+  ifRange?: string;
   /** Aborting it rejects the open with its reason, or cuts the body mid-stream and closes the connection. */
   signal?: AbortSignal;
 }
@@ -53,13 +55,14 @@ function flat(headers: IncomingHttpHeaders): Record<string, string> {
 export function createMediaClient(options: { timeoutMs: number; dispatcher?: Dispatcher }): MediaClient {
   const dispatcher = options.dispatcher ?? googleHttp(options.timeoutMs).agent;
   return {
-    async open(url, accessToken, { method = 'GET', range, signal } = {}) {
+    async open(url, accessToken, { method = 'GET', range, ifRange, signal } = {}) {
       const passedRange = wellFormedRange(range);
+      const condition = passedRange && ifRange && !/[\r\n]/.test(ifRange) ? { 'if-range': ifRange } : {};
       try {
         const response = await request(url, {
           dispatcher,
           method,
-          headers: { authorization: `Bearer ${accessToken}`, ...(passedRange ? { range: passedRange } : {}) },
+          headers: { authorization: `Bearer ${accessToken}`, ...(passedRange ? { range: passedRange } : {}), ...condition },
           headersTimeout: options.timeoutMs,
           bodyTimeout: options.timeoutMs,
           signal,

@@ -1,17 +1,20 @@
 /**
  * A folder as the import destination. A write streams into a reserved name beside the key and becomes the key only
  * by a rename once its bytes are on disk, so a reader, a crash or a failed copy never sees half a file. A process
- * killed mid-write leaves its reserved file behind: the next write of the same key removes it.
+ * killed mid-write leaves its reserved file behind: the next write of the same key removes it, or, when the write was
+ * resumable, continues it (docs/decisions/0004-resumable-copies.md).
  */
-import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, rmdir, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Destination, StoredContent, StoredObject } from '../../domain/ports.ts';
-import { DigestingStream } from './digesting-stream.ts';
+import type { Destination, PutOptions, StoredContent, StoredObject } from '../../domain/ports.ts';
+import { DigestingStream, dropSource } from './digesting-stream.ts';
+import { AppError } from '../../errors.ts';
 import { assertSafeKey, assertSafePrefix, isReservedName, isReservedNameOf, reservedName } from './keys.ts';
-import { destinationUnavailable, rangeNotSatisfiable } from './storage-errors.ts';
+import { destinationUnavailable, rangeNotSatisfiable, unfinishedGone } from './storage-errors.ts';
 
 function isNotFound(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException)?.code;
@@ -43,34 +46,105 @@ export class FileDestination implements Destination {
     return join(this.#root, ...key.split('/'));
   }
 
-  async put(key: string, body: Readable, options: { contentType?: string; signal?: AbortSignal } = {}): Promise<StoredObject> {
+  async put(key: string, body: Readable, options: PutOptions = {}): Promise<StoredObject> {
+    const { signal, resumable } = options;
     const path = this.#path(key);
+    if (signal?.aborted) {
+      dropSource(body);
+      throw signal.reason;
+    }
     const folder = dirname(path);
-    await mkdir(folder, { recursive: true }).catch((error: unknown) => {
-      throw this.#refusal(error);
-    });
-    await this.#removeUnfinished(folder, basename(path));
-    const partial = join(folder, reservedName(basename(path)));
-    const digest = new DigestingStream();
-    // flush: the file is fsynced before it closes, so the rename below never publishes bytes still in the page cache.
-    const file = createWriteStream(partial, { flags: 'wx', flush: true });
+    const name = basename(path);
+    const partial = join(folder, reservedName(name));
+    let digest: DigestingStream;
+    let file: WriteStream;
+    try {
+      await mkdir(folder, { recursive: true }).catch((error: unknown) => {
+        throw this.#refusal(error);
+      });
+      if (resumable?.from) {
+        digest = new DigestingStream(await this.#takeOver(folder, name, resumable.from, partial));
+        file = createWriteStream(partial, { flags: 'r+', start: resumable.from.offset, flush: true });
+      } else {
+        await this.#removeUnfinished(folder, name);
+        digest = new DigestingStream();
+        // flush: the file is fsynced before it closes, so the rename below never publishes bytes still in the page cache.
+        file = createWriteStream(partial, { flags: 'wx', flush: true });
+      }
+      await resumable?.onUpload(basename(partial));
+    } catch (error) {
+      dropSource(body);
+      await this.#removeQuietly(partial);
+      throw error instanceof AppError ? error : this.#refusal(error);
+    }
     // The file failing first (no space, a read-only disk) is the destination refusing; a source that broke is not.
     let refused: unknown;
     file.once('error', (error) => {
       if (!body.errored) refused = error;
     });
     try {
-      await pipeline(body, digest, file, { signal: options.signal });
-      options.signal?.throwIfAborted();
+      await pipeline(body, digest, file, { signal });
+      signal?.throwIfAborted();
       await rename(partial, path).catch((error: unknown) => {
         throw (refused = error);
       });
+      await syncFolder(folder).catch((error: unknown) => {
+        throw (refused = error);
+      });
     } catch (error) {
-      await rm(partial, { force: true });
-      throw refused !== undefined && !options.signal?.aborted ? this.#refusal(refused) : error;
+      const aborted = signal?.aborted === true;
+      // A source that broke off leaves what it stored for the next try to continue; nothing else leaves anything.
+      if (aborted || refused !== undefined || !resumable) await this.#removeQuietly(partial);
+      throw refused !== undefined && !aborted ? this.#refusal(refused) : error;
     }
-    await syncFolder(folder);
     return { key, ...digest.result() };
+  }
+
+  /**
+   * Makes an unfinished write this one's: renamed to `partial` (so a writer that stalled and wakes up can no longer
+   * publish it), cut to `offset`, its bytes hashed again from the disk (Node cannot carry a SHA-256's state between
+   * processes, and a local read costs far less than the download it saves).
+   */
+  async #takeOver(folder: string, name: string, from: { upload: string; offset: number }, partial: string) {
+    if (!isReservedNameOf(from.upload, name)) throw this.#refusal(new Error(`${from.upload} is no unfinished write of ${name}`));
+    await rename(join(folder, from.upload), partial).catch((error: unknown) => {
+      if (isNotFound(error)) throw unfinishedGone(name);
+      throw this.#refusal(error);
+    });
+    const handle = await open(partial, 'r+');
+    try {
+      if ((await handle.stat()).size < from.offset) throw unfinishedGone(name);
+      await handle.truncate(from.offset);
+      const hash = createHash('sha256');
+      if (from.offset > 0) {
+        for await (const chunk of handle.createReadStream({ start: 0, end: from.offset - 1, autoClose: false })) hash.update(chunk as Buffer);
+      }
+      return { hash, bytes: from.offset };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async unfinished(key: string, upload: string): Promise<number> {
+    const path = this.#path(key);
+    if (!isReservedNameOf(upload, basename(path))) return 0;
+    try {
+      const info = await stat(join(dirname(path), upload));
+      return info.isFile() ? info.size : 0;
+    } catch (error) {
+      if (isNotFound(error)) return 0;
+      throw error;
+    }
+  }
+
+  async discard(key: string, upload: string): Promise<void> {
+    const path = this.#path(key);
+    if (isReservedNameOf(upload, basename(path))) await rm(join(dirname(path), upload), { force: true });
+  }
+
+  /** Removes a partial write on the way out of a failure: a failure of its own would only hide the one that matters. */
+  async #removeQuietly(partial: string): Promise<void> {
+    await rm(partial, { force: true }).catch(() => undefined);
   }
 
   /**
@@ -148,6 +222,34 @@ export class FileDestination implements Destination {
       .map((entry) => relative(this.#root, join(entry.parentPath, entry.name)).split(sep).join('/'))
       .filter((key) => key.startsWith(prefix))
       .sort();
+  }
+
+  /**
+   * Removes the folder with everything in it, hidden unfinished writes included (whoever wrote them), then each folder
+   * above it that is left empty, up to the root: a cancelled import leaves no trace.
+   */
+  async removeAll(prefix: string): Promise<void> {
+    assertSafePrefix(prefix);
+    if (!prefix.endsWith('/')) throw new AppError({ status: 500, code: 'INVALID_STORAGE_KEY', detail: `removeAll takes a folder, not ${JSON.stringify(prefix)}.` });
+    const segments = prefix.split('/').filter(Boolean);
+    await rm(join(this.#root, ...segments), { recursive: true, force: true });
+    for (let depth = segments.length - 1; depth > 0; depth -= 1) {
+      // rmdir, not rm: a folder another import has just written into stays.
+      const removed = await rmdir(join(this.#root, ...segments.slice(0, depth))).then(() => true, () => false);
+      if (!removed) break;
+    }
+  }
+
+  async room(): Promise<number> {
+    // The root may not exist yet: the nearest folder above it is on the same disk, or the one it will be made on.
+    for (let folder = this.#root; ; folder = dirname(folder)) {
+      try {
+        const info = await statfs(folder);
+        return info.bavail * info.bsize;
+      } catch (error) {
+        if (!isNotFound(error) || dirname(folder) === folder) throw this.#refusal(error);
+      }
+    }
   }
 
   async check(): Promise<void> {

@@ -13,3 +13,8 @@ export function rangeNotSatisfiable(key: string, size: number, cause?: unknown):
     ...(cause === undefined ? {} : { cause }),
   });
 }
+
+/** The unfinished write a try meant to continue went away meanwhile (another try took it, or a clean-up): the next try copies whole. */
+export function unfinishedGone(name: string): AppError {
+  return new AppError({ status: 409, code: 'ABORTED', detail: `The unfinished copy of ${name} to continue is gone; it is copied again.` });
+}

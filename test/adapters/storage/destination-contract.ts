@@ -102,6 +102,68 @@ export function destinationContract(name: string, setup: () => Promise<Destinati
       assert.deepEqual(await subject.leftovers(), []);
     });
 
+    it('when the source of a resumable write breaks off, then what is stored stays, unlisted, and a later put goes on from it, whole and with the right SHA-256', async () => {
+      const prefix = fresh();
+      const key = `${prefix}resumed.bin`;
+      const size = 40 * MiB;
+      const expected = await sha256Of(generatedStream(size));
+      const failure = new Error('the source broke');
+      const uploads: string[] = [];
+      const resumable = { onUpload: async (upload: string) => void uploads.push(upload) };
+
+      await assert.rejects(destination.put(key, generatedStream(size, { failAfter: { bytes: MIDWAY, error: failure } }), { resumable }), failure);
+
+      assert.equal(uploads.length, 1);
+      assert.deepEqual(await destination.list(prefix), [], 'an unfinished write is no object');
+      assert.equal(await destination.exists(key), false);
+      const offset = await destination.unfinished(key, uploads[0]!);
+      assert.ok(offset > 0 && offset <= MIDWAY, `${offset} bytes stored`);
+
+      let tailRead = 0;
+      const tail = generatedStream(size, { start: offset, onRead: (total) => (tailRead = total - offset) });
+      const stored = await destination.put(key, tail, { resumable: { ...resumable, from: { upload: uploads[0]!, offset } } });
+
+      assert.deepEqual(stored, { key, bytes: size, sha256: expected.sha256 });
+      assert.equal(tailRead, size - offset, 'only the bytes not stored were read');
+      const content = await destination.get(key);
+      assert.ok(content);
+      assert.deepEqual(await sha256Of(content.body), expected);
+      assert.deepEqual(await destination.list(prefix), [key]);
+      assert.deepEqual(await subject.leftovers(), []);
+    });
+
+    it('when a resumable write is aborted, or its unfinished write discarded, then nothing is left behind', async () => {
+      const prefix = fresh();
+      const controller = new AbortController();
+      const source = generatedStream(40 * MiB, { onRead: (total) => total >= MIDWAY && controller.abort() });
+      await assert.rejects(
+        destination.put(`${prefix}aborted.bin`, source, { signal: controller.signal, resumable: { onUpload: async () => undefined } }),
+        { name: 'AbortError' },
+      );
+      assert.deepEqual(await subject.leftovers(), []);
+
+      let upload = '';
+      const broken = generatedStream(40 * MiB, { failAfter: { bytes: MIDWAY, error: new Error('the source broke') } });
+      await assert.rejects(destination.put(`${prefix}broken.bin`, broken, { resumable: { onUpload: async (name) => void (upload = name) } }));
+      assert.ok((await destination.unfinished(`${prefix}broken.bin`, upload)) > 0);
+      await destination.discard(`${prefix}broken.bin`, upload);
+      assert.equal(await destination.unfinished(`${prefix}broken.bin`, upload), 0);
+      assert.deepEqual(await subject.leftovers(), []);
+    });
+
+    it('when a folder is removed whole, then its objects and its unfinished writes go, whoever wrote them, and nothing beside it', async () => {
+      const prefix = fresh();
+      await destination.put(`${prefix}keep.txt`, Readable.from([Buffer.from('stays')]));
+      await destination.put(`${prefix}session/a.txt`, Readable.from([Buffer.from('a')]));
+      const broken = generatedStream(40 * MiB, { failAfter: { bytes: MIDWAY, error: new Error('the writer died') } });
+      await assert.rejects(destination.put(`${prefix}session/b.bin`, broken, { resumable: { onUpload: async () => undefined } }));
+
+      await destination.removeAll(`${prefix}session/`);
+
+      assert.deepEqual(await destination.list(prefix), [`${prefix}keep.txt`]);
+      assert.deepEqual(await subject.leftovers(), []);
+    });
+
     it('when the signal is already aborted, then put writes nothing', async () => {
       const prefix = fresh();
       await assert.rejects(

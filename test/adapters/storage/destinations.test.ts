@@ -33,7 +33,7 @@ describe('createDestination', () => {
 
 describe('config: imports', () => {
   it('when nothing is set outside production, then imports go to ./data/imports with the contract defaults', () => {
-    assert.deepEqual(loadConfig({}).imports, { destination: 'file:./data/imports', s3Region: 'us-east-1', concurrency: 4, attempts: 5, backoffMs: 2_000 });
+    assert.deepEqual(loadConfig({}).imports, { destination: 'file:./data/imports', s3Region: 'us-east-1', concurrency: 4, attempts: 5, backoffMs: 2_000, minFreeBytes: 1024 * 1024 * 1024 });
     assert.equal(
       createDestination(loadConfig({}).imports.destination ?? '', { s3Region: 'us-east-1', cwd: '/srv' }).description,
       `file:${join('/srv', 'data/imports')}`,
@@ -53,6 +53,7 @@ describe('config: imports', () => {
       IMPORT_CONCURRENCY: '8',
       IMPORT_ATTEMPTS: '3',
       IMPORT_BACKOFF_MS: '500',
+      IMPORT_MIN_FREE_MB: '64',
     });
     assert.deepEqual(config.imports, {
       destination: 's3://photos/imports',
@@ -61,6 +62,7 @@ describe('config: imports', () => {
       concurrency: 8,
       attempts: 3,
       backoffMs: 500,
+      minFreeBytes: 64 * 1024 * 1024,
     });
   });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -9,6 +10,19 @@ import { destinationContract } from './destination-contract.ts';
 import { generatedStream } from './generated-bytes.ts';
 
 const MiB = 1024 * 1024;
+
+/**
+ * Makes a folder refuse every change, even root's (who permission bits never stop): `chattr +i`, where the file system
+ * and the process's capabilities allow it. Answers false where they do not.
+ */
+function immutable(folder: string, on: boolean): boolean {
+  try {
+    execFileSync('chattr', [on ? '+i' : '-i', folder], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 destinationContract('FileDestination', async () => {
   const root = await mkdtemp(join(tmpdir(), 'file-destination-'));
@@ -81,6 +95,46 @@ describe('FileDestination', () => {
     assert.deepEqual((await readdir(folder)).sort(), ['video.mp4', 'video.mp4.preview.jpg']);
     dead.destroy();
     await abandoned;
+  });
+
+  it('when the folder refuses new files (EPERM), then put rejects naming EPERM and the destination', async (t) => {
+    const root = join(scratch, 'eperm');
+    await mkdir(join(root, 'users'), { recursive: true });
+    if (!immutable(join(root, 'users'), true)) return t.skip('chattr +i is not available here');
+    try {
+      const destination = new FileDestination(root);
+      await assert.rejects(destination.put('users/a.txt', Readable.from([Buffer.from('a')])), (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'DESTINATION_UNAVAILABLE');
+        assert.match(error.message, new RegExp(`file:${root} cannot be written: EPERM`));
+        return true;
+      });
+    } finally {
+      immutable(join(root, 'users'), false);
+    }
+  });
+
+  it('when the clean-up of a failed write fails too, then put rejects with what failed the write, not the clean-up', async (t) => {
+    const root = join(scratch, 'cleanup');
+    const folder = join(root, 'users');
+    await mkdir(folder, { recursive: true });
+    const destination = new FileDestination(root);
+    const source = new Readable({ read() {} });
+    source.push(Buffer.alloc(1024, 1));
+    const writing = destination.put('users/video.mp4', source);
+    while ((await readdir(folder)).length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    // The part file can no longer be removed: the folder refuses every change.
+    if (!immutable(folder, true)) {
+      source.destroy();
+      await writing.catch(() => undefined);
+      return t.skip('chattr +i is not available here');
+    }
+    try {
+      const failure = new Error('the connection was reset');
+      source.destroy(failure);
+      await assert.rejects(writing, failure);
+    } finally {
+      immutable(folder, false);
+    }
   });
 
   it('when 200 MiB are put, then the copy streams: memory grows by far less than the file', async () => {

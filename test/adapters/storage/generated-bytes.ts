@@ -13,6 +13,8 @@ function fill(chunk: Buffer, offset: number): void {
 }
 
 export interface GeneratedOptions {
+  /** The stream holds the bytes from here to `size` (the tail a resumed copy reads); 0 by default. */
+  start?: number;
   /** Fails the stream with this error once that many bytes have been read. */
   failAfter?: { bytes: number; error: Error };
   /** Called with the running total each time a chunk is handed out. */
@@ -20,7 +22,7 @@ export interface GeneratedOptions {
 }
 
 export function generatedStream(size: number, options: GeneratedOptions = {}): Readable {
-  let offset = 0;
+  let offset = options.start ?? 0;
   return new Readable({
     read() {
       if (options.failAfter && offset >= options.failAfter.bytes) {
