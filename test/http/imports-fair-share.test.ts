@@ -10,8 +10,8 @@ import { SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
 
 /** Alice's backlog: enough items that, were Bob's import behind it, Alice's would end first by far. */
 const ALICE_ITEMS = 8;
-/** Slow enough that one item's copy takes a good part of a second, so the order of copies shows. */
-const THROTTLED_BYTES_PER_SECOND = 1024 * 1024;
+/** Slow enough that one item's copy outlasts the polling that measures it, so the order of copies shows. */
+const THROTTLED_BYTES_PER_SECOND = 256 * 1024;
 
 const queues = [
   { name: 'the in-process queue', env: {} as Record<string, string> },
