@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { SharedStore } from '../../domain/ports.ts';
 import { AppError } from '../../errors.ts';
-import { guardListener } from '../guarded-listener.ts';
+import { LocalChannels } from '../local-channels.ts';
 
 type Content =
   | { kind: 'string'; value: string }
@@ -24,12 +24,11 @@ const expiryAfter = (ttlMs: number | undefined) => (ttlMs === undefined ? Infini
 
 export class MemorySharedStore implements SharedStore {
   readonly #entries = new Map<string, Entry>();
-  readonly #channels = new Map<string, Set<(message: string) => void>>();
-  readonly #logger: Logger;
+  readonly #channels: LocalChannels;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(logger: Logger, sweepEveryMs = 60_000) {
-    this.#logger = logger;
+    this.#channels = new LocalChannels(logger);
     this.#sweeper = setInterval(() => this.#sweep(), sweepEveryMs).unref();
   }
 
@@ -117,18 +116,11 @@ export class MemorySharedStore implements SharedStore {
   }
 
   async publish(channel: string, message: string): Promise<void> {
-    for (const listener of this.#channels.get(channel) ?? []) listener(message);
+    this.#channels.publish(channel, message);
   }
 
   async subscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>> {
-    const guarded = guardListener(listener, channel, this.#logger);
-    let listeners = this.#channels.get(channel);
-    if (!listeners) this.#channels.set(channel, (listeners = new Set()));
-    listeners.add(guarded);
-    return async () => {
-      listeners.delete(guarded);
-      if (listeners.size === 0 && this.#channels.get(channel) === listeners) this.#channels.delete(channel);
-    };
+    return this.#channels.subscribe(channel, listener);
   }
 
   async ping(): Promise<boolean> {
