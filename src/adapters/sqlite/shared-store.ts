@@ -38,7 +38,7 @@ export class SqliteSharedStore implements SharedStore {
   readonly #channels: LocalChannels;
   readonly #sweeper: NodeJS.Timeout;
   readonly #sql: Record<
-    'kind' | 'getValue' | 'upsertString' | 'insertString' | 'deleteKey' | 'deleteExpired' | 'upsertHashKey' | 'touchHashKey'
+    'kind' | 'getValue' | 'expire' | 'upsertString' | 'insertString' | 'deleteKey' | 'deleteExpired' | 'upsertHashKey' | 'touchHashKey'
       | 'setField' | 'getField' | 'allFields' | 'countFields' | 'deleteField',
     StatementSync
   >;
@@ -51,6 +51,7 @@ export class SqliteSharedStore implements SharedStore {
     this.#sql = {
       kind: prepare('SELECT kind, expires_at AS expiresAt FROM store_keys WHERE key = ?'),
       getValue: prepare('SELECT value FROM store_keys WHERE key = ?'),
+      expire: prepare('UPDATE store_keys SET expires_at = ? WHERE key = ?'),
       upsertString: prepare(
         "INSERT INTO store_keys (key, kind, value, expires_at) VALUES (?, 'string', ?, ?) " +
           "ON CONFLICT (key) DO UPDATE SET kind = 'string', value = excluded.value, expires_at = excluded.expires_at",
@@ -113,6 +114,10 @@ export class SqliteSharedStore implements SharedStore {
       this.#kind(key);
       return this.#sql.insertString.run(key, value, expiryAfter(ttlMs)).changes === 1;
     });
+  }
+
+  async expire(key: string, ttlMs: number): Promise<boolean> {
+    return this.#database.transaction(() => this.#kind(key) !== undefined && this.#sql.expire.run(expiryAfter(ttlMs), key).changes === 1);
   }
 
   async take(key: string): Promise<string | undefined> {
