@@ -43,7 +43,8 @@ const envSchema = z.object({
   GOOGLE_CLIENT_ID: optionalString,
   GOOGLE_CLIENT_SECRET: optionalString,
   SESSION_SECRET: optionalString,
-  SESSION_STORE: z.preprocess(blankToUndefined, z.enum(['memory', 'redis']).default('memory')),
+  SESSION_STORE: z.preprocess(blankToUndefined, z.enum(['embedded', 'memory', 'redis']).default('embedded')),
+  DATA_DIR: optionalString,
   ROLE: z.preprocess(blankToUndefined, z.enum(['all', 'web', 'worker']).default('all')),
   REDIS_URL: z.preprocess(
     blankToUndefined,
@@ -124,9 +125,12 @@ export interface Config {
   readonly role: 'all' | 'web' | 'worker';
   /** Set when the built-in emulator stands in for Google (no client configured, outside production). */
   readonly emulator: { readonly port: number; readonly url: string } | null;
+  /** Where the embedded store keeps its file (and the default `file:` destination its folder). */
+  readonly dataDir: string;
   readonly session: {
     readonly secrets: readonly string[];
-    readonly store: 'memory' | 'redis';
+    /** `embedded`: one process, everything in a file under dataDir; `redis`: replicas; `memory`: tests (nothing survives). */
+    readonly store: 'embedded' | 'memory' | 'redis';
     readonly redisUrl: string;
     /** Prefix of every Redis key the gateway writes, so one Redis can serve several deployments. */
     readonly redisKeyPrefix: string;
@@ -248,8 +252,8 @@ export function loadConfig(env: Env = process.env): Config {
     if (!e.GOOGLE_CLIENT_ID) problems.push('GOOGLE_CLIENT_ID is required in production');
     if (!e.GOOGLE_CLIENT_SECRET) problems.push('GOOGLE_CLIENT_SECRET is required in production');
     if (!e.SESSION_SECRET) problems.push('SESSION_SECRET is required in production');
-    if (e.SESSION_STORE === 'redis' && !e.TOKEN_ENCRYPTION_KEY) {
-      problems.push('TOKEN_ENCRYPTION_KEY is required in production with SESSION_STORE=redis');
+    if (e.SESSION_STORE !== 'memory' && !e.TOKEN_ENCRYPTION_KEY) {
+      problems.push(`TOKEN_ENCRYPTION_KEY is required in production: the ${e.SESSION_STORE === 'redis' ? 'Redis' : 'embedded'} store keeps Google tokens, sealed with it`);
     }
   } else if (e.GOOGLE_CLIENT_ID && !e.GOOGLE_CLIENT_SECRET) {
     problems.push('GOOGLE_CLIENT_SECRET is required when GOOGLE_CLIENT_ID is set');
@@ -271,10 +275,14 @@ export function loadConfig(env: Env = process.env): Config {
     tokenKeys = parseKeys(e.TOKEN_ENCRYPTION_KEY, problems);
   } else {
     tokenKeys = [randomBytes(32)];
-    if (e.SESSION_STORE === 'redis' && !isProduction) {
+    if (e.SESSION_STORE !== 'memory' && !isProduction) {
       warnings.push('TOKEN_ENCRYPTION_KEY is not set: using a random key, so stored Google tokens are unreadable after a restart.');
     }
   }
+  if (e.SESSION_STORE === 'memory') {
+    warnings.push('SESSION_STORE=memory keeps everything in this process: a restart signs everyone out and forgets the imports in flight. It is meant for tests; leave SESSION_STORE unset to keep state on disk.');
+  }
+  const dataDir = e.DATA_DIR ?? './data';
 
   const emulatorPort = e.EMULATOR_PORT ?? port + 1;
   const emulatorUrl = `${publicUrl.protocol === 'https:' ? 'http:' : publicUrl.protocol}//${publicUrl.hostname}:${emulatorPort}`;
@@ -286,7 +294,7 @@ export function loadConfig(env: Env = process.env): Config {
     if (!(error instanceof AppsConfigError)) throw error;
     problems.push(error.message);
   }
-  const importDestination = e.IMPORT_DESTINATION === 'off' ? null : (e.IMPORT_DESTINATION ?? (isProduction ? null : 'file:./data/imports'));
+  const importDestination = e.IMPORT_DESTINATION === 'off' ? null : (e.IMPORT_DESTINATION ?? (isProduction ? null : `file:${dataDir.replace(/\/+$/, '')}/imports`));
   if (apps.length > 0 && importDestination === null) {
     problems.push('APPS: host apps receive their picks through imports; set IMPORT_DESTINATION');
   }
@@ -332,6 +340,7 @@ export function loadConfig(env: Env = process.env): Config {
     mediaHosts: hostSuffixes(e.MEDIA_HOSTS ?? (useEmulator ? publicUrl.hostname : DEFAULTS.MEDIA_HOSTS)),
     role: e.ROLE,
     emulator: useEmulator ? { port: emulatorPort, url: emulatorUrl } : null,
+    dataDir,
     session: {
       secrets,
       store: e.SESSION_STORE,
