@@ -46,8 +46,21 @@ describe('config', () => {
     assert.throws(() => loadConfig({ WEBHOOK_BACKOFF_MS: '60000' }), /WEBHOOK_BACKOFF_MS/);
   });
 
-  it('when production uses Redis without TOKEN_ENCRYPTION_KEY, then startup fails naming it', () => {
-    assert.throws(() => loadConfig({ ...productionEnv, SESSION_STORE: 'redis' }), /TOKEN_ENCRYPTION_KEY/);
+  it('when production keeps tokens (Redis or the embedded store) without TOKEN_ENCRYPTION_KEY, then startup fails naming it', () => {
+    const { TOKEN_ENCRYPTION_KEY: _key, ...withoutKey } = productionEnv;
+    assert.throws(() => loadConfig({ ...withoutKey, SESSION_STORE: 'redis' }), /TOKEN_ENCRYPTION_KEY/);
+    assert.throws(() => loadConfig(withoutKey), /TOKEN_ENCRYPTION_KEY is required in production: the embedded store/);
+    assert.equal(loadConfig({ ...withoutKey, SESSION_STORE: 'memory' }).session.store, 'memory');
+  });
+
+  it('when SESSION_STORE is unset, then the embedded store keeps state under DATA_DIR, where imports go too; memory says nothing survives', () => {
+    const config = loadConfig({});
+    assert.equal(config.session.store, 'embedded');
+    assert.equal(config.dataDir, './data');
+    assert.equal(config.imports.destination, 'file:./data/imports');
+    assert.equal(loadConfig({ DATA_DIR: '/var/lib/ppg/' }).imports.destination, 'file:/var/lib/ppg/imports');
+    assert.ok(!config.warnings.some((w) => w.includes('SESSION_STORE=memory')));
+    assert.ok(loadConfig({ SESSION_STORE: 'memory' }).warnings.some((w) => /SESSION_STORE=memory .*restart/.test(w)));
   });
 
   it('when ROLE is unset, then one process does both; a web or worker process starts only with Redis, and otherwise the refusal names ROLE and SESSION_STORE', () => {
@@ -55,9 +68,10 @@ describe('config', () => {
     assert.equal(loadConfig({ ROLE: 'all', SESSION_STORE: 'memory' }).role, 'all');
     for (const role of ['web', 'worker']) {
       assert.equal(loadConfig({ ROLE: role, SESSION_STORE: 'redis' }).role, role);
-      for (const env of [{ ROLE: role }, { ROLE: role, SESSION_STORE: 'memory' }, { ...productionEnv, ROLE: role }]) {
+      for (const env of [{ ROLE: role }, { ROLE: role, SESSION_STORE: 'memory' }, { ...productionEnv, ROLE: role }] as Record<string, string>[]) {
         assert.throws(() => loadConfig(env), (error: Error) =>
-          error instanceof ConfigError && error.message.includes(`ROLE=${role} needs SESSION_STORE=redis`) && error.message.includes('it is memory'));
+          error instanceof ConfigError && error.message.includes(`ROLE=${role} needs SESSION_STORE=redis`) &&
+          error.message.includes(`it is ${env.SESSION_STORE ?? 'embedded'}`));
       }
     }
     assert.throws(() => loadConfig({ ROLE: 'copier', SESSION_STORE: 'redis' }), /ROLE/);

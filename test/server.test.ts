@@ -94,7 +94,7 @@ describe('graceful shutdown', () => {
     const [port, emulatorPort] = [await freePort(), await freePort()];
     const config = loadConfig({
       NODE_ENV: 'test', PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}`,
-      EMULATOR_PORT: String(emulatorPort), SHUTDOWN_GRACE_MS: String(GRACE_MS),
+      EMULATOR_PORT: String(emulatorPort), SHUTDOWN_GRACE_MS: String(GRACE_MS), SESSION_STORE: 'memory',
     });
     return startServer(config, createLogger('silent'));
   }

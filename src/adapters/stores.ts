@@ -1,6 +1,7 @@
 /**
- * The stores behind sessions, shared state, rate limits and the job queue: in
- * memory for one process, or one Redis for every replica. Sessions are kept in
+ * The stores behind sessions, shared state, rate limits and the job queue: a
+ * database file for one process (the default, surviving restarts), one Redis
+ * for every replica, or memory for tests. Sessions are kept in
  * the shared store whichever it is (src/adapters/session-store.ts). Redis
  * errors are logged, never fatal; readiness follows the connection and the
  * client reconnects by itself.
@@ -18,7 +19,7 @@ import { SharedSessionStore } from './session-store.ts';
 export interface Stores {
   sessionStore: SessionStore;
   sharedStore: SharedStore;
-  /** Background work: BullMQ on the same Redis, or in process. */
+  /** Background work: in the embedded file, BullMQ on the same Redis, or in process. */
   jobs: JobQueue;
   /** A rate limiter's counters shared by replicas; absent in memory, where express-rate-limit keeps its own. */
   rateLimitStore?: (name: string) => RateLimitStore;
@@ -32,13 +33,15 @@ export interface Stores {
 
 /** What a backing store opens before sessions and the queue are put on it. */
 export interface OpenedStores extends Omit<Stores, 'jobs' | 'sessionStore'> {
-  /** The Redis connection the job queue shares; absent in memory. */
+  /** The Redis connection the job queue shares; absent elsewhere. */
   redis?: RedisConnection;
+  /** The queue the backing store keeps itself (the embedded file); otherwise one is made beside it. */
+  jobs?: JobQueue;
 }
 
 export async function createStores(config: Config, logger: Logger): Promise<Stores> {
-  const { redis, ...stores } = await openStores(config, logger);
-  const jobs = await createJobQueue(config, logger, redis);
+  const { redis, jobs: ownJobs, ...stores } = await openStores(config, logger);
+  const jobs = ownJobs ?? (await createJobQueue(config, logger, redis));
   return {
     ...stores,
     sessionStore: new SharedSessionStore(stores.sharedStore, { defaultTtlMs: config.session.idleTimeoutMs }),
@@ -56,6 +59,10 @@ async function openStores(config: Config, logger: Logger): Promise<OpenedStores>
     // Loaded only here, so a deployment in memory never loads the Redis client.
     const { createRedisStores } = await import('./redis/stores.ts');
     return createRedisStores(config.session.redisUrl, config.session.redisKeyPrefix, logger);
+  }
+  if (config.session.store === 'embedded') {
+    const { openEmbeddedStores } = await import('./sqlite/stores.ts');
+    return openEmbeddedStores(config.dataDir, logger);
   }
   const sharedStore = new MemorySharedStore(logger);
   return {

@@ -219,6 +219,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     UPSTREAM_TIMEOUT_MS: '5000',
     // Off unless a test asks for a destination: background following would add Google calls to tests that count them.
     IMPORT_DESTINATION: 'off',
+    // Nothing on disk unless a test asks for the embedded store (with its own DATA_DIR).
+    SESSION_STORE: 'memory',
     ...options.env,
   });
   emulator.registerClient({ ...TEST_CLIENT, redirectUris: [config.redirectUri] });
