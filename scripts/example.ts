@@ -94,7 +94,9 @@ async function answers(url: string): Promise<void> {
 process.once('SIGINT', () => void stop(0));
 process.once('SIGTERM', () => void stop(0));
 
-start('The gateway', 'src/server.ts', { PORT: String(GATEWAY_PORT), EMULATOR_PORT: String(EMULATOR_PORT), PUBLIC_URL: GATEWAY_URL, APPS: JSON.stringify([gatewayAppEntry(shop)]) });
+// Its own data directory, so the example runs beside `npm start` (one process per embedded store).
+const dataDir = process.env.DATA_DIR ?? 'data/example';
+start('The gateway', 'src/server.ts', { PORT: String(GATEWAY_PORT), EMULATOR_PORT: String(EMULATOR_PORT), PUBLIC_URL: GATEWAY_URL, DATA_DIR: dataDir, APPS: JSON.stringify([gatewayAppEntry(shop)]) });
 start('The print shop', 'examples/host-app/src/main.ts', { APP_ID: shop.appId, APP_SECRET: shop.secret, APP_URL: SHOP_URL, GATEWAY_URL });
 
 try {
