@@ -10,6 +10,7 @@ import { createApp, startWork } from './app.ts';
 import { ConfigError, EMULATOR_CLIENT, loadConfig, type Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createStores, type Stores } from './adapters/stores.ts';
+import { withLocalSecrets } from './local-secrets.ts';
 
 export interface RunningServer {
   server: Server;
@@ -123,8 +124,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
 async function main(): Promise<void> {
   let config: Config;
+  let secretsKeptIn: string | undefined;
   try {
-    config = loadConfig();
+    const { env, keptIn } = withLocalSecrets(process.env);
+    secretsKeptIn = keptIn;
+    config = loadConfig(env);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -133,7 +137,18 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const running = await startServer(config, logger);
+  if (secretsKeptIn) logger.warn(`SESSION_SECRET or TOKEN_ENCRYPTION_KEY is not set: using the ones kept in ${secretsKeptIn}. Set both in production.`);
+  let running: RunningServer;
+  try {
+    running = await startServer(config, logger);
+  } catch (error) {
+    // A deployment mistake found while opening the stores (two processes on one data directory).
+    if (error instanceof ConfigError) {
+      logger.fatal(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
   const stop = (signal: string) => {
     running.shutdown(signal).then(
       () => process.exit(0),

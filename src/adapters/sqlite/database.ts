@@ -7,17 +7,19 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { ConfigError } from '../../config.ts';
 
 export const DATABASE_FILE = 'gateway.sqlite';
 
-/** Raised at start when another process already holds the file. */
-export class DatabaseInUseError extends Error {
+/** Raised at start when another process already holds the file: a deployment mistake, reported like a bad setting. */
+export class DatabaseInUseError extends ConfigError {
+  override name = 'DatabaseInUseError';
+
   constructor(file: string) {
     super(
       `Another gateway process already uses ${file}. The embedded store serves one process: ` +
         'run one replica per data directory, or set SESSION_STORE=redis (with REDIS_URL) to run several.',
     );
-    this.name = 'DatabaseInUseError';
   }
 }
 
