@@ -382,6 +382,11 @@ export class Imports {
         if (await store.get(cancelledKey(sessionId)).catch(() => undefined)) await destination.removeAll(folderOfKey(item.key)).catch(() => undefined);
         throw cancelled();
       }
+      if (options.signal?.aborted) {
+        // The process is stopping, which is no failure: the item waits as queued, its unfinished write kept to resume.
+        await this.#save(sessionId, { ...latest.item, status: 'queued', bytes: 0, error: null }).catch(() => undefined);
+        throw options.signal.reason;
+      }
       // Another run of this copy (taken over while this one stalled) finished it, and took this one's partial write.
       const current = await store.hashGet(importKey(sessionId), itemField(item.id));
       if (current && (JSON.parse(current) as ImportedItem).status === 'done') return 'done';

@@ -259,7 +259,7 @@ export interface JobQueue {
   work(name: string, handler: (job: QueuedJob) => Promise<void>, options: { concurrency: number }): void;
   /** How many jobs are in each state, for metrics (a flow's parent counts once its children have settled). */
   counts(): Promise<Record<'waiting' | 'active' | 'delayed' | 'failed', number>>;
-  /** Stops taking jobs, lets running ones finish, closes connections. */
+  /** Stops taking jobs, asks running ones to stop (their signal) and waits for them, closes connections. */
   close(): Promise<void>;
 }
 
@@ -269,6 +269,11 @@ export interface QueuedJob {
   data: Record<string, unknown>;
   /** 1 on the first try. */
   attempt: number;
+  /**
+   * Aborted when this process stops working the queue (a shutdown): a handler that honours it stops at once and
+   * throws; the job is then not counted as failed and runs again (at the next start, or on another replica).
+   */
+  signal?: AbortSignal;
 }
 
 /** Thrown by a job handler for a failure that trying again cannot change (a 404, a refused permission). */

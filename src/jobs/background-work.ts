@@ -132,7 +132,7 @@ export class BackgroundWork {
     });
     this.#work(JOB.copyItem, { concurrency, attempts }, async (job) => {
       const { user, id } = sessionJob(job);
-      await imports.copy(user, id, String(job.data.item), { lastAttempt: job.attempt >= attempts });
+      await imports.copy(user, id, String(job.data.item), { lastAttempt: job.attempt >= attempts, ...(job.signal ? { signal: job.signal } : {}) });
     });
     this.#work(JOB.finishImport, { concurrency: 2, attempts: STEP_ATTEMPTS }, async (job) => {
       const { user, id } = sessionJob(job);

@@ -50,7 +50,7 @@ describe('the embedded store across a restart mid-import', () => {
       try {
         const client = new Client(site);
         assert.equal((await signIn(client)).status, 303);
-        const items = [itemNamed(emulator, 'photo-001.jpg'), itemNamed(emulator, 'large-video.mp4')];
+        const items = [itemNamed(emulator, 'photo-001.png'), itemNamed(emulator, 'large-video.mp4')];
         const id = await createPickerSession(client);
         emulator.knobs.mediaBytesPerSecond = SLOW_MEDIA_BYTES_PER_SECOND;
         emulator.pick(id, { itemIds: items });

@@ -41,6 +41,8 @@ export class MemoryQueue implements JobQueue {
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
   readonly #workers = new Map<string, Worker>();
   readonly #running = new Set<Promise<void>>();
+  /** Tells running handlers the process is stopping: its jobs die with it, but a handler need not finish first. */
+  readonly #stopping = new AbortController();
   #failed = 0;
   #nextId = 1;
   #dueSeq = 0;
@@ -83,6 +85,7 @@ export class MemoryQueue implements JobQueue {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#stopping.abort(new Error('The gateway is shutting down.'));
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     await Promise.all(this.#running);
@@ -145,7 +148,7 @@ export class MemoryQueue implements JobQueue {
   async #run(job: MemoryJob, worker: Worker): Promise<void> {
     job.attempt++;
     try {
-      await worker.handler({ id: job.id, name: job.name, data: job.data, attempt: job.attempt });
+      await worker.handler({ id: job.id, name: job.name, data: job.data, attempt: job.attempt, signal: this.#stopping.signal });
       this.#settle(job);
     } catch (error) {
       const final = error instanceof PermanentJobFailure || job.attempt >= job.attempts || this.#closed;

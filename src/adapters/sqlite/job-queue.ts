@@ -231,8 +231,7 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async #run(row: JobRow, worker: Worker, signal: AbortSignal): Promise<void> {
-    const job: QueuedJob = { id: row.id, name: row.name, data: JSON.parse(row.data) as Record<string, unknown>, attempt: row.attempt };
-    Object.defineProperty(job, 'signal', { value: signal, enumerable: false });
+    const job: QueuedJob = { id: row.id, name: row.name, data: JSON.parse(row.data) as Record<string, unknown>, attempt: row.attempt, signal };
     try {
       await worker.handler(job);
       this.#database.transaction(() => this.#settle(row.id, false));

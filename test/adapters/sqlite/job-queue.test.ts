@@ -133,7 +133,7 @@ describe('the embedded job queue across restarts', () => {
     const running = gate();
     before.work('copy', (job) => {
       running.open();
-      const { signal } = job as QueuedJob & { signal: AbortSignal };
+      const signal = job.signal!;
       return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
     }, { concurrency: 1 });
     await before.add('copy', { item: 'slow' }, { attempts: 1 });
