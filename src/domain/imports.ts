@@ -361,7 +361,9 @@ export class Imports {
     try {
       // The progress starts again from nothing (a copy that died may have got further than what is stored).
       await this.#save(sessionId, latest.item);
-      const stored = await this.#copyOriginal(userId, sessionId, latest, signal);
+      // A stopping process cuts only the download, so the destination keeps what it stored for the next try to
+      // continue; a deleted session cuts the write too, which then leaves nothing.
+      const stored = await this.#copyOriginal(userId, sessionId, latest, { read: signal, write: stop.signal });
       // The preview is named by what Google sent (a JPEG from Google, a PNG from the emulator).
       const preview = await this.#copyBytes(userId, sessionId, item, { w: PREVIEW_SIZE, h: PREVIEW_SIZE }, (type) => previewKeyFor(item.previewKey, type), signal);
       if (await store.get(cancelledKey(sessionId))) {
@@ -414,7 +416,8 @@ export class Imports {
    * only for the bytes from there on, when Google answers them for the same version of the item (same validators and
    * length; If-Range asks Google to send the whole otherwise); in every other case it copies the whole again.
    */
-  async #copyOriginal(userId: UserId, sessionId: string, latest: { item: ImportedItem }, signal: AbortSignal) {
+  async #copyOriginal(userId: UserId, sessionId: string, latest: { item: ImportedItem }, signals: { read: AbortSignal; write: AbortSignal }) {
+    const signal = signals.read;
     const { destination, media } = this.#options;
     const { item } = latest;
     const previous = item.upload ?? undefined;
@@ -444,7 +447,7 @@ export class Imports {
         await this.#save(sessionId, latest.item);
       },
     };
-    const stored = await this.#write(sessionId, latest, content, () => item.key, signal, resumable);
+    const stored = await this.#write(sessionId, latest, content, () => item.key, signals.write, resumable);
     return { ...stored, resumedAt: resumes ? offset : undefined };
   }
 

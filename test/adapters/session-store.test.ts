@@ -3,7 +3,12 @@ import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SessionData } from 'express-session';
 import pino from 'pino';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MemorySharedStore } from '../../src/adapters/memory/shared-store.ts';
+import { openDatabase } from '../../src/adapters/sqlite/database.ts';
+import { SqliteSharedStore } from '../../src/adapters/sqlite/shared-store.ts';
 import { openRedis } from '../../src/adapters/redis/client.ts';
 import { RedisSharedStore } from '../../src/adapters/redis/shared-store.ts';
 import { SharedSessionStore } from '../../src/adapters/session-store.ts';
@@ -33,6 +38,23 @@ const subjects: Record<string, () => Promise<Subject>> = {
       close: async () => {
         mock.timers.reset();
         await store.close();
+      },
+    };
+  },
+  'in the embedded database': async () => {
+    mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    const dir = mkdtempSync(join(tmpdir(), 'ppg-sessions-'));
+    const database = openDatabase(dir);
+    const store = new SqliteSharedStore(database, quiet);
+    return {
+      sessions: new SharedSessionStore(store, { defaultTtlMs: LIFETIME }),
+      peer: new SharedSessionStore(store, { defaultTtlMs: LIFETIME }),
+      advance: async (ms) => void mock.timers.tick(ms),
+      close: async () => {
+        mock.timers.reset();
+        await store.close();
+        database.close();
+        rmSync(dir, { recursive: true, force: true });
       },
     };
   },

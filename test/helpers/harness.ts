@@ -5,6 +5,9 @@
  * through the emulator's real consent form.
  */
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createEmulator, type Emulator, type EmulatorOptions } from '@photos-picker-gateway/google-emulator';
@@ -202,6 +205,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
+  // The embedded store asked for without a DATA_DIR gets a fresh one of its own, removed at close.
+  const ownDataDir = options.env?.SESSION_STORE === 'embedded' && !options.env.DATA_DIR ? mkdtempSync(join(tmpdir(), 'ppg-harness-')) : undefined;
 
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -222,6 +227,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     // Nothing on disk unless a test asks for the embedded store (with its own DATA_DIR).
     SESSION_STORE: 'memory',
     ...options.env,
+    ...(ownDataDir ? { DATA_DIR: ownDataDir } : {}),
   });
   emulator.registerClient({ ...TEST_CLIENT, redirectUris: [config.redirectUri] });
 
@@ -263,6 +269,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       app.services.destinationWatch?.stop();
       await stores.close();
       if (!options.sharedEmulator) await emulator.close();
+      if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
     },
   };
   return harness;

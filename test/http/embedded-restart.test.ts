@@ -48,6 +48,7 @@ describe('the embedded store across a restart mid-import', () => {
       let running = await startProcess(env);
       const logs: string[] = [];
       try {
+        emulator.clearRequests();
         const client = new Client(site);
         assert.equal((await signIn(client)).status, 303);
         const items = [itemNamed(emulator, 'photo-001.png'), itemNamed(emulator, 'large-video.mp4')];
@@ -76,6 +77,11 @@ describe('the embedded store across a restart mid-import', () => {
         assert.equal(state.status, 'done', JSON.stringify(state.items));
         const files = await filesUnder(root);
         assert.deepEqual(files.filter((file) => file.endsWith('.part') || path.basename(file).startsWith('.')), [], 'no partial write left behind');
+        // The copy cut off went on from what it had stored: the last read of the video asked Google for the rest only.
+        const videoReads = emulator.requests.filter((request) => request.kind === 'media' && request.path.endsWith('=dv'));
+        const resumed = videoReads.at(-1)!;
+        assert.match(resumed.range ?? '', /^bytes=[1-9]\d*-$/, `the copy after the restart resumed: ${JSON.stringify(videoReads.map(({ range, bytes, status }) => ({ range, bytes, status })))}`);
+        assert.ok((resumed.bytes ?? 0) < LARGE_VIDEO_BYTES, `read ${resumed.bytes} of ${LARGE_VIDEO_BYTES} bytes again`);
         const google = await googleBytes(emulator, items);
         for (const item of state.items) {
           const bytes = await readFile(path.join(root, item.key));

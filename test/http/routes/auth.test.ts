@@ -3,10 +3,12 @@ import { after, before, describe, it } from 'node:test';
 import { PICKER_SCOPE } from '../../../src/config.ts';
 import { consentToSignIn, signIn, startHarness, type Harness } from '../../helpers/harness.ts';
 
-describe('Google sign-in', () => {
+// The stores of one process: what several requests change at once must hold on disk as in memory.
+for (const store of ['memory', 'embedded'] as const)
+describe(`Google sign-in (the ${store} store)`, () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({ env: { SESSION_STORE: store } });
   });
   after(() => h.close());
 

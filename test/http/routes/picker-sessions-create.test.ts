@@ -3,10 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { startHarness, type Harness } from '../../helpers/harness.ts';
 
-describe('POST /sessions', () => {
+// The stores of one process: what several requests change at once must hold on disk as in memory.
+for (const store of ['memory', 'embedded'] as const)
+describe(`POST /sessions (the ${store} store)`, () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({ env: { UPSTREAM_TIMEOUT_MS: '1500' } });
+    h = await startHarness({ env: { UPSTREAM_TIMEOUT_MS: '1500', SESSION_STORE: store } });
   });
   after(() => h.close());
   beforeEach(() => {
