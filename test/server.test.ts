@@ -26,7 +26,7 @@ describe('the server process', () => {
     const { child, output } = await startProcess({
       NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: url,
       GOOGLE_CLIENT_ID: TEST_CLIENT.clientId, GOOGLE_CLIENT_SECRET: TEST_CLIENT.clientSecret,
-      SESSION_SECRET: 'a-production-secret-of-at-least-32-chars!',
+      SESSION_SECRET: 'a-production-secret-of-at-least-32-chars!', TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
       GOOGLE_AUTH_URL: `${emulator.url}/o/oauth2/v2/auth`, GOOGLE_TOKEN_URL: `${emulator.url}/token`,
       GOOGLE_REVOKE_URL: `${emulator.url}/revoke`, GOOGLE_API_ROOT_URL: `${emulator.url}/`, PICKER_API_URL: emulator.url,
       MEDIA_HOSTS: '127.0.0.1', SHUTDOWN_GRACE_MS: '5000', LOG_LEVEL: 'info',

@@ -5,7 +5,7 @@ import { createDestination } from '../../../src/adapters/storage/destinations.ts
 import { loadConfig } from '../../../src/config.ts';
 
 /** The least production accepts (an http PUBLIC_URL only warns). */
-const production = { NODE_ENV: 'production', GOOGLE_CLIENT_ID: 'id', GOOGLE_CLIENT_SECRET: 'secret', SESSION_SECRET: 's'.repeat(32) };
+const production = { NODE_ENV: 'production', GOOGLE_CLIENT_ID: 'id', GOOGLE_CLIENT_SECRET: 'secret', SESSION_SECRET: 's'.repeat(32), TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64') };
 
 const options = { s3Region: 'us-east-1', cwd: '/srv/gateway' };
 const isInvalidDestination = (error: unknown) => (error as { code?: string }).code === 'INVALID_DESTINATION';
@@ -33,7 +33,7 @@ describe('createDestination', () => {
 
 describe('config: imports', () => {
   it('when nothing is set outside production, then imports go to ./data/imports with the contract defaults', () => {
-    assert.deepEqual(loadConfig({}).imports, { destination: 'file:./data/imports', s3Region: 'us-east-1', concurrency: 4, attempts: 5, backoffMs: 2_000, minFreeBytes: 1024 * 1024 * 1024 });
+    assert.deepEqual(loadConfig({}).imports, { destination: 'file:./data/imports', s3Region: 'us-east-1', concurrency: 4, attempts: 5, backoffMs: 2_000, maxQueuedPerOwner: 10_000, minFreeBytes: 1024 * 1024 * 1024 });
     assert.equal(
       createDestination(loadConfig({}).imports.destination ?? '', { s3Region: 'us-east-1', cwd: '/srv' }).description,
       `file:${join('/srv', 'data/imports')}`,
@@ -54,12 +54,14 @@ describe('config: imports', () => {
       IMPORT_ATTEMPTS: '3',
       IMPORT_BACKOFF_MS: '500',
       IMPORT_MIN_FREE_MB: '64',
+      IMPORT_MAX_QUEUED_PER_OWNER: '500',
     });
     assert.deepEqual(config.imports, {
       destination: 's3://photos/imports',
       s3Endpoint: 'http://minio:9000',
       s3Region: 'eu-central-1',
       concurrency: 8,
+      maxQueuedPerOwner: 500,
       attempts: 3,
       backoffMs: 500,
       minFreeBytes: 64 * 1024 * 1024,
