@@ -4,7 +4,7 @@
  * locked exclusively for as long as the process holds it, so a second replica
  * pointed at the same volume is refused at start instead of corrupting state.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { ConfigError } from '../../config.ts';
@@ -37,6 +37,8 @@ export function openDatabase(dataDir: string): EmbeddedDatabase {
   // timeout 0: a lock held by another process answers at once rather than waiting.
   const db = new DatabaseSync(file, { timeout: 0 });
   try {
+    // Sessions and sealed tokens: this user's only. SQLite gives its WAL file the database's mode.
+    chmodSync(file, 0o600);
     // Exclusive locking keeps the file's lock from the first read until close: that
     // is what refuses a second process. WAL commits without rewriting pages, and with
     // synchronous=NORMAL a committed write survives the process being killed (only a

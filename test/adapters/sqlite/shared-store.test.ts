@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, mock } from 'node:test';
@@ -50,6 +50,18 @@ describe('the embedded database file', () => {
       await after.close();
       second.close();
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('when the file is made, then only its owner may read it (it holds sessions and sealed tokens)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ppg-sqlite-'));
+    const database = openDatabase(dir);
+    try {
+      await new SqliteSharedStore(database, silent).set('account', 'sealed');
+      for (const name of ['gateway.sqlite', 'gateway.sqlite-wal']) assert.equal((await stat(join(dir, name))).mode & 0o777, 0o600, name);
+    } finally {
+      database.close();
       await rm(dir, { recursive: true, force: true });
     }
   });
