@@ -14,6 +14,12 @@ import { LocalChannels } from '../local-channels.ts';
 import type { EmbeddedDatabase } from './database.ts';
 
 type Kind = 'string' | 'hash';
+/** A key's row: a string's value, or null for a hash (its fields are rows of their own). */
+interface KeyRow {
+  kind: Kind;
+  value: string | null;
+  expiresAt: number | null;
+}
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS store_keys (
@@ -38,7 +44,7 @@ export class SqliteSharedStore implements SharedStore {
   readonly #channels: LocalChannels;
   readonly #sweeper: NodeJS.Timeout;
   readonly #sql: Record<
-    'kind' | 'getValue' | 'expire' | 'upsertString' | 'insertString' | 'deleteKey' | 'deleteExpired' | 'upsertHashKey' | 'touchHashKey'
+    'live' | 'expire' | 'upsertString' | 'insertString' | 'deleteKey' | 'deleteExpired' | 'upsertHashKey' | 'touchHashKey'
       | 'setField' | 'getField' | 'allFields' | 'countFields' | 'deleteField',
     StatementSync
   >;
@@ -49,8 +55,7 @@ export class SqliteSharedStore implements SharedStore {
     database.db.exec(SCHEMA);
     const prepare = (sql: string) => database.db.prepare(sql);
     this.#sql = {
-      kind: prepare('SELECT kind, expires_at AS expiresAt FROM store_keys WHERE key = ?'),
-      getValue: prepare('SELECT value FROM store_keys WHERE key = ?'),
+      live: prepare('SELECT kind, value, expires_at AS expiresAt FROM store_keys WHERE key = ?'),
       expire: prepare('UPDATE store_keys SET expires_at = ? WHERE key = ?'),
       upsertString: prepare(
         "INSERT INTO store_keys (key, kind, value, expires_at) VALUES (?, 'string', ?, ?) " +
@@ -75,57 +80,53 @@ export class SqliteSharedStore implements SharedStore {
     this.#sweeper = setInterval(() => this.#sql.deleteExpired.run(Date.now()), sweepEveryMs).unref();
   }
 
-  /** The live key's kind; an expired key is deleted on the way, as Redis does when it is touched. */
-  #kind(key: string): Kind | undefined {
-    const row = this.#sql.kind.get(key) as { kind: Kind; expiresAt: number | null } | undefined;
-    if (!row) return undefined;
-    if (row.expiresAt !== null && row.expiresAt <= Date.now()) {
+  /** The live key, read once; an expired key is deleted on the way, as Redis does when it is touched. */
+  #live(key: string): KeyRow | undefined {
+    const row = this.#sql.live.get(key) as KeyRow | undefined;
+    if (row && row.expiresAt !== null && row.expiresAt <= Date.now()) {
       this.#sql.deleteKey.run(key);
       return undefined;
     }
-    return row.kind;
+    return row;
   }
 
-  /** True when the key holds `kind`; a key holding another kind is a bug in the caller, as in Redis (WRONGTYPE). */
-  #holds(key: string, kind: Kind): boolean {
-    const found = this.#kind(key);
-    if (found === undefined) return false;
-    if (found !== kind) {
-      throw new AppError({ status: 500, code: 'INTERNAL', cause: new TypeError(`shared store key holds a ${found}, not a ${kind}`) });
+  /** The live key when it holds `kind`; a key holding another kind is a bug in the caller, as in Redis (WRONGTYPE). */
+  #read(key: string, kind: Kind): KeyRow | undefined {
+    const row = this.#live(key);
+    if (row && row.kind !== kind) {
+      throw new AppError({ status: 500, code: 'INTERNAL', cause: new TypeError(`shared store key holds a ${row.kind}, not a ${kind}`) });
     }
-    return true;
+    return row;
   }
 
   async get(key: string): Promise<string | undefined> {
-    if (!this.#holds(key, 'string')) return undefined;
-    return (this.#sql.getValue.get(key) as { value: string }).value;
+    return this.#read(key, 'string')?.value ?? undefined;
   }
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
     this.#database.transaction(() => {
       // A hash's fields go with it when a plain value replaces it.
-      if (this.#kind(key) === 'hash') this.#sql.deleteKey.run(key);
+      if (this.#live(key)?.kind === 'hash') this.#sql.deleteKey.run(key);
       this.#sql.upsertString.run(key, value, expiryAfter(ttlMs));
     });
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
     return this.#database.transaction(() => {
-      this.#kind(key);
+      this.#live(key);
       return this.#sql.insertString.run(key, value, expiryAfter(ttlMs)).changes === 1;
     });
   }
 
   async expire(key: string, ttlMs: number): Promise<boolean> {
-    return this.#database.transaction(() => this.#kind(key) !== undefined && this.#sql.expire.run(expiryAfter(ttlMs), key).changes === 1);
+    return this.#database.transaction(() => this.#live(key) !== undefined && this.#sql.expire.run(expiryAfter(ttlMs), key).changes === 1);
   }
 
   async take(key: string): Promise<string | undefined> {
     return this.#database.transaction(() => {
-      if (!this.#holds(key, 'string')) return undefined;
-      const { value } = this.#sql.getValue.get(key) as { value: string };
-      this.#sql.deleteKey.run(key);
-      return value;
+      const row = this.#read(key, 'string');
+      if (row) this.#sql.deleteKey.run(key);
+      return row?.value ?? undefined;
     });
   }
 
@@ -138,7 +139,7 @@ export class SqliteSharedStore implements SharedStore {
 
   async hashSet(key: string, field: string, value: string, ttlMs?: number): Promise<void> {
     this.#database.transaction(() => {
-      this.#holds(key, 'hash');
+      this.#read(key, 'hash');
       if (ttlMs === undefined) this.#sql.touchHashKey.run(key);
       else this.#sql.upsertHashKey.run(key, expiryAfter(ttlMs));
       this.#sql.setField.run(key, field, value);
@@ -146,24 +147,24 @@ export class SqliteSharedStore implements SharedStore {
   }
 
   async hashGet(key: string, field: string): Promise<string | undefined> {
-    if (!this.#holds(key, 'hash')) return undefined;
+    if (!this.#read(key, 'hash')) return undefined;
     return (this.#sql.getField.get(key, field) as { value: string } | undefined)?.value;
   }
 
   async hashGetAll(key: string): Promise<Map<string, string>> {
-    if (!this.#holds(key, 'hash')) return new Map();
+    if (!this.#read(key, 'hash')) return new Map();
     const rows = this.#sql.allFields.all(key) as { field: string; value: string }[];
     return new Map(rows.map(({ field, value }) => [field, value]));
   }
 
   async hashLength(key: string): Promise<number> {
-    if (!this.#holds(key, 'hash')) return 0;
+    if (!this.#read(key, 'hash')) return 0;
     return (this.#sql.countFields.get(key) as { n: number }).n;
   }
 
   async hashDelete(key: string, ...fields: string[]): Promise<number> {
     return this.#database.transaction(() => {
-      if (!this.#holds(key, 'hash')) return 0;
+      if (!this.#read(key, 'hash')) return 0;
       let removed = 0;
       for (const field of fields) removed += Number(this.#sql.deleteField.run(key, field).changes);
       if ((this.#sql.countFields.get(key) as { n: number }).n === 0) this.#sql.deleteKey.run(key);
