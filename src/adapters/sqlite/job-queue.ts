@@ -66,7 +66,7 @@ export class SqliteJobQueue implements JobQueue {
   /** Running handlers in this process, with the controller that asks each to stop. */
   readonly #running = new Map<string, { done: Promise<void>; stop: AbortController }>();
   readonly #sql: Record<
-    | 'insert' | 'nextDue' | 'promoteDue' | 'ready' | 'claim' | 'remove' | 'retry' | 'release' | 'parentOf' | 'childSettled'
+    | 'insert' | 'nextDue' | 'promoteDue' | 'ready' | 'claim' | 'remove' | 'retry' | 'release' | 'childSettled'
       | 'unblockParent' | 'countFailed' | 'failedCount' | 'byState' | 'interrupted' | 'reviveInterrupted' | 'nextSeq' | 'makeWaiting' | 'nameOf',
     StatementSync
   >;
@@ -93,7 +93,6 @@ export class SqliteJobQueue implements JobQueue {
       remove: prepare('DELETE FROM queue_jobs WHERE id = ?'),
       retry: prepare("UPDATE queue_jobs SET state = 'delayed', due_at = ? WHERE id = ?"),
       release: prepare("UPDATE queue_jobs SET state = 'waiting', attempt = attempt - 1, due_seq = ? WHERE id = ? AND state = 'active'"),
-      parentOf: prepare('SELECT parent_id AS parentId FROM queue_jobs WHERE id = ?'),
       childSettled: prepare("UPDATE queue_jobs SET unsettled = unsettled - 1 WHERE id = ? AND state = 'blocked' RETURNING unsettled"),
       unblockParent: prepare("UPDATE queue_jobs SET state = 'waiting', due_seq = ? WHERE id = ? AND state = 'blocked'"),
       countFailed: prepare('UPDATE queue_stats SET failed = failed + 1 WHERE id = 1'),
@@ -182,7 +181,7 @@ export class SqliteJobQueue implements JobQueue {
       for (const row of this.#sql.interrupted.all() as unknown as JobRow[]) {
         if (row.interruptions >= MAX_INTERRUPTIONS) {
           this.#logger.warn({ job: row.id, name: row.name, interruptions: row.interruptions + 1 }, 'A job was cut off by a stopped process too often: it fails');
-          this.#settle(row.id, true);
+          this.#settle(row, true);
         } else {
           this.#sql.reviveInterrupted.run(this.#nextSeq(), row.id);
         }
@@ -234,7 +233,7 @@ export class SqliteJobQueue implements JobQueue {
     const job: QueuedJob = { id: row.id, name: row.name, data: JSON.parse(row.data) as Record<string, unknown>, attempt: row.attempt, signal };
     try {
       await worker.handler(job);
-      this.#database.transaction(() => this.#settle(row.id, false));
+      this.#database.transaction(() => this.#settle(row, false));
     } catch (error) {
       if (signal.aborted) {
         // Stopped by the shutdown, not failed: it runs again at the next start, this try not spent.
@@ -243,7 +242,7 @@ export class SqliteJobQueue implements JobQueue {
       }
       if (error instanceof PermanentJobFailure || row.attempt >= row.attempts) {
         this.#logger.debug({ err: error, job: row.id, name: row.name, attempt: row.attempt }, 'Job failed');
-        this.#database.transaction(() => this.#settle(row.id, true));
+        this.#database.transaction(() => this.#settle(row, true));
       } else {
         this.#sql.retry.run(Date.now() + backoffDelay(row.backoffMs, row.attempt), row.id);
         this.#armTimer();
@@ -252,8 +251,7 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   /** The job is done or has failed for good: it leaves, and a parent whose last child it was becomes due. */
-  #settle(id: string, failed: boolean): void {
-    const parentId = (this.#sql.parentOf.get(id) as { parentId: string | null } | undefined)?.parentId ?? null;
+  #settle({ id, parentId }: Pick<JobRow, 'id' | 'parentId'>, failed: boolean): void {
     this.#sql.remove.run(id);
     if (failed) this.#sql.countFailed.run();
     if (parentId) this.#childSettled(parentId);
