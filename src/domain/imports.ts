@@ -18,7 +18,7 @@
  * filename made safe (file-names.ts). No token or Google URL is written to
  * storage.
  */
-import { pipeline, Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { AppError, notFound } from '../errors.ts';
 import { logFor } from '../observability/context.ts';
@@ -114,8 +114,6 @@ const ownerQueueKey = (owner: string) => `import-queue:${owner}`;
 const queuedField = (sessionId: string, itemId: string) => `${sessionId}/${itemId}`;
 const cancelledKey = (sessionId: string) => `import:${sessionId}:cancelled`;
 const cancelChannel = (sessionId: string) => `import:${sessionId}:cancel`;
-/** How often a running copy reports its progress, in bytes. */
-const PROGRESS_EVERY_BYTES = 1024 * 1024;
 const PREVIEW_SIZE = 512;
 /** An import's state outlives its end by this long, for its page and the API. */
 const RETAIN_MS = 30 * 86_400_000;
@@ -469,32 +467,20 @@ export class Imports {
     return this.#write(sessionId, undefined, content, keyFor, signal);
   }
 
-  /** Streams an answer of Google's into the destination, reporting the original's progress every MiB. */
+  /** Streams an answer of Google's into the destination, recording the original's progress as the destination reports it. */
   async #write(
     sessionId: string, latest: { item: ImportedItem } | undefined, content: MediaResponse, keyFor: (contentType: string | null) => string, signal: AbortSignal,
     resumable?: PutOptions['resumable'],
   ) {
-    let body: Readable = content.body;
-    if (latest) {
-      let copied = latest.item.bytes;
-      let reported = copied;
-      const progress = new Transform({
-        transform: (chunk: Buffer, _encoding, done) => {
-          copied += chunk.length;
-          if (copied - reported >= PROGRESS_EVERY_BYTES) {
-            reported = copied;
-            latest.item = { ...latest.item, bytes: copied };
-            void this.#save(sessionId, latest.item).catch(() => undefined);
-          }
-          done(null, chunk);
-        },
-      });
-      // A body that breaks off destroys the progress stream with its error, which fails the destination's write.
-      body = pipeline(content.body, progress, () => {});
-    }
+    const onProgress = latest && ((bytes: number) => {
+      latest.item = { ...latest.item, bytes };
+      void this.#save(sessionId, latest.item).catch(() => undefined);
+    });
     const contentType = content.headers['content-type'] ?? null;
     const key = keyFor(contentType);
-    const stored = await this.#options.destination.put(key, body, { ...(contentType ? { contentType } : {}), signal, ...(resumable ? { resumable } : {}) });
+    const stored = await this.#options.destination.put(key, content.body, {
+      ...(contentType ? { contentType } : {}), signal, ...(resumable ? { resumable } : {}), ...(onProgress ? { onProgress } : {}),
+    });
     return { ...stored, key, contentType };
   }
 

@@ -165,6 +165,8 @@ export interface PutOptions {
   contentType?: string;
   /** Aborting it stops the copy and leaves nothing behind. */
   signal?: AbortSignal;
+  /** Told the bytes stored so far (a resumed write's included) as they go in, at most once per `PROGRESS_EVERY_BYTES`. */
+  onProgress?: (bytes: number) => void;
   /**
    * Makes the write resumable: when the source breaks off, what was stored stays (named by the `upload` given to
    * `onUpload`, before the first byte goes in) for a later try to continue with `from`. When the destination refuses or
