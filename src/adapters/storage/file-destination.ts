@@ -1,6 +1,6 @@
 /**
  * A folder as the import destination. A write streams into a reserved name beside the key and becomes the key only
- * by a rename once its bytes are on disk, so a reader, a crash or a failed copy never sees half a file. A process
+ * by a rename once all its bytes are written, so a reader, a crashed process or a failed copy never sees half a file. A process
  * killed mid-write leaves its reserved file behind: the next write of the same key removes it, or, when the write was
  * resumable, continues it (docs/decisions/0004-resumable-copies.md).
  */
@@ -21,33 +21,24 @@ function isNotFound(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-/** Makes a rename (or a new file) in `folder` durable: the entry itself lives in the folder's own data. */
-async function syncFolder(folder: string): Promise<void> {
-  const handle = await open(folder, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 export class FileDestination implements Destination {
   readonly description: string;
-  readonly #root: string;
+  /** The folder, absolute. */
+  readonly root: string;
 
   /** `root` is relative to `cwd` (the working directory by default) or absolute. */
   constructor(root: string, cwd: string = process.cwd()) {
-    this.#root = resolve(cwd, root);
-    this.description = `file:${this.#root}`;
+    this.root = resolve(cwd, root);
+    this.description = `file:${this.root}`;
   }
 
   #path(key: string): string {
     assertSafeKey(key);
-    return join(this.#root, ...key.split('/'));
+    return join(this.root, ...key.split('/'));
   }
 
   async put(key: string, body: Readable, options: PutOptions = {}): Promise<StoredObject> {
-    const { signal, resumable } = options;
+    const { signal, resumable, onProgress } = options;
     const path = this.#path(key);
     if (signal?.aborted) {
       dropSource(body);
@@ -63,13 +54,12 @@ export class FileDestination implements Destination {
         throw this.#refusal(error);
       });
       if (resumable?.from) {
-        digest = new DigestingStream(await this.#takeOver(folder, name, resumable.from, partial));
-        file = createWriteStream(partial, { flags: 'r+', start: resumable.from.offset, flush: true });
+        digest = new DigestingStream(await this.#takeOver(folder, name, resumable.from, partial), onProgress);
+        file = createWriteStream(partial, { flags: 'r+', start: resumable.from.offset });
       } else {
         await this.#removeUnfinished(folder, name);
-        digest = new DigestingStream();
-        // flush: the file is fsynced before it closes, so the rename below never publishes bytes still in the page cache.
-        file = createWriteStream(partial, { flags: 'wx', flush: true });
+        digest = new DigestingStream(undefined, onProgress);
+        file = createWriteStream(partial, { flags: 'wx' });
       }
       await resumable?.onUpload(basename(partial));
     } catch (error) {
@@ -85,10 +75,9 @@ export class FileDestination implements Destination {
     try {
       await pipeline(body, digest, file, { signal });
       signal?.throwIfAborted();
+      // No fsync: the rename publishes whole files to every reader and survives the process dying; a machine that
+      // loses power may lose the last seconds of writes (docs/decisions/0009-copies-off-the-event-loop.md).
       await rename(partial, path).catch((error: unknown) => {
-        throw (refused = error);
-      });
-      await syncFolder(folder).catch((error: unknown) => {
         throw (refused = error);
       });
     } catch (error) {
@@ -209,7 +198,7 @@ export class FileDestination implements Destination {
     assertSafePrefix(prefix);
     // A prefix may end inside a name ("a/b" matches "a/b.jpg" and "a/bc/d"), as on S3: walk its folder and filter.
     const folderKey = prefix === '' || prefix.endsWith('/') ? prefix : posix.dirname(prefix) === '.' ? '' : `${posix.dirname(prefix)}/`;
-    const folder = join(this.#root, ...folderKey.split('/').filter(Boolean));
+    const folder = join(this.root, ...folderKey.split('/').filter(Boolean));
     let entries;
     try {
       entries = await readdir(folder, { recursive: true, withFileTypes: true });
@@ -219,7 +208,7 @@ export class FileDestination implements Destination {
     }
     return entries
       .filter((entry) => entry.isFile() && !isReservedName(entry.name))
-      .map((entry) => relative(this.#root, join(entry.parentPath, entry.name)).split(sep).join('/'))
+      .map((entry) => relative(this.root, join(entry.parentPath, entry.name)).split(sep).join('/'))
       .filter((key) => key.startsWith(prefix))
       .sort();
   }
@@ -232,17 +221,17 @@ export class FileDestination implements Destination {
     assertSafePrefix(prefix);
     if (!prefix.endsWith('/')) throw new AppError({ status: 500, code: 'INVALID_STORAGE_KEY', detail: `removeAll takes a folder, not ${JSON.stringify(prefix)}.` });
     const segments = prefix.split('/').filter(Boolean);
-    await rm(join(this.#root, ...segments), { recursive: true, force: true });
+    await rm(join(this.root, ...segments), { recursive: true, force: true });
     for (let depth = segments.length - 1; depth > 0; depth -= 1) {
       // rmdir, not rm: a folder another import has just written into stays.
-      const removed = await rmdir(join(this.#root, ...segments.slice(0, depth))).then(() => true, () => false);
+      const removed = await rmdir(join(this.root, ...segments.slice(0, depth))).then(() => true, () => false);
       if (!removed) break;
     }
   }
 
   async room(): Promise<number> {
     // The root may not exist yet: the nearest folder above it is on the same disk, or the one it will be made on.
-    for (let folder = this.#root; ; folder = dirname(folder)) {
+    for (let folder = this.root; ; folder = dirname(folder)) {
       try {
         const info = await statfs(folder);
         return info.bavail * info.bsize;
@@ -253,9 +242,9 @@ export class FileDestination implements Destination {
   }
 
   async check(): Promise<void> {
-    const probe = join(this.#root, reservedName('check'));
+    const probe = join(this.root, reservedName('check'));
     try {
-      await mkdir(this.#root, { recursive: true });
+      await mkdir(this.root, { recursive: true });
       const handle = await open(probe, 'wx');
       try {
         await handle.writeFile('probe');
