@@ -8,7 +8,8 @@ import express, { type Express } from 'express';
 import type { Store as SessionStore } from 'express-session';
 import type { Store as RateLimitStore } from 'express-rate-limit';
 import type { Logger } from 'pino';
-import { createMediaClient, mediaFailure } from './adapters/google/media-client.ts';
+import { CopyThread } from './adapters/copy-thread/copy-thread.ts';
+import { createMediaClient, mediaFailure, type MediaClient } from './adapters/google/media-client.ts';
 import { GoogleOAuth } from './adapters/google/oauth.ts';
 import { isInvalidGrant, toGoogleAppError } from './adapters/google/google-error.ts';
 import type { GoogleInstrumentation } from './adapters/google/instrumentation.ts';
@@ -26,6 +27,7 @@ import { Picks } from './domain/picks.ts';
 import { Webhooks } from './domain/webhooks.ts';
 import { createWebhookSender } from './adapters/webhooks/standard-webhook-sender.ts';
 import { createDestination } from './adapters/storage/destinations.ts';
+import { FileDestination } from './adapters/storage/file-destination.ts';
 import { DestinationWatch } from './adapters/storage/destination-watch.ts';
 import { SignIns } from './domain/sign-in.ts';
 import { TokenVault } from './domain/token-vault.ts';
@@ -118,22 +120,18 @@ export function createServices(deps: Pick<AppDependencies, 'config' | 'logger' |
     pollLockMs: config.upstreamTimeoutMs + 5_000,
     onEvent: (event) => metrics.pickerSessions.inc({ event }),
   });
-  const media = new PickedMedia({
-    store,
-    accounts,
-    sessions: pickerSessions,
-    media: createMediaClient({ timeoutMs: config.upstreamTimeoutMs }),
-    mediaFailure,
-    mediaHosts: config.mediaHosts,
-  });
+  const pickedMedia = (client: MediaClient) => new PickedMedia({ store, accounts, sessions: pickerSessions, media: client, mediaFailure, mediaHosts: config.mediaHosts });
+  const media = pickedMedia(createMediaClient({ timeoutMs: config.upstreamTimeoutMs }));
   const signIns = new SignIns({ store, api: oauth, accounts });
   const { destination: spec, s3Endpoint, s3Region } = config.imports;
   const destination = spec === null ? undefined : createDestination(spec, { s3Region, ...(s3Endpoint ? { s3Endpoint } : {}) });
+  // Copies into a folder run on a thread of their own, downloads included (docs/decisions/0009).
+  const copyThread = destination instanceof FileDestination ? new CopyThread({ timeoutMs: config.upstreamTimeoutMs }) : undefined;
   const imports = destination && new Imports({
     store,
-    media,
+    media: copyThread ? pickedMedia(copyThread.media) : media,
     sessions: pickerSessions,
-    destination,
+    destination: copyThread && destination instanceof FileDestination ? copyThread.folder(destination.root) : destination,
     logger,
     maxQueuedPerOwner: config.imports.maxQueuedPerOwner,
     onItem: ({ outcome, bytes, seconds }) => {
