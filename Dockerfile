@@ -12,8 +12,6 @@ COPY src src
 # The Google emulator (packages/google-emulator) is a dev-only workspace package: not copied, not built, and its
 # node_modules link goes with the other devDependencies at the prune.
 RUN npm run build \
- && mkdir -p dist/i18n \
- && cp -r src/i18n/messages dist/i18n/ \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:24-trixie-slim AS runtime

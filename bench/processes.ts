@@ -2,7 +2,7 @@
  * The benchmark's processes (the emulator, the gateway, the bare proxy) and
  * what the driver reads of them from /proc: CPU time and peak memory.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -13,9 +13,9 @@ export interface Running { child: ChildProcess; pid: number; url: string }
 const children = new Set<ChildProcess>();
 process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
 
-/** Starts `node script` with no Node flags and waits for the JSON line {url} it prints when ready. */
-export async function spawnReady(script: string, env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts `node script` (with `nodeArgs`, none by default) and waits for the JSON line {url} it prints when ready. */
+export async function spawnReady(script: string, env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<Running> {
+  const child = spawn(process.execPath, [...nodeArgs, script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return new Promise((resolve, reject) => {
@@ -85,14 +85,23 @@ export const rssBytes = (pid: number) => statusBytes(pid, 'VmRSS');
 
 export const GATEWAY_CLIENT = { clientId: 'bench-client', clientSecret: 'bench-client-secret' };
 
+/** BENCH_GATEWAY_ARGS: Node flags for every gateway the benchmark starts (`--cpu-prof --cpu-prof-dir=/tmp/p`, say). */
+const GATEWAY_NODE_ARGS = (process.env.BENCH_GATEWAY_ARGS ?? '').split(' ').filter(Boolean);
+
+/** Builds the gateway as the container does (`npm run build` into dist/), for startGateway to run. */
+export function buildGateway(): void {
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: new URL('..', import.meta.url).pathname, stdio: 'inherit' });
+}
+
 /**
- * The gateway as `node src/server.ts` runs it (no Node flags), on `port`, with Google at the emulator. Its redirect URI
- * `http://127.0.0.1:{port}/auth/google/callback` must be registered with the emulator. Rate limits are lifted: all the
+ * The gateway as the container runs it (`node dist/server.js`, no Node flags; buildGateway first), on `port`, with
+ * Google at the emulator. Its redirect URI `http://127.0.0.1:{port}/auth/google/callback` must be registered with the
+ * emulator. Rate limits are lifted: all the
  * benchmark's users sign in from one address. `env` adds settings (an import destination, say).
  */
 export function startGateway(port: number, emulatorUrl: string, store: 'memory' | 'redis', keyPrefix: string, env: Record<string, string> = {}): Promise<Running> {
   const url = `http://127.0.0.1:${port}`;
-  return spawnReady(new URL('./gateway-process.ts', import.meta.url).pathname, {
+  return spawnReady(new URL('./gateway-process.mjs', import.meta.url).pathname, {
     NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: url, LOG_LEVEL: 'info',
     GOOGLE_CLIENT_ID: GATEWAY_CLIENT.clientId, GOOGLE_CLIENT_SECRET: GATEWAY_CLIENT.clientSecret,
     SESSION_SECRET: 'bench-session-secret-of-at-least-32-chars', SESSION_STORE: store, REDIS_URL: 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: keyPrefix,
@@ -101,5 +110,11 @@ export function startGateway(port: number, emulatorUrl: string, store: 'memory' 
     GOOGLE_API_ROOT_URL: `${emulatorUrl}/`, PICKER_API_URL: emulatorUrl, MEDIA_HOSTS: '127.0.0.1',
     RATE_LIMIT_SIGNIN: '1000000', RATE_LIMIT_SESSIONS: '1000000', UPSTREAM_TIMEOUT_MS: '60000',
     ...env,
-  });
+  }, GATEWAY_NODE_ARGS);
+}
+
+/** CPU time (user + system) of the process's main thread alone, its event loop, in milliseconds. */
+export async function eventLoopCpuMs(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/task/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 }

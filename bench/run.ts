@@ -13,26 +13,37 @@
  *  - api: 500 signed-in users polling their pending Picker session once per
  *    pollInterval plus 10 creations a second, the added latency over calling
  *    the emulator directly, with the memory store and with Redis.
+ *  - apiimport: the same API profile on a gateway with imports on, idle and
+ *    while 4 people import a 1 GiB video each, again and again: one process
+ *    (memory store), and a web process beside a worker (Redis).
  *
- * Settings: BENCH_PARTS (media,import,fairshare,api), BENCH_STORES (memory,redis),
+ * Settings: BENCH_PARTS (media,import,fairshare,api,apiimport), BENCH_STORES (memory,redis),
+ * BENCH_IMPORT_LAYOUTS (all,split),
  * BENCH_SECONDS (length of an API round, 10), BENCH_IMPORT_TO (file,s3),
  * IMPORT_CONCURRENCY (4, the gateway's and the plain copy's). The table goes
  * to stdout and everything to bench/results.json.
  */
-import { writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { Redis } from 'ioredis';
 import { accountsOfUsers, createDirectSessions, measureApiProfile, type ProfileResult, type ProfileSettings } from './api-profile.ts';
 import { inParallel, pool } from './http-call.ts';
 import { measureFairShare, type FairShareResult, type FairShareSettings } from './fair-share.ts';
 import { measureImports, type ImportDestination, type ImportResult, type ImportSettings } from './import-profile.ts';
 import { measureMedia, type MediaResult } from './media.ts';
-import { freePort, GATEWAY_CLIENT, spawnReady, startGateway, stop, stopAll, uniqueKeyPrefix, type Running } from './processes.ts';
-import { apiRows, fairShareRows, importRows, mediaRows, table, type Row } from './report.ts';
-import { DEMO_ACCOUNTS, directAccessToken, signInToGateway } from './sign-in.ts';
+import { buildGateway, freePort, GATEWAY_CLIENT, spawnReady, startGateway, stop, stopAll, uniqueKeyPrefix, type Running } from './processes.ts';
+import { importLoad } from './import-load.ts';
+import { apiRows, apiWhileImportingRows, fairShareRows, importRows, mediaRows, table, type Row } from './report.ts';
+import { DEMO_ACCOUNTS, directAccessToken, loadTestAccount, signInToGateway } from './sign-in.ts';
 
 type Store = 'memory' | 'redis';
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'media,import,fairshare,api').split(','));
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'media,import,fairshare,api,apiimport').split(','));
+/** The people importing in the background of the `apiimport` part, each its own download. */
+const IMPORTERS = 4;
+/** The `apiimport` part's deployments: one process that serves and copies, and a web process beside a worker. */
+type Layout = 'all' | 'split';
+const LAYOUTS = (process.env.BENCH_IMPORT_LAYOUTS ?? 'all,split').split(',') as Layout[];
 const STORES = (process.env.BENCH_STORES ?? 'memory,redis').split(',') as Store[];
 const SETTINGS: ProfileSettings = {
   users: 500,
@@ -72,10 +83,11 @@ async function main() {
   const started = performance.now();
   // What else runs on the machine: a load average above its cores before the run starts is other people's work.
   const loadBefore = loadavg()[0]!;
-  const ports: Record<Store, number> = { memory: await freePort(), redis: await freePort() };
+  buildGateway();
+  const ports: Record<Store | 'importing', number> = { memory: await freePort(), redis: await freePort(), importing: await freePort() };
   const emulator = await spawnReady(script('emulator-process.ts'), {
     LARGE_VIDEO_BYTES: String(1024 ** 3),
-    EXTRA_ACCOUNTS: String(SETTINGS.users),
+    EXTRA_ACCOUNTS: String(SETTINGS.users + IMPORTERS),
     POLL_INTERVAL_SECONDS: String(SETTINGS.pollIntervalMs / 1000),
     EMULATOR_CLIENTS: JSON.stringify([
       { ...GATEWAY_CLIENT, redirectUris: Object.values(ports).map((port) => `http://127.0.0.1:${port}/auth/google/callback`) },
@@ -84,7 +96,8 @@ async function main() {
   });
   const bareProxy = await spawnReady(script('bare-proxy-process.ts'), { UPSTREAM: emulator.url });
   const agent = pool();
-  const accounts = [DEMO_ACCOUNTS[0], ...(PARTS.has('api') ? accountsOfUsers(SETTINGS) : [])];
+  const apiParts = PARTS.has('api') || PARTS.has('apiimport');
+  const accounts = [DEMO_ACCOUNTS[0], ...(apiParts ? accountsOfUsers(SETTINGS) : [])];
   const tokens = new Map(await inParallel(accounts, SETTINGS.setupConcurrency, async (account) =>
     [account, await directAccessToken(agent, emulator.url, DIRECT_CLIENT, account)] as const));
 
@@ -111,8 +124,8 @@ async function main() {
     fairShare = await measureFairShare(FAIR_SHARE_SETTINGS, script);
     rows.push(...fairShareRows(fairShare, FAIR_SHARE_SETTINGS.backlog));
   }
+  const directSessions = apiParts ? await createDirectSessions(emulator.url, tokens, SETTINGS) : [];
   if (PARTS.has('api')) {
-    const directSessions = await createDirectSessions(emulator.url, tokens, SETTINGS);
     for (const store of STORES) {
       console.log(`api, ${store} store`);
       const keyPrefix = uniqueKeyPrefix();
@@ -126,6 +139,35 @@ async function main() {
       rows.push(...apiRows(store, api[store]!));
     }
   }
+  const apiWhileImporting: Partial<Record<Layout, ProfileResult>> = {};
+  if (PARTS.has('apiimport')) {
+    for (const layout of LAYOUTS) {
+      console.log(`api while importing, ${layout === 'all' ? 'one process (memory store)' : 'a web process beside a worker (Redis)'}, ${IMPORTERS} imports at once`);
+      const folder = mkdtempSync(join(tmpdir(), 'ppg-bench-api-imports-'));
+      const keyPrefix = uniqueKeyPrefix();
+      const imports = { IMPORT_DESTINATION: `file:${folder}`, IMPORT_CONCURRENCY: String(IMPORTERS) };
+      const gateway = await startGateway(ports.importing, emulator.url, layout === 'all' ? 'memory' : 'redis', keyPrefix, {
+        ...imports, ...(layout === 'split' ? { ROLE: 'web' } : {}),
+      });
+      // The worker copies; the web process, the one measured, serves and queues.
+      const worker = layout === 'split' ? await startGateway(await freePort(), emulator.url, 'redis', keyPrefix, { ...imports, ROLE: 'worker' }) : undefined;
+      try {
+        const result = await measureApiProfile({
+          emulatorUrl: emulator.url, bareProxy, gateway, tokens, directSessions,
+          importLoad: async (setupAgent) => importLoad({
+            agent: setupAgent, emulatorUrl: emulator.url, gateway, folder,
+            importers: await Promise.all(Array.from({ length: IMPORTERS }, (_, i) => signInToGateway(setupAgent, gateway.url, loadTestAccount(SETTINGS.users + i)))),
+          }),
+        }, SETTINGS);
+        apiWhileImporting[layout] = result;
+        rows.push(...apiWhileImportingRows(result, layout, IMPORTERS));
+      } finally {
+        await Promise.all([gateway, ...(worker ? [worker] : [])].map(stop));
+        if (layout === 'split') await removeKeys(keyPrefix);
+        rmSync(folder, { recursive: true, force: true });
+      }
+    }
+  }
   agent.destroy();
   await stopAll();
 
@@ -133,7 +175,7 @@ async function main() {
   const loadAverage = { before: +loadBefore.toFixed(1), after: +loadavg()[0]!.toFixed(1) };
   console.log(`\n${table(rows)}\n\n${rows.filter((row) => row.met === false).length} of ${rows.filter((row) => row.met !== null).length} targets not met;`
     + ` ${durationSeconds} s; 1-minute load average ${loadAverage.before} before, ${loadAverage.after} after, on ${availableParallelism()} cores`);
-  const results = { at: new Date().toISOString(), durationSeconds, loadAverage, cores: availableParallelism(), settings: SETTINGS, importSettings: IMPORT_SETTINGS, fairShareSettings: FAIR_SHARE_SETTINGS, table: rows, media, imports, fairShare, api };
+  const results = { at: new Date().toISOString(), durationSeconds, loadAverage, cores: availableParallelism(), settings: SETTINGS, importSettings: IMPORT_SETTINGS, fairShareSettings: FAIR_SHARE_SETTINGS, table: rows, media, imports, fairShare, api, apiWhileImporting };
   writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
 }
 
