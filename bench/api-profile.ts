@@ -12,6 +12,7 @@ import type http from 'node:http';
 import type { RequestLogEntry } from '@photos-picker-gateway/google-emulator';
 import { call, callJson, inParallel, median, percentile, pool, type Answer } from './http-call.ts';
 import { clearRequests, requests } from './emulator-log.ts';
+import type { ImportLoad } from './import-load.ts';
 import { cpuMs, type Running } from './processes.ts';
 import { createGatewaySession, loadTestAccount, signInToGateway, type GatewayUser } from './sign-in.ts';
 
@@ -26,13 +27,16 @@ export interface ProfileSettings {
 }
 
 type Kind = 'poll' | 'create';
-type WayName = 'direct' | 'bareProxy' | 'gateway';
+/** `gatewayImporting`: the gateway while it imports in the background (ProfileTargets.importLoad). */
+type WayName = 'direct' | 'bareProxy' | 'gateway' | 'gatewayImporting';
 
 interface Way {
   name: WayName;
   /** The process whose CPU time is counted per call (none for direct calls: the emulator is not being measured). */
   pid?: number;
   send(kind: Kind, user: number): Promise<Answer>;
+  /** Runs during the way's rounds. */
+  load?: ImportLoad;
 }
 
 interface ScheduledCall { atMs: number; user: number; kind: Kind }
@@ -47,6 +51,8 @@ export interface RoundResult {
   /** How late the driver sent its calls against the schedule (p99, ms): a busy driver shows here. */
   driverLateP99: number;
   cpuMs?: number;
+  /** Bytes the background import copied during the round, over the round (MiB/s). */
+  importedMiBps?: number;
   /** Gateway rounds: the most sessions.get Google saw for one session within one pollInterval, and the mean. */
   googleGets?: { max: number; mean: number };
 }
@@ -55,11 +61,13 @@ export interface ProfileResult {
   signInSeconds: number;
   rounds: RoundResult[];
   /** Medians over the rounds of each way. */
-  latency: Record<WayName, Record<Kind, Latency>>;
+  latency: Record<'direct' | 'bareProxy' | 'gateway', Record<Kind, Latency>>;
   added: Record<'gateway' | 'bareProxy', Record<Kind, Latency>>;
   cpuMsPerCall: { gateway: number; bareProxy: number };
   googleGetsPerPollInterval: { max: number; mean: number };
   failedCalls: Record<WayName, number>;
+  /** With ProfileTargets.importLoad: the gateway's latency while it imports, what it adds, and how fast it imported. */
+  importing?: { latency: Record<Kind, Latency>; added: Record<Kind, Latency>; importedMiBps: number };
 }
 
 const round2 = (value: number) => +value.toFixed(2);
@@ -90,6 +98,7 @@ async function runRound(way: Way, calls: readonly ScheduledCall[]): Promise<Omit
   const failed: Record<Kind, number> = { poll: 0, create: 0 };
   const late: number[] = [];
   const inflight: Promise<void>[] = [];
+  await way.load?.start();
   const cpuBefore = way.pid ? await cpuMs(way.pid) : 0;
   const start = performance.now() + 20;
   const startWall = Date.now() + 20;
@@ -107,6 +116,9 @@ async function runRound(way: Way, calls: readonly ScheduledCall[]): Promise<Omit
     ));
   }
   await Promise.all(inflight);
+  const cpuAfter = way.pid ? await cpuMs(way.pid) : 0;
+  const seconds = (performance.now() - start) / 1000;
+  const imported = way.load ? await way.load.stop() : undefined;
   const summary = (kind: Kind) => {
     const sorted = latencies[kind].sort((a, b) => a - b);
     return { p50: round2(percentile(sorted, 50)), p99: round2(percentile(sorted, 99)), calls: sorted.length + failed[kind], failed: failed[kind] };
@@ -116,7 +128,8 @@ async function runRound(way: Way, calls: readonly ScheduledCall[]): Promise<Omit
     poll: summary('poll'),
     create: summary('create'),
     driverLateP99: round2(percentile(late.sort((a, b) => a - b), 99)),
-    ...(way.pid ? { cpuMs: (await cpuMs(way.pid)) - cpuBefore } : {}),
+    ...(way.pid ? { cpuMs: cpuAfter - cpuBefore } : {}),
+    ...(imported === undefined ? {} : { importedMiBps: round2(imported / 1024 ** 2 / seconds) }),
     startWall,
   };
 }
@@ -150,6 +163,8 @@ export interface ProfileTargets {
   tokens: ReadonlyMap<string, string>;
   /** Each user's own pending session straight at the emulator (created once per run, by `createDirectSessions`). */
   directSessions: readonly string[];
+  /** When given, the gateway's rounds are sent twice: as they are, and while this load imports. */
+  importLoad?: (agent: http.Agent) => Promise<ImportLoad>;
 }
 
 /** One pending session per user at the emulator, owned by the user's account, for the direct and bare-proxy rounds. */
@@ -210,17 +225,21 @@ export async function measureApiProfile(targets: ProfileTargets, settings: Profi
     googleWay('direct', targets.emulatorUrl, targets, agents[0]),
     googleWay('bareProxy', targets.bareProxy.url, targets, agents[1], targets.bareProxy.pid),
     gatewayWay(targets.gateway, users, gatewaySessions, agents[2]),
+    ...(targets.importLoad
+      ? [{ ...gatewayWay(targets.gateway, users, gatewaySessions, agents[2]), name: 'gatewayImporting' as const, load: await targets.importLoad(setupAgent) }]
+      : []),
   ];
   const rounds: RoundResult[] = [];
   for (let round = 0; round < settings.rounds; round++) {
     const calls = schedule(settings, round);
     for (const way of ways) {
-      if (way.name === 'gateway') await clearRequests(setupAgent, targets.emulatorUrl);
+      if (way.name === 'gateway' || way.name === 'gatewayImporting') await clearRequests(setupAgent, targets.emulatorUrl);
       const { startWall, ...result } = await runRound(way, calls);
-      const counted = way.name === 'gateway' ? { googleGets: googleGets(await requests(setupAgent, targets.emulatorUrl), startWall, phases, settings) } : {};
+      const counted = way.name === 'gateway' || way.name === 'gatewayImporting' ? { googleGets: googleGets(await requests(setupAgent, targets.emulatorUrl), startWall, phases, settings) } : {};
       rounds.push({ ...result, round, ...counted });
       console.log(`  ${way.name} round ${round + 1}: poll p50 ${result.poll.p50} p99 ${result.poll.p99} ms, create p50 ${result.create.p50} p99 ${result.create.p99} ms`
-        + (counted.googleGets ? `, Google sessions.get per interval max ${counted.googleGets.max}` : ''));
+        + (counted.googleGets ? `, Google sessions.get per interval max ${counted.googleGets.max}` : '')
+        + (result.importedMiBps === undefined ? '' : `, importing ${result.importedMiBps} MiB/s`));
     }
   }
   await clearRequests(setupAgent, targets.emulatorUrl);
@@ -241,6 +260,7 @@ export async function measureApiProfile(targets: ProfileTargets, settings: Profi
     return +(own.reduce((sum, r) => sum + (r.cpuMs ?? 0), 0) / own.reduce((sum, r) => sum + r.poll.calls + r.create.calls, 0)).toFixed(3);
   };
   const gets = of('gateway').map((r) => r.googleGets!);
+  const importingLatency = targets.importLoad ? medians('gatewayImporting') : undefined;
   return {
     signInSeconds: +signInSeconds.toFixed(1),
     rounds,
@@ -252,6 +272,14 @@ export async function measureApiProfile(targets: ProfileTargets, settings: Profi
       direct: of('direct').reduce((sum, r) => sum + r.poll.failed + r.create.failed, 0),
       bareProxy: of('bareProxy').reduce((sum, r) => sum + r.poll.failed + r.create.failed, 0),
       gateway: of('gateway').reduce((sum, r) => sum + r.poll.failed + r.create.failed, 0),
+      gatewayImporting: of('gatewayImporting').reduce((sum, r) => sum + r.poll.failed + r.create.failed, 0),
     },
+    ...(importingLatency ? {
+      importing: {
+        latency: importingLatency,
+        added: minus(importingLatency, latency.direct),
+        importedMiBps: median(of('gatewayImporting').map((r) => r.importedMiBps ?? 0)),
+      },
+    } : {}),
   };
 }

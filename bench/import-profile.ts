@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { DeleteObjectsCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import { call, callJson, pool } from './http-call.ts';
 import { clearRequests } from './emulator-log.ts';
-import { cpuMs, freePort, GATEWAY_CLIENT, peakRssBytes, resetPeakRss, rssBytes, spawnReady, startGateway, stop, uniqueKeyPrefix, type Running } from './processes.ts';
+import { cpuMs, eventLoopCpuMs, freePort, GATEWAY_CLIENT, peakRssBytes, resetPeakRss, rssBytes, spawnReady, startGateway, stop, uniqueKeyPrefix, type Running } from './processes.ts';
 import { createGatewaySession, DEMO_ACCOUNTS, directAccessToken, signInToGateway, type GatewayUser } from './sign-in.ts';
 import type { RequestLogEntry } from '@photos-picker-gateway/google-emulator';
 
@@ -30,7 +30,8 @@ const DIRECT_CLIENT = { clientId: 'bench-import-direct', clientSecret: 'bench-im
 const POLL_IMPORT_MS = 50;
 
 export type ImportDestination = 'file' | 's3';
-type WayName = 'gateway' | 'plain';
+/** The gateway, the plain copy, and the plain copy that also takes each item's SHA-256 as the gateway must. */
+type WayName = 'gateway' | 'plain' | 'plainSha256';
 
 export interface ImportSettings {
   items: number;
@@ -52,6 +53,8 @@ export interface ImportRound {
   noticedSeconds: number;
   peakRssMiB: number;
   cpuMs: number;
+  /** The main thread's share of cpuMs: for the gateway, what the import took of the event loop that serves requests. */
+  eventLoopCpuMs: number;
   /** The S3 server's CPU time over the round's wall time: near 1, it was the bottleneck. */
   s3ServerBusy?: number;
 }
@@ -69,6 +72,8 @@ export interface DestinationResult {
   gatewayPeakRssMiB: number;
   plainPeakRssMiB: number;
   cpuMsPerGiB: Record<WayName, number>;
+  /** The gateway's event loop's CPU per GiB: what the copies leave of it to the requests. */
+  eventLoopCpuMsPerGiB: number;
 }
 
 export type ImportResult = Partial<Record<ImportDestination, DestinationResult>>;
@@ -116,6 +121,7 @@ async function measureRound(context: RoundContext, to: ImportDestination, proces
   await sleep(settings.pollIntervalMs * 1.5);
   await resetPeakRss(process.pid);
   const cpuBefore = await cpuMs(process.pid);
+  const eventLoopBefore = await eventLoopCpuMs(process.pid);
   const serverCpuBefore = s3Server ? await cpuMs(s3Server.pid) : 0;
   const pickedAt = Date.now();
   const started = performance.now();
@@ -130,6 +136,7 @@ async function measureRound(context: RoundContext, to: ImportDestination, proces
     noticedSeconds: +(await noticedAfter(agent, emulatorUrl, sessionId, pickedAt)).toFixed(3),
     peakRssMiB: +((await peakRssBytes(process.pid)) / MIB).toFixed(1),
     cpuMs: (await cpuMs(process.pid)) - cpuBefore,
+    eventLoopCpuMs: (await eventLoopCpuMs(process.pid)) - eventLoopBefore,
     ...(s3Server ? { s3ServerBusy: +(((await cpuMs(s3Server.pid)) - serverCpuBefore) / (seconds * 1000)).toFixed(2) } : {}),
   };
 }
@@ -154,7 +161,7 @@ function gatewayRound(context: RoundContext, to: ImportDestination, gateway: Run
   });
 }
 
-function plainRound(context: RoundContext, plain: Running, token: string, to: ImportDestination) {
+function plainRound(context: RoundContext, plain: Running, token: string, to: ImportDestination, digest: boolean) {
   const { agent, emulatorUrl } = context;
   return measureRound(context, to, plain, async () => {
     const { id } = await callJson<{ id: string }>(agent, `${emulatorUrl}/v1/sessions`, {
@@ -162,7 +169,7 @@ function plainRound(context: RoundContext, plain: Running, token: string, to: Im
     });
     // Sent now, answered once every item is written: the plain copy starts following the session at once.
     const copied = callJson<{ bytes: number }>(agent, `${plain.url}/copy`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sessionId: id, to, folder: `plain/${id}` }),
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sessionId: id, to, folder: `plain/${id}`, digest }),
     });
     copied.catch(() => undefined); // awaited by finished(); a failure before then is not unhandled
     return { sessionId: id, finished: async () => (await copied).bytes };
@@ -178,10 +185,11 @@ function summary(rounds: ImportRound[], gatewayIdleRssMiB: number, settings: Imp
   const plainSeconds = bestOf(rounds, 'plain', (r) => r.seconds);
   const copying = (way: WayName) => bestOf(rounds, way, (r) => r.seconds - r.noticedSeconds);
   const peak = (way: WayName) => Math.max(...rounds.filter((r) => r.way === way).map((r) => r.peakRssMiB));
-  const cpuPerGiB = (way: WayName) => {
+  const perGiB = (way: WayName, of: (round: ImportRound) => number) => {
     const own = rounds.filter((r) => r.way === way);
-    return Math.round(own.reduce((sum, r) => sum + r.cpuMs, 0) / ((own.length * settings.items * settings.itemBytes) / GIB));
+    return Math.round(own.reduce((sum, r) => sum + of(r), 0) / ((own.length * settings.items * settings.itemBytes) / GIB));
   };
+  const cpuPerGiB = (way: WayName) => perGiB(way, (r) => r.cpuMs);
   return {
     gatewayIdleRssMiB,
     rounds,
@@ -191,7 +199,8 @@ function summary(rounds: ImportRound[], gatewayIdleRssMiB: number, settings: Imp
     copyRatio: +(copying('plain') / copying('gateway')).toFixed(2),
     gatewayPeakRssMiB: peak('gateway'),
     plainPeakRssMiB: peak('plain'),
-    cpuMsPerGiB: { gateway: cpuPerGiB('gateway'), plain: cpuPerGiB('plain') },
+    cpuMsPerGiB: { gateway: cpuPerGiB('gateway'), plain: cpuPerGiB('plain'), plainSha256: cpuPerGiB('plainSha256') },
+    eventLoopCpuMsPerGiB: perGiB('gateway', (r) => r.eventLoopCpuMs),
   };
 }
 
@@ -204,14 +213,14 @@ async function measureDestination(to: ImportDestination, port: number, context: 
   const gateway = await startGateway(port, emulatorUrl, 'memory', uniqueKeyPrefix(), { ...env, IMPORT_CONCURRENCY: String(settings.concurrency) });
   const clean = (way: WayName) => to === 'file'
     ? emptyFolder(way === 'gateway' ? gatewayRoot : join(destinations.fileRoot, 'plain'))
-    : emptyPrefix(destinations.s3!.client, `${way}/`);
+    : emptyPrefix(destinations.s3!.client, way === 'gateway' ? 'gateway/' : 'plain/');
   try {
     const user = await signInToGateway(agent, gateway.url, DEMO_ACCOUNTS[0]);
     const gatewayIdleRssMiB = +((await rssBytes(gateway.pid)) / MIB).toFixed(1);
     const rounds: ImportRound[] = [];
     for (let round = 0; round < settings.rounds; round++) {
-      for (const way of ['gateway', 'plain'] as const) {
-        const result = way === 'gateway' ? await gatewayRound(context, to, gateway, user) : await plainRound(context, plain, token, to);
+      for (const way of ['gateway', 'plain', 'plainSha256'] as const) {
+        const result = way === 'gateway' ? await gatewayRound(context, to, gateway, user) : await plainRound(context, plain, token, to, way === 'plainSha256');
         await clean(way);
         rounds.push({ way, round, ...result });
         console.log(`  ${to} ${way} round ${round + 1}: ${result.seconds} s from the pick (noticed after ${result.noticedSeconds} s), peak RSS ${result.peakRssMiB} MiB`
