@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
 import { createMediaClient } from '../google/media-client.ts';
 import { FileDestination } from '../storage/file-destination.ts';
-import { sendError, type Reply, type Request } from './protocol.ts';
+import { receiveError, sendError, type Reply, type Request } from './protocol.ts';
 
 const port = parentPort!;
 const send = (reply: Reply) => port.postMessage(reply);
@@ -104,7 +104,7 @@ port.on('message', (request: Request) => {
     case 'upload-saved': {
       const waiting = uploadsSaved.get(request.id);
       uploadsSaved.delete(request.id);
-      return request.error ? waiting?.reject(Object.assign(new Error(request.error.message), { name: request.error.name })) : waiting?.resolve();
+      return request.error ? waiting?.reject(receiveError(request.error)) : waiting?.resolve();
     }
     case 'abort':
       return (request.what === 'download' ? downloads : writes).get(request.id)?.abort(new Error('The copy was stopped.'));
