@@ -10,6 +10,7 @@
 //    answers with a redirect (the pick has ended) is left for real, and the server sends the user back to the app.
 //    In a popup (embed.js) each page tells the app's window how the pick stands, at the return_to origin only; the
 //    last page posts the outcome and closes; closing the popup before the import cancels the pick (a beacon).
+//    An in-place popup (embed.js v2) hands the app's window the pick's ticket at Continue and becomes the picker.
 
 const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content ?? '';
 const live = () => document.getElementById('live');
@@ -73,33 +74,59 @@ async function swapInPage(url, { push = false } = {}) {
   follow();
 }
 
+/**
+ * Creates the Picker session a pick form asks for, through the JSON API: its body, or null when the sign-in has
+ * ended (the page is then on its way to sign in again; leaving closes the picker window).
+ */
+async function postPickForm(form) {
+  const max = form.querySelector('input[name="maxItemCount"]')?.value;
+  const response = await fetch(form.dataset.pickEndpoint ?? '/sessions', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { accept: 'application/json', 'content-type': 'application/json', 'x-csrf-token': csrfToken() },
+    body: JSON.stringify(max ? { maxItemCount: Number(max) } : {}),
+  });
+  const body = await response.json();
+  if (response.status === 401) {
+    leave(`/auth/google?return_to=${encodeURIComponent(window.location.pathname)}`);
+    return null;
+  }
+  if (response.status !== 201) throw Object.assign(new Error(body.title ?? 'error'), { problem: body });
+  return body;
+}
+
+/**
+ * An in-place popup (embed.js v2): the app's window gets the pick's ticket, to follow the pick from its own page,
+ * and this window becomes Google's picker, which closes itself after Done. Two windows at most, never three.
+ */
+function handOver(pick, body) {
+  if (!body.ticket) throw new Error('no ticket');
+  const message = JSON.parse(pick.dataset.pickMessage);
+  window.opener.postMessage({ source: message.source, type: 'picking', pick: message.pick, ticket: body.ticket }, pick.dataset.pickOrigin);
+  leave(autocloseUrl(body.pickerUri), { replace: true });
+}
+
 async function startPicking(form, event) {
-  const popup = window.open('about:blank', 'google-photos-picker', 'popup,width=960,height=720');
-  if (!popup) return; // blocked: let the form post normally (303 to the picker)
+  const inPlace = document.querySelector('[data-pick-in-place]');
+  const handsOver = Boolean(inPlace && form.dataset.pickEndpoint && window.opener && !window.opener.closed);
+  const popup = handsOver ? null : window.open('about:blank', 'google-photos-picker', 'popup,width=960,height=720');
+  if (!handsOver && !popup) return; // blocked: let the form post normally (303 to the picker)
   event.preventDefault();
-  watchPicker(popup);
+  if (popup) watchPicker(popup);
   const status = form.querySelector('[data-pick-status]') ?? document.querySelector('[data-pick-status]');
   const button = form.querySelector('button[type="submit"]');
   if (button) button.disabled = true;
-  const max = form.querySelector('input[name="maxItemCount"]')?.value;
   try {
-    const response = await fetch(form.dataset.pickEndpoint ?? '/sessions', {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { accept: 'application/json', 'content-type': 'application/json', 'x-csrf-token': csrfToken() },
-      body: JSON.stringify(max ? { maxItemCount: Number(max) } : {}),
-    });
-    const body = await response.json();
-    if (response.status === 401) {
-      popup.close();
-      leave(`/auth/google?return_to=${encodeURIComponent(window.location.pathname)}`);
+    const body = await postPickForm(form);
+    if (!body) return;
+    if (!popup) {
+      handOver(inPlace, body);
       return;
     }
-    if (response.status !== 201) throw Object.assign(new Error(body.title ?? 'error'), { problem: body });
     popup.location.href = autocloseUrl(body.pickerUri);
     await swapInPage(`/sessions/${encodeURIComponent(body.id)}`, { push: true });
   } catch (error) {
-    popup.close();
+    popup?.close();
     pickerWindow = null;
     showProblem(status, error.problem ?? { title: error.message });
   } finally {

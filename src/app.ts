@@ -47,6 +47,7 @@ import { appsApiRoutes } from './http/routes/apps-api.ts';
 import { embedRoutes } from './http/routes/embed.ts';
 import { API_VERSION, openApiRoutes } from './http/openapi.ts';
 import { importRoutes } from './http/routes/imports.ts';
+import { pickFollowRoutes } from './http/routes/pick-follow.ts';
 import { pickRoutes } from './http/routes/picks.ts';
 import { pickerSessionRoutes } from './http/routes/picker-sessions.ts';
 import { createSessionPage } from './http/session-page.ts';
@@ -90,6 +91,8 @@ export interface App {
 }
 
 const STATIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
+/** An app's page asks about its pick about once a second; several people behind one address share the limit. */
+const PICK_FOLLOW_PER_MINUTE = 600;
 
 /** The domain over its adapters: what a request handler or a background job calls, with a user id. */
 export function createServices(deps: Pick<AppDependencies, 'config' | 'logger' | 'sharedStore' | 'jobs'>, metrics: Metrics) {
@@ -213,16 +216,17 @@ export function createApp(deps: AppDependencies): App {
   app.use(openApiRoutes(config.publicUrl));
   // Host apps' API: a bearer secret, no cookies, no CSRF; before sessions, so it never touches one.
   app.use('/api/v1', appsApiRoutes({ apps: config.apps, picks, ...(imports ? { imports } : {}) }));
+  const limiter = (name: string, windowMs: number, limit: number, key: 'ip' | 'user') => {
+    const store = deps.rateLimitStore?.(name);
+    return createLimiter({ name, windowMs, limit, key, ...(store ? { store } : {}) });
+  };
+  // An app's page following its pick with the pick's ticket: no cookie, no session, so before them.
+  app.use(pickFollowRoutes({ apps: config.apps, picks, ...(imports ? { imports } : {}), limiter: limiter('pick-follow', 60_000, PICK_FOLLOW_PER_MINUTE, 'ip') }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimitBytes, parameterLimit: 50 }));
   app.use(express.json({ limit: config.bodyLimitBytes, reviver: integerLiteralsOnly }));
   app.use(localeMiddleware(config));
   app.use(sessionMiddleware(config, deps.sessionStore));
   app.use(csrf.protect);
-
-  const limiter = (name: string, windowMs: number, limit: number, key: 'ip' | 'user') => {
-    const store = deps.rateLimitStore?.(name);
-    return createLimiter({ name, windowMs, limit, key, ...(store ? { store } : {}) });
-  };
 
   const home = { accounts, pickerSessions, ...(imports ? { imports } : {}), views };
   app.use(homeRoutes(home));

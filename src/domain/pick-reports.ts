@@ -5,7 +5,7 @@
  */
 import { AppError } from '../errors.ts';
 import { manifestItem, type Imports } from './imports.ts';
-import type { Pick, PickStatus, WebhookState } from './picks.ts';
+import { ENDED, type Pick, type PickStatus, type WebhookState } from './picks.ts';
 
 export interface PickReport {
   id: string;
@@ -43,4 +43,27 @@ async function importOf(pick: Pick, imports: Imports | undefined) {
     if (error instanceof AppError && error.status === 404) return undefined;
     throw error;
   }
+}
+
+/**
+ * How a pick goes, as the app's page follows it (embed.js, with the pick's ticket): its status, its items as they
+ * are copied, and, once it has ended, what the full-page flow would have brought back to return_to. Nothing about
+ * the items but counts: their names and bytes are the API's, behind the app's secret.
+ */
+export interface PickProgress {
+  pick: string;
+  status: PickStatus;
+  items: { total: number; done: number; failed: number } | null;
+  ended: { pick: string; status: PickStatus; state: string | null } | null;
+}
+
+export async function pickProgress(pick: Pick, imports: Imports | undefined): Promise<PickProgress> {
+  const record = pick.status === 'pending' || pick.status === 'picking' ? undefined : await importOf(pick, imports);
+  const count = (status: string) => record?.items.filter((item) => item.status === status).length ?? 0;
+  return {
+    pick: pick.id,
+    status: pick.status,
+    items: record ? { total: record.items.length, done: count('done'), failed: count('failed') } : null,
+    ended: ENDED.has(pick.status) ? { pick: pick.id, status: pick.status, state: pick.state } : null,
+  };
 }

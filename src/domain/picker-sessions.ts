@@ -95,6 +95,12 @@ function isFresh(observation: Observation | undefined, now = Date.now()): observ
   return now - observation.observedAt < pollIntervalMs(observation);
 }
 
+/** True when the observation answers for Google at `askedAt`: fresh, and final or observed since (when given). */
+function answers(observation: Observation | undefined, askedAt: number | undefined): observation is Observation {
+  if (!isFresh(observation)) return false;
+  return askedAt === undefined || observation.gone === true || observation.session.mediaItemsSet || observation.observedAt >= askedAt;
+}
+
 /** A session nothing is known of but its id and when it ends. */
 const unobserved = (id: string, endsAt: number): PickingSession => ({ id, pickerUri: '', expireTime: new Date(endsAt).toISOString(), mediaItemsSet: false });
 
@@ -214,12 +220,17 @@ export class PickerSessions {
     await this.#store.set(observationKey(observation.session.id), JSON.stringify(observation), Math.max(60_000, untilExpiry + RETAIN_AFTER_EXPIRY_MS));
   }
 
-  /** The session's state as Google last told it, asking Google again at most once per pollInterval. */
-  async status(userId: UserId, id: string): Promise<SessionView> {
+  /**
+   * The session's state as Google last told it, asking Google again at most once per pollInterval. With `askedAt`,
+   * an answer Google gave before that moment does not count (unless final): Google is asked again, once, for a
+   * question that cannot wait for the next interval (the picker window has just closed).
+   */
+  async status(userId: UserId, id: string, options: { askedAt?: number } = {}): Promise<SessionView> {
+    const { askedAt } = options;
     // Both reads at once: one round trip. What was read for an id the user does not own is never shown.
     const [owned, stored] = await Promise.all([this.owned(userId, id), this.#store.get(observationKey(id))]);
     let observation = parseObservation(stored);
-    if (!isFresh(observation) && owned.expiresAt > Date.now()) observation = await this.#poll(userId, id, observation);
+    if (!answers(observation, askedAt) && owned.expiresAt > Date.now()) observation = await this.#poll(userId, id, observation, askedAt);
     // Nothing observed and past its expiry: all that is left to say is that it expired.
     const session = observation?.session ?? unobserved(id, owned.expiresAt);
     const status = observation?.gone ? 'expired' : statusOf(session);
@@ -233,7 +244,9 @@ export class PickerSessions {
     };
   }
 
-  #poll(userId: UserId, id: string, previous: Observation | undefined): Promise<Observation | undefined> {
+  #poll(userId: UserId, id: string, previous: Observation | undefined, askedAt?: number): Promise<Observation | undefined> {
+    // A poll already in flight may have asked Google before `askedAt`: such a question does not join it.
+    if (askedAt !== undefined) return this.#pollCoalesced(userId, id, previous, askedAt);
     let running = this.#inflight.get(id);
     if (!running) {
       running = this.#pollCoalesced(userId, id, previous).finally(() => this.#inflight.delete(id));
@@ -242,13 +255,13 @@ export class PickerSessions {
     return running;
   }
 
-  async #pollCoalesced(userId: UserId, id: string, previous: Observation | undefined): Promise<Observation | undefined> {
+  async #pollCoalesced(userId: UserId, id: string, previous: Observation | undefined, askedAt?: number): Promise<Observation | undefined> {
     if (!(await this.#store.setIfAbsent(pollLockKey(id), '1', this.#pollLockMs))) return this.#awaitOtherPoller(id, previous);
     const recorded: Array<Promise<unknown>> = [];
     try {
       // Another caller may have stored a fresh answer between our read and our lock.
       const current = parseObservation(await this.#store.get(observationKey(id)));
-      if (isFresh(current)) return current;
+      if (answers(current, askedAt)) return current;
       return await this.#askGoogle(userId, id, current ?? previous, recorded);
     } finally {
       // Sent right behind the writes that record Google's answer, and applied after them: the lock released, then the

@@ -42,6 +42,11 @@ export interface Pick {
   returnTo: string;
   /** Started by embed.js in a popup: the end is posted to the opener instead of a redirect. */
   popup: boolean;
+  /**
+   * A popup whose embed.js (v2 on) follows the pick from the app's page: at Continue the popup turns into Google's
+   * picker itself, and the app's page reads the pick's progress with the ticket it was handed.
+   */
+  inPlace: boolean;
   maxItems: number;
   state: string | null;
   /** The app's label for its user, shown on the consent page so the user sees whose account the photos go to. */
@@ -91,6 +96,7 @@ function pickOf(fields: ReadonlyMap<string, string>): Pick | undefined {
   return {
     ...parsed,
     popup: parsed.popup === true,
+    inPlace: parsed.popup === true && parsed.inPlace === true,
     account: parsed.account ?? null,
     status: (fields.get('status') ?? 'pending') as PickStatus,
     completedAt: fields.get('completedAt') ?? null,
@@ -115,7 +121,7 @@ export class Picks {
    * Records a verified request as a pick waiting for the user's consent; answers its id and the key of the browser
    * that presented the request, which only that browser is given (the store keeps its hash).
    */
-  async create(request: PickRequest, options: { popup?: boolean } = {}): Promise<{ id: string; browserKey: string }> {
+  async create(request: PickRequest, options: { popup?: boolean; inPlace?: boolean } = {}): Promise<{ id: string; browserKey: string }> {
     const id = randomBytes(16).toString('base64url');
     const browserKey = randomBytes(32).toString('base64url');
     const asked = {
@@ -125,6 +131,7 @@ export class Picks {
       userRef: userRefOf(request.app.id, request.sub),
       returnTo: request.returnTo.href,
       popup: options.popup === true,
+      inPlace: options.popup === true && options.inPlace === true,
       maxItems: request.maxItems,
       state: request.state,
       account: request.account,
@@ -153,6 +160,53 @@ export class Picks {
     const bound = fields.get('browser');
     if (browserKey === undefined || bound === undefined || !sameSecret(digestOf(browserKey), bound)) throw notThisBrowser();
     return pick;
+  }
+
+  /**
+   * Hands out the ticket of an in-place popup's pick, once its Picker session has begun: a fresh secret that the
+   * popup's page posts to the app's window (at the return_to origin only), whose page then follows the pick with it
+   * from its own origin, where the pick's cookie never goes. Only a route that passed the pick's browser binding
+   * calls this. The store keeps its hash in the pick's own hash, so it lives as long as the pick; a second call
+   * answers a new ticket and the first stops working. Undefined for any other pick: they have no ticket.
+   */
+  async issueTicket(id: string): Promise<string | undefined> {
+    const pick = await this.get(id);
+    if (!pick?.inPlace) return undefined;
+    const ticket = randomBytes(32).toString('base64url');
+    await this.#store.hashSet(pickKey(id), 'ticket', digestOf(ticket), RETAIN_MS);
+    return ticket;
+  }
+
+  /**
+   * The pick, when `ticket` is its ticket. Every refusal is the same 404 (no pick, no ticket, a wrong one): whoever
+   * does not hold the ticket learns nothing, not even that the pick exists.
+   */
+  async ofTicket(id: string, ticket: string | undefined): Promise<Pick> {
+    const fields = PICK_ID.test(id) ? await this.#store.hashGetAll(pickKey(id)) : new Map<string, string>();
+    const pick = pickOf(fields);
+    const held = fields.get('ticket');
+    if (!pick || !ticket || held === undefined || !sameSecret(digestOf(ticket), held)) throw notFound('Not found.');
+    return pick;
+  }
+
+  /**
+   * The app's page saw its in-place popup close while the pick was at Google's picker: the person pressed Done (the
+   * picker closes itself) or closed the picker's window. Google is asked once, now, whether anything was picked.
+   * Nothing: the pick ends cancelled, as a Cancel would end it. Something: the session's completion has started the
+   * import, which goes on. A pick past picking is as it is.
+   */
+  async settle(pick: Pick): Promise<Pick> {
+    if (pick.status !== 'picking' || !pick.userId || !pick.pickerSessionId) return pick;
+    const settledKey = `pick:${pick.id}:settled`;
+    if (!(await this.#store.setIfAbsent(settledKey, '1', RETAIN_MS))) return (await this.get(pick.id)) ?? pick;
+    let picked: boolean;
+    try {
+      picked = (await this.#sessions.status(pick.userId, pick.pickerSessionId, { askedAt: Date.now() })).status !== 'pending';
+    } catch (error) {
+      await this.#store.delete(settledKey); // Google did not answer: the next settle asks again
+      throw error;
+    }
+    return picked ? ((await this.get(pick.id)) ?? pick) : this.cancel(pick.id, null);
   }
 
   /** The pick as its app may see it: another app's pick does not exist for it. */

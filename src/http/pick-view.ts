@@ -13,6 +13,8 @@ export interface PickView {
   /** The app's label for its user, when its request named one. */
   account: string | null;
   popup: boolean;
+  /** A popup that turns into Google's picker at Continue (embed.js v2 follows the pick from the app's page). */
+  inPlace: boolean;
   /** Where the user goes back to: return_to with pick, status and state. */
   returnUrl: string;
   /** The return_to origin, the only one the popup posts to. */
@@ -29,6 +31,7 @@ export function pickView(picks: Picks, pick: Pick, appName: string): PickView {
     appName,
     account: pick.account,
     popup: pick.popup,
+    inPlace: pick.inPlace,
     returnUrl: picks.returnUrl(pick).href,
     origin: new URL(pick.returnTo).origin,
     message: JSON.stringify({ source: 'photos-picker-gateway', pick: pick.id, status: pick.status, state: pick.state }),

@@ -1,9 +1,12 @@
 /**
  * embed.js, the script a host app loads from here to run a pick in a popup
- * (public/embed/v1.js says how). It is the same bytes on every request,
- * replica and restart, so an app can pin it with Subresource Integrity:
- * /embed/v1.js never changes within v1 and is cached for a year; /embed.js is
- * the current version, cached for a day.
+ * (public/embed/v2.js says how). It is the same bytes on every request,
+ * replica and restart, so an app can pin it with Subresource Integrity: each
+ * /embed/vN.js never changes and is cached for a year; /embed.js is the
+ * current version (v2), cached for a day, so a browser may still run a v1
+ * copy for a day after the switch, and a page that pinned v1 runs it for
+ * good. The gateway serves both flows: v1's (the popup opens the picker
+ * beside itself) for a popup that does not say `embed=2`.
  *
  * Another origin loads it: Cross-Origin-Resource-Policy lets it (helmet's
  * same-origin would not), and CORS, which a plain <script src> does not need,
@@ -14,23 +17,29 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Router, type RequestHandler } from 'express';
 
-const SOURCE = readFileSync(new URL('../../../public/embed/v1.js', import.meta.url));
-const ETAG = `"${createHash('sha256').update(SOURCE).digest('base64url')}"`;
+const script = (version: number) => {
+  const source = readFileSync(new URL(`../../../public/embed/v${version}.js`, import.meta.url));
+  return { source, etag: `"${createHash('sha256').update(source).digest('base64url')}"` };
+};
+const V1 = script(1);
+const V2 = script(2);
 
-const serve = (cacheControl: string): RequestHandler => (_req, res) => {
+const serve = ({ source, etag }: ReturnType<typeof script>, cacheControl: string): RequestHandler => (_req, res) => {
   res.set({
     'Content-Type': 'text/javascript; charset=utf-8',
     'Cache-Control': cacheControl,
-    ETag: ETAG,
+    ETag: etag,
     'Access-Control-Allow-Origin': '*',
     'Cross-Origin-Resource-Policy': 'cross-origin',
   });
-  res.send(SOURCE); // answers 304 to a matching If-None-Match
+  res.send(source); // answers 304 to a matching If-None-Match
 };
 
 export function embedRoutes(): Router {
   const router = Router();
-  router.get('/embed/v1.js', serve('public, max-age=31536000, immutable'));
-  router.get('/embed.js', serve('public, max-age=86400'));
+  const forever = 'public, max-age=31536000, immutable';
+  router.get('/embed/v1.js', serve(V1, forever));
+  router.get('/embed/v2.js', serve(V2, forever));
+  router.get('/embed.js', serve(V2, 'public, max-age=86400'));
   return router;
 }

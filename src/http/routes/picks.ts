@@ -9,6 +9,11 @@
  * only chooses how the outcome travels, and either way it reaches the
  * return_to origin and nothing else.
  *
+ * `embed=2` beside it (embed.js v2 on) says the app's page follows the pick itself: Continue hands the popup's
+ * page the pick's ticket, which it posts to the app's window, and the popup then becomes Google's picker (with
+ * /autoclose) instead of opening it in a window of its own. Without it (an embed.js v1 in a browser's cache, or
+ * pinned) the popup opens the picker beside itself and follows the pick to its end, as it always has.
+ *
  * A pick is its browser's: GET /pick gives the browser that presented the
  * request the pick's key (a cookie, pick-binding.ts), and every /picks/{id}
  * route asks for it before anything else, before sign-in even. Any other
@@ -41,6 +46,7 @@ export function pickRoutes(deps: PickRouteDeps): Router {
 
   router.get('/pick', async (req, res) => {
     const popup = req.query.mode === 'popup';
+    const inPlace = popup && req.query.embed === '2';
     let request;
     try {
       request = await deps.pickRequests.verify(req.query.app, req.query.request);
@@ -51,9 +57,9 @@ export function pickRoutes(deps: PickRouteDeps): Router {
       if (error instanceof InvalidPickRequest) req.log.warn({ event: 'pick_request_refused', app: typeof req.query.app === 'string' ? req.query.app.slice(0, 40) : null, reason: error.reason }, 'pick request refused');
       throw error;
     }
-    const { id, browserKey } = await picks.create(request, { popup });
+    const { id, browserKey } = await picks.create(request, { popup, inPlace });
     binding.give(res, id, browserKey);
-    req.log.info({ event: 'pick_requested', app: request.app.id, pick: id, popup }, 'pick requested');
+    req.log.info({ event: 'pick_requested', app: request.app.id, pick: id, popup, inPlace }, 'pick requested');
     res.set('Cache-Control', 'no-store').redirect(303, pickPath(id));
   });
 
@@ -89,10 +95,14 @@ export function pickRoutes(deps: PickRouteDeps): Router {
   });
 
   router.post('/picks/:id/continue', signedIn, async (req, res) => {
-    const session = await picks.begin(String(req.params.id), userOf(res).id);
+    const id = String(req.params.id);
+    const session = await picks.begin(id, userOf(res).id);
     res.set('Cache-Control', 'no-store');
     if (wantsJson(req)) {
-      res.status(201).location(`/sessions/${encodeURIComponent(session.id)}`).json({ id: session.id, pickerUri: session.pickerUri });
+      // An in-place popup's script posts the ticket to the app's window, then turns into the picker. Only this
+      // answer (same-origin, CSRF-checked, past the binding) ever holds it: never a page, a URL or a log.
+      const ticket = await picks.issueTicket(id);
+      res.status(201).location(`/sessions/${encodeURIComponent(session.id)}`).json({ id: session.id, pickerUri: session.pickerUri, ...(ticket ? { ticket } : {}) });
       return;
     }
     // The session page opens the picker in a tab of its own and follows it: the way back without script.

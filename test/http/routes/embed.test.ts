@@ -11,25 +11,33 @@ describe('embed.js', () => {
   });
   after(() => h.close());
 
-  it('when it is fetched again and again, from either URL, then the bytes are the same, so an app can pin them with SRI', async () => {
-    const file = await readFile(new URL('../../../public/embed/v1.js', import.meta.url));
-    const answers = await Promise.all(['/embed/v1.js', '/embed/v1.js', '/embed.js'].map((path) => fetch(`${h.url}${path}`)));
-    for (const answer of answers) {
+  /** What pages that pinned v1 hold in their integrity attribute: v1's bytes may never change. */
+  const V1_PINNED = 'sha384-gktZHLF2oxSSuKC50bbn7qL2Y8L6tnbkO+HJAr3jL0BjdAJd+dAvf0Itda8Y9LMa';
+  const sha384 = (bytes: Buffer) => `sha384-${createHash('sha384').update(bytes).digest('base64')}`;
+
+  it('when it is fetched again and again, from any URL, then the bytes are the same, so an app can pin them with SRI, and v1 is still the v1 apps pinned', async () => {
+    const v1 = await readFile(new URL('../../../public/embed/v1.js', import.meta.url));
+    const v2 = await readFile(new URL('../../../public/embed/v2.js', import.meta.url));
+    assert.equal(sha384(v1), V1_PINNED);
+    const expected: Array<[string, Buffer]> = [['/embed/v1.js', v1], ['/embed/v1.js', v1], ['/embed/v2.js', v2], ['/embed/v2.js', v2], ['/embed.js', v2]];
+    const answers = await Promise.all(expected.map(([path]) => fetch(`${h.url}${path}`)));
+    for (const [index, answer] of answers.entries()) {
       assert.equal(answer.status, 200);
       assert.equal(answer.headers.get('content-type'), 'text/javascript; charset=utf-8');
-      const bytes = Buffer.from(await answer.arrayBuffer());
-      assert.equal(createHash('sha384').update(bytes).digest('base64'), createHash('sha384').update(file).digest('base64'));
+      assert.equal(sha384(Buffer.from(await answer.arrayBuffer())), sha384(expected[index]![1]), expected[index]![0]);
     }
-    assert.match(file.toString('utf8').split('\n').slice(0, 5).join('\n'), /PhotosPickerGateway\.pick\(\{ request, app\? \}\): Promise<\{ pick: string \| null, status: Status, state: string \| null \}>/);
+    assert.match(v2.toString('utf8').split('\n').slice(0, 5).join('\n'), /PhotosPickerGateway\.pick\(\{ request, app\?, onProgress\? \}\): Promise<\{ pick: string \| null, status: Status, state: string \| null \}>/);
   });
 
   it('when another origin loads it, then it may (CORP cross-origin, and CORS for SRI), with no cookie and a year\'s cache on the versioned URL', async () => {
-    const versioned = await fetch(`${h.url}/embed/v1.js`, { headers: { origin: 'https://app.example' } });
-    assert.equal(versioned.headers.get('cross-origin-resource-policy'), 'cross-origin');
-    assert.equal(versioned.headers.get('access-control-allow-origin'), '*');
-    assert.equal(versioned.headers.get('access-control-allow-credentials'), null);
-    assert.equal(versioned.headers.get('cache-control'), 'public, max-age=31536000, immutable');
-    assert.deepEqual(versioned.headers.getSetCookie(), []);
+    for (const path of ['/embed/v1.js', '/embed/v2.js']) {
+      const versioned = await fetch(`${h.url}${path}`, { headers: { origin: 'https://app.example' } });
+      assert.equal(versioned.headers.get('cross-origin-resource-policy'), 'cross-origin');
+      assert.equal(versioned.headers.get('access-control-allow-origin'), '*');
+      assert.equal(versioned.headers.get('access-control-allow-credentials'), null);
+      assert.equal(versioned.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+      assert.deepEqual(versioned.headers.getSetCookie(), []);
+    }
     const current = await fetch(`${h.url}/embed.js`);
     assert.equal(current.headers.get('cache-control'), 'public, max-age=86400');
     assert.equal(current.headers.get('cross-origin-resource-policy'), 'cross-origin');
