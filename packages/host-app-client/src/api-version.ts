@@ -3,4 +3,4 @@
  * sends its own as the API-Version header of every API answer and webhook delivery; a new major version there
  * means a new path (/api/v2) and a new release of this package.
  */
-export const apiVersion = '1.0.0';
+export const apiVersion = '1.1.0';

@@ -17,6 +17,7 @@ import type { Imports } from '../../domain/imports.ts';
 import { pickProgress } from '../../domain/pick-reports.ts';
 import type { Pick, Picks } from '../../domain/picks.ts';
 import { notFound } from '../../errors.ts';
+import { apiVersionHeader } from '../openapi.ts';
 
 export const TICKET_HEADER = 'Pick-Ticket';
 
@@ -49,7 +50,7 @@ export function pickFollowRoutes(deps: PickFollowDeps): Router {
     res.status(204).end();
   });
 
-  router.use(paths, deps.limiter);
+  router.use(paths, apiVersionHeader, deps.limiter);
 
   /** The pick, for its ticket from its own origin; the request's answer may then be read there. */
   const ticketed = async (req: Request, res: Response): Promise<Pick> => {

@@ -23,6 +23,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/picks/{pick}/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How a popup's pick goes, for the app's page
+         * @description Called from the app's page (a CORS request from the pick's `return_to` origin, without credentials) with the ticket the popup posted. About once a second while the import runs is fine; the answer comes from the gateway's store, never from Google.
+         */
+        get: operations["getPickProgress"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/picks/{pick}/settle": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The popup has closed: settle the pick
+         * @description Sent by the app's page once the popup has closed after the person went on to Google's picker: either Done (the picker closes itself) or the person closed it. While the pick is `picking`, the gateway asks Google once, at the first call, whether anything was picked: nothing, and the pick ends `cancelled` (its webhook is sent); something, and the import goes on. In any other state the pick is left as it is. No body; the answer is the pick's progress after it.
+         */
+        post: operations["settlePick"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/picks/{pick}": {
         parameters: {
             query?: never;
@@ -109,6 +149,23 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
+        PickProgress: {
+            pick: string;
+            status: components["schemas"]["PickStatus"];
+            /** @description Counts of the import's items once it has listed them (else null): names, bytes and reasons are the API's. */
+            items: {
+                total: number;
+                done: number;
+                failed: number;
+            } | null;
+            /** @description Once the pick has ended: what the full-page flow brings back to `return_to` (and what embed.js resolves with); else null. */
+            ended: {
+                pick: string;
+                /** @enum {string} */
+                status: "done" | "partial" | "failed" | "cancelled" | "expired";
+                state: string | null;
+            } | null;
+        };
         /** @example 1.0.0 */
         ApiVersion: string;
         /** @example print-shop */
@@ -245,6 +302,41 @@ export interface components {
         };
     };
     responses: {
+        /** @description How the pick goes. Readable by the pick's `return_to` origin only (CORS, without credentials). */
+        PickProgress: {
+            headers: {
+                "API-Version": components["headers"]["ApiVersion"];
+                "Cache-Control"?: "no-store";
+                /** @description The pick's `return_to` origin. */
+                "Access-Control-Allow-Origin": string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["PickProgress"];
+            };
+        };
+        /** @description No such pick, no ticket, a wrong ticket, or a request from another origin than the pick's `return_to`: the same answer for each, with no CORS allowance, so a page without the ticket learns nothing. Code `NOT_FOUND`. */
+        NoTicket: {
+            headers: {
+                "API-Version": components["headers"]["ApiVersion"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Too many requests from this address. Code `RATE_LIMITED`. */
+        RateLimited: {
+            headers: {
+                /** @description Seconds to wait before trying again. */
+                "Retry-After"?: string;
+                "API-Version": components["headers"]["ApiVersion"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The whole item. */
         Content: {
             headers: {
@@ -365,6 +457,8 @@ export interface operations {
                 request: string;
                 /** @description `popup` when the pick runs in a popup opened by embed.js: its end is posted to the opener (the `return_to` origin only) instead of a redirect. Not signed: it only chooses how the outcome travels. */
                 mode?: "popup";
+                /** @description `2` (with `mode=popup`, as embed.js v2 sends it) when the app's page follows the pick itself: at Continue the popup's page posts `{source: "photos-picker-gateway", type: "picking", pick, ticket}` to the app's window (the `return_to` origin only) and becomes Google's picker, which closes itself after Done; the app's page then reads the pick with the ticket (`/picks/{pick}/progress`). Without it the popup opens the picker beside itself and posts the end, as embed.js v1 expects. */
+                embed?: "2";
             };
             header?: never;
             path?: never;
@@ -392,6 +486,42 @@ export interface operations {
                     "text/html": string;
                 };
             };
+        };
+    };
+    getPickProgress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The pick's id: the `pick` the browser came back with, or `data.id` of the webhook. */
+                pick: components["parameters"]["PickId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["PickProgress"];
+            404: components["responses"]["NoTicket"];
+            429: components["responses"]["RateLimited"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    settlePick: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The pick's id: the `pick` the browser came back with, or `data.id` of the webhook. */
+                pick: components["parameters"]["PickId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["PickProgress"];
+            404: components["responses"]["NoTicket"];
+            429: components["responses"]["RateLimited"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     getPick: {
