@@ -17,11 +17,8 @@ describe('a host app on another origin, in a real browser', () => {
     await page.locator('button[name="decision"][value="allow"]').click();
   }
 
-  /** Presses Continue on the consent page; picks `count` items in the picker window it opens and presses Done. */
-  async function continueAndPick(page: Page, count: number): Promise<string> {
-    const pickerOpens = page.context().waitForEvent('page');
-    await page.getByRole('button', { name: 'Continue' }).click();
-    const picker = await pickerOpens;
+  /** Picks `count` items in Google's picker, open in `picker` (with /autoclose), and presses Done; the picker closes itself. */
+  async function pickAndDone(picker: Page, count: number): Promise<string> {
     await picker.waitForURL(`${suite.h.emulator.url}/picker/**/autoclose`);
     const sessionId = new URL(picker.url()).pathname.split('/')[2]!;
     const boxes = picker.locator('input[type="checkbox"]');
@@ -32,9 +29,24 @@ describe('a host app on another origin, in a real browser', () => {
     return sessionId;
   }
 
-  /** Opens the app's page and presses its popup button; answers the popup, on the gateway's consent page after sign-in. */
-  async function openPopup(app: Page): Promise<Page> {
-    await app.goto(`${host.origin}/`);
+  /** Presses Continue on the consent page; picks `count` items in the picker window it opens beside it and presses Done. */
+  async function continueAndPick(page: Page, count: number): Promise<string> {
+    const pickerOpens = page.context().waitForEvent('page');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    return pickAndDone(await pickerOpens, count);
+  }
+
+  /** Counts the windows open at once in the app's browser, from now on: the most there ever were. */
+  function countWindows(app: Page): () => number {
+    const context = app.context();
+    let most = context.pages().length;
+    context.on('page', () => (most = Math.max(most, context.pages().length)));
+    return () => most;
+  }
+
+  /** Opens the app's page (`path`: which embed.js it loads) and presses its popup button; answers the popup, on the gateway's consent page after sign-in. */
+  async function openPopup(app: Page, path = '/'): Promise<Page> {
+    await app.goto(`${host.origin}${path}`);
     const popupOpens = app.waitForEvent('popup');
     await app.getByRole('button', { name: 'Import in a popup' }).click();
     const popup = await popupOpens;
@@ -71,23 +83,60 @@ describe('a host app on another origin, in a real browser', () => {
     assert.deepEqual(problems, []);
   });
 
-  it('when the user picks in the popup, then pick() resolves on the app\'s page with the pick, status done and the state, and the popup closes', async () => {
+  it('when the user picks in the popup, then the popup itself becomes Google\'s picker (two windows, never three), the app\'s page follows the import, and pick() resolves with the pick, status done and the state', async () => {
     const app = await suite.newPage();
     const { problems } = await watchPage(app);
+    const windows = countWindows(app);
     const popup = await openPopup(app);
     const popupProblems = await watchPage(popup);
+    await popup.getByRole('button', { name: 'Continue' }).click();
+    await pickAndDone(popup, 2);
+    const outcome = await outcomeOn(app);
+    assert.equal(windows(), 2, 'the app\'s page and the popup, and no other window');
+    assert.equal(outcome.status, 'done');
+    assert.equal(outcome.state, HOST_APP.state);
+    assert.match(outcome.pick ?? '', /^[\w-]{22}$/);
+    assert.equal(app.url(), `${host.origin}/`, 'the app\'s page never left');
+    const steps = (await app.locator('#progress').textContent())!.trim().split('\n').map((line) => JSON.parse(line) as { pick: string; status: string });
+    assert.deepEqual(steps[0], { pick: outcome.pick, status: 'picking', items: null }, 'onProgress told the app as soon as the person was at Google');
+    const answer = await api(outcome.pick!);
+    assert.equal(answer.status, 'done');
+    assert.equal(answer.items.length, 2);
+    assert.deepEqual([...problems, ...popupProblems.problems], []);
+  });
+
+  it('when the user closes Google\'s window before Done, then pick() resolves cancelled, the gateway ends the pick cancelled and the app\'s webhook says so', async () => {
+    const app = await suite.newPage();
+    const popup = await openPopup(app);
+    await popup.getByRole('button', { name: 'Continue' }).click();
+    await popup.waitForURL(`${suite.h.emulator.url}/picker/**/autoclose`);
+    await popup.close();
+    const outcome = await outcomeOn(app);
+    assert.deepEqual({ ...outcome, pick: null }, { pick: null, status: 'cancelled', state: HOST_APP.state });
+    assert.equal((await api(outcome.pick!)).status, 'cancelled');
+    const hook = await eventually(() => host.webhooks.find((event) => event.data.id === outcome.pick), 'the webhook is delivered');
+    assert.equal(hook.data.status, 'cancelled');
+  });
+
+  it('when the page runs an embed.js v1 (pinned, or cached from before v2), then its popup still opens the picker beside itself and pick() resolves done', async () => {
+    const app = await suite.newPage();
+    const popup = await openPopup(app, '/v1');
     const closed = popup.waitForEvent('close');
     await continueAndPick(popup, 2);
     const outcome = await outcomeOn(app);
     await closed;
     assert.equal(outcome.status, 'done');
     assert.equal(outcome.state, HOST_APP.state);
-    assert.match(outcome.pick ?? '', /^[\w-]{22}$/);
-    assert.equal(app.url(), `${host.origin}/`, 'the app\'s page never left');
-    const answer = await api(outcome.pick!);
-    assert.equal(answer.status, 'done');
-    assert.equal(answer.items.length, 2);
-    assert.deepEqual([...problems, ...popupProblems.problems], []);
+    assert.equal((await api(outcome.pick!)).status, 'done');
+  });
+
+  it('when the app\'s CSP does not let its page reach the gateway (no connect-src), then embed.js v2 runs the pick as v1 did and still resolves done', async () => {
+    const app = await suite.newPage();
+    const popup = await openPopup(app, '/no-connect');
+    await continueAndPick(popup, 1);
+    const outcome = await outcomeOn(app);
+    assert.equal(outcome.status, 'done');
+    assert.equal((await api(outcome.pick!)).status, 'done');
   });
 
   it('when the user closes the popup on the consent page, then pick() resolves cancelled with the pick, and the gateway cancels the pick', async () => {
@@ -133,12 +182,12 @@ describe('a host app on another origin, in a real browser', () => {
   it('when the Picker session expires before the user presses Done, then pick() resolves with status expired', async () => {
     const app = await suite.newPage();
     const popup = await openPopup(app);
-    const pickerOpens = popup.context().waitForEvent('page');
     await popup.getByRole('button', { name: 'Continue' }).click();
-    const picker = await pickerOpens;
-    await picker.waitForURL(`${suite.h.emulator.url}/picker/**`);
-    suite.h.emulator.expireSession(new URL(picker.url()).pathname.split('/')[2]!);
+    await popup.waitForURL(`${suite.h.emulator.url}/picker/**`);
+    const closed = popup.waitForEvent('close');
+    suite.h.emulator.expireSession(new URL(popup.url()).pathname.split('/')[2]!);
     const outcome = await outcomeOn(app);
+    await closed; // embed.js closes Google's window: nothing more can come of it
     assert.equal(outcome.status, 'expired');
     assert.equal(outcome.state, HOST_APP.state);
     assert.equal((await api(outcome.pick!)).status, 'expired');
