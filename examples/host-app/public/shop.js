@@ -1,6 +1,7 @@
 // The print shop's only script, progressive enhancement on top of plain links:
-// the popup button (when the gateway's embed.js has loaded) and, on a pick's
-// page, a watch that reloads it once the gateway's status changes.
+// the popup button (when the gateway's embed.js has loaded), with the import's
+// progress under it, and, on a pick's page, a watch that reloads it once the
+// gateway's status changes.
 
 const popupButton = document.querySelector('[data-popup-pick]');
 const popupStatus = document.querySelector('[data-popup-status]');
@@ -16,8 +17,9 @@ if (popupButton && typeof window.PhotosPickerGateway?.pick === 'function') {
   popupButton.hidden = false;
   setInterval(() => rearm().catch(() => undefined), 4 * 60_000);
   popupButton.addEventListener('click', async () => {
-    // pick() opens the popup right away, inside this click, so popup blockers let it through.
-    const picked = window.PhotosPickerGateway.pick({ request: popupButton.dataset.request, app: popupButton.dataset.app });
+    // pick() opens the popup right away, inside this click, so popup blockers let it through. Once the customer is
+    // at Google, the popup is Google Photos itself and closes after Done; this page follows the import (onProgress).
+    const picked = window.PhotosPickerGateway.pick({ request: popupButton.dataset.request, app: popupButton.dataset.app, onProgress: showProgress });
     popupButton.disabled = true;
     popupStatus.textContent = 'Continue in the popup window.';
     try {
@@ -36,8 +38,19 @@ if (popupButton && typeof window.PhotosPickerGateway?.pick === 'function') {
   });
 }
 
-// Each of the gateway's pages in the popup tells this window how the pick stands (embed.js listens to the same
-// messages): the line under the buttons follows, so it never says "choose" while the photos are being copied.
+const photos = (count) => `${count} photo${count === 1 ? '' : 's'}`;
+
+/** What embed.js says of the pick once the customer is at Google: the line under the buttons follows the import. */
+function showProgress({ status, items }) {
+  if (status === 'picking') popupStatus.textContent = 'Choose your photos in the Google Photos window, then press Done there.';
+  else if (status === 'importing' && items) {
+    popupStatus.textContent = `Importing ${photos(items.total)}… ${items.done + items.failed} of ${items.total} done.`;
+  } else if (status === 'importing') popupStatus.textContent = 'Importing your photos…';
+}
+
+// The gateway's consent page in the popup tells this window how the pick stands (embed.js listens to the same
+// messages). An embed.js v1 still in the browser's cache keeps the popup open to the end and says nothing through
+// onProgress: then these lines are all there is.
 const UNDER_WAY = {
   pending: 'Sign in and confirm in the popup window.',
   picking: 'Choose your photos in the Google Photos window, then press Done there.',
@@ -46,7 +59,7 @@ const UNDER_WAY = {
 if (popupStatus && window.PhotosPickerGateway) {
   window.addEventListener('message', (event) => {
     if (event.origin !== window.PhotosPickerGateway.origin || event.data?.source !== 'photos-picker-gateway') return;
-    const text = UNDER_WAY[event.data.status];
+    const text = UNDER_WAY[event.data.status]; // v2's hand-over message (type "picking") has no status: onProgress says it
     if (text && popupButton?.disabled) popupStatus.textContent = text;
   });
 }

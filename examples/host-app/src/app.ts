@@ -73,14 +73,15 @@ export function createHostApp(config: ShopConfig, options: { log?: (line: string
         styleSrc: ["'self'"],
         imgSrc: ["'self'"],
         mediaSrc: ["'self'"],
-        connectSrc: ["'self'"],
+        // embed.js v2 follows the popup's pick from this page: it asks the gateway, with the pick's ticket.
+        connectSrc: ["'self'", config.gatewayUrl],
         objectSrc: ["'none'"],
         baseUri: ["'none'"],
         frameAncestors: ["'none'"],
         formAction: ["'self'"],
       },
     },
-    // The popup must keep its opener, or the gateway could not post the result back to this page.
+    // The popup must keep its opener, or the gateway's page could not hand this page the pick's ticket.
     crossOriginOpenerPolicy: { policy: 'same-origin-allow-popups' },
     strictTransportSecurity: config.shopUrl.startsWith('https:'),
   }));
