@@ -87,6 +87,8 @@ export function createHostApp(config: ShopConfig, options: { log?: (line: string
   }));
 
   app.get('/healthz', (_req, res) => void res.json({ ok: true }));
+  // The shop has no icon: browsers ask anyway, and a 404 would be an error in every console.
+  app.get('/favicon.ico', (_req, res) => void res.status(204).end());
   app.use(express.static(PUBLIC, { index: false }));
   // Before the session: the gateway's deliveries carry no cookie and need none.
   app.use(webhookRoutes({
