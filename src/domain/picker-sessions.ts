@@ -95,10 +95,10 @@ function isFresh(observation: Observation | undefined, now = Date.now()): observ
   return now - observation.observedAt < pollIntervalMs(observation);
 }
 
-/** True when the observation answers for Google at `askedAt`: fresh, and final or observed since (when given). */
+/** True when the observation answers for Google at `askedAt`: fresh, and final or observed after it (when given). */
 function answers(observation: Observation | undefined, askedAt: number | undefined): observation is Observation {
   if (!isFresh(observation)) return false;
-  return askedAt === undefined || observation.gone === true || observation.session.mediaItemsSet || observation.observedAt >= askedAt;
+  return askedAt === undefined || observation.gone === true || observation.session.mediaItemsSet || observation.observedAt > askedAt;
 }
 
 /** A session nothing is known of but its id and when it ends. */

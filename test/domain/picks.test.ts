@@ -101,4 +101,42 @@ describe('picks', () => {
     await picks.importFinished(session.id, finished(session.id));
     assert.deepEqual(told.map((pick) => pick.status), ['done']);
   });
+
+  it('when an in-place popup\'s pick is begun, then its ticket opens it and nothing else does; the store keeps only its hash, and other picks have none', async () => {
+    const { id } = await picks.create(request, { popup: true, inPlace: true });
+    await picks.begin(id, 'alice');
+    const ticket = (await picks.issueTicket(id))!;
+    assert.match(ticket, /^[A-Za-z0-9_-]{43}$/);
+    assert.equal((await picks.ofTicket(id, ticket)).id, id);
+    const stored = [...(await fixture.store.hashGetAll(`pick:${id}`)).values()].join(' ');
+    assert.ok(!stored.includes(ticket));
+    const hash = (await fixture.store.hashGet(`pick:${id}`, 'ticket'))!;
+    for (const wrong of [undefined, '', hash, `${ticket}x`, ticket.slice(1)]) {
+      await assert.rejects(picks.ofTicket(id, wrong), (error: unknown) => (error as { status?: number }).status === 404, String(wrong));
+    }
+    await assert.rejects(picks.ofTicket('AAAAAAAAAAAAAAAAAAAAAA', ticket), (error: unknown) => (error as { status?: number }).status === 404);
+    assert.equal(await picks.issueTicket((await picks.create(request, { popup: true })).id), undefined, 'a v1 popup\'s pick');
+    assert.equal(await picks.issueTicket((await picks.create(request, { inPlace: true })).id), undefined, 'a full page\'s pick');
+  });
+
+  it('when a pick is settled after its popup closed with nothing picked, then it ends cancelled, once, and its Picker session is deleted at Google', async () => {
+    const { id } = await picks.create(request, { popup: true, inPlace: true });
+    const session = await picks.begin(id, 'alice');
+    const pick = (await picks.get(id))!;
+    const [first, second] = await Promise.all([picks.settle(pick), picks.settle(pick)]);
+    assert.equal((await picks.get(id))?.status, 'cancelled');
+    assert.ok([first.status, second.status].includes('cancelled'));
+    assert.equal(fixture.google.count('get', session.id), 1, 'Google is asked once');
+    assert.equal(fixture.google.count('delete', session.id), 1);
+    assert.deepEqual(told.map((ended) => ended.status), ['cancelled']);
+  });
+
+  it('when a pick is settled after Done, then it is not cancelled: the import the completion starts goes on', async () => {
+    const { id } = await picks.create(request, { popup: true, inPlace: true });
+    const session = await picks.begin(id, 'alice');
+    fixture.google.complete(session.id);
+    assert.equal((await picks.settle((await picks.get(id))!)).status, 'picking');
+    assert.equal(fixture.google.count('delete', session.id), 0);
+    assert.deepEqual(told, []);
+  });
 });
