@@ -18,8 +18,9 @@
  * promise resolves with { pick, status, state } when the pick ends, as the full-page flow would bring back to
  * return_to. A popup closed before Continue resolves 'cancelled' (the gateway cancels the pick); one closed at
  * Google (Done, or the person closed it) has the gateway ask Google once whether anything was picked: nothing,
- * and it resolves 'cancelled'; something, and it resolves when the import ends. The webhook and
- * GET /api/v1/picks/{pick} always have the final word.
+ * and it resolves 'cancelled'; something, and it resolves when the import ends. (A popup that reads closed within
+ * 5 s of leaving for Google was put out of this page's reach by Google's page, not closed: that pick is followed to
+ * its end, never settled.) The webhook and GET /api/v1/picks/{pick} always have the final word.
  *
  * The app's CSP needs the gateway's origin in script-src and in connect-src. Without connect-src (a page that
  * cannot reach the gateway) this script runs the pick as v1 did: the popup opens Google Photos beside itself and
@@ -76,6 +77,13 @@
   var IMPORT_POLL_MS = 1000;
   /** The longest wait between two questions when the gateway does not answer (a network blip, a deploy). */
   var MAX_BACKOFF_MS = 30000;
+  /**
+   * A popup that reads closed this soon after it left for Google has not been closed by anyone: a page that sends a
+   * Cross-Origin-Opener-Policy of its own moves the window out of this page's reach, which then reads it as closed
+   * while the person picks on. Nobody opens the picker, chooses and presses Done this fast; such a pick is not
+   * settled (that would cancel it), only followed, and ends with its import or when its Picker session runs out.
+   */
+  var OUT_OF_REACH_WITHIN_MS = 5000;
 
   /** A message from the gateway's page about this pick, or null for anything else. */
   function pickMessage(data) {
@@ -131,7 +139,7 @@
     var flow = { popup: popup, promise: null };
     running = flow;
     flow.promise = new Promise(function (resolve, reject) {
-      var known = { pick: null, state: null, ticket: null };
+      var known = { pick: null, state: null, ticket: null, handedAt: 0 };
       var timer = 0;
       var closedAt = 0;
       var following = { timer: 0, busy: false, settle: false, failures: 0, last: '', done: false };
@@ -191,6 +199,7 @@
         if (message.ticket) {
           if (known.ticket) return;
           known.ticket = message.ticket;
+          known.handedAt = Date.now();
           follow();
         } else if (ENDED.indexOf(message.status) !== -1) finish(message);
       }
@@ -205,6 +214,7 @@
           finish({ pick: known.pick, status: 'cancelled', state: known.state });
           return;
         }
+        if (closedAt - known.handedAt < OUT_OF_REACH_WITHIN_MS) return; // out of reach, not closed: keep following
         // Done at Google, or its window closed by the person: the gateway asks Google once which it was.
         following.settle = true;
         follow();

@@ -31,6 +31,7 @@ describe('a host app on another origin, in a real browser', () => {
 
   /** Presses Continue on the consent page; picks `count` items in the picker window it opens beside it and presses Done. */
   async function continueAndPick(page: Page, count: number): Promise<string> {
+    await page.waitForLoadState('load'); // the page's script opens the picker: a click before it runs posts the form
     const pickerOpens = page.context().waitForEvent('page');
     await page.getByRole('button', { name: 'Continue' }).click();
     return pickAndDone(await pickerOpens, count);
@@ -53,6 +54,7 @@ describe('a host app on another origin, in a real browser', () => {
     await popup.waitForURL(`${suite.h.emulator.url}/**`);
     await signInHere(popup);
     await popup.getByRole('heading', { name: `${HOST_APP.name} asks for photos from your Google Photos` }).waitFor();
+    await popup.waitForLoadState('load'); // its script hands the pick over at Continue
     return popup;
   }
 
@@ -107,15 +109,38 @@ describe('a host app on another origin, in a real browser', () => {
 
   it('when the user closes Google\'s window before Done, then pick() resolves cancelled, the gateway ends the pick cancelled and the app\'s webhook says so', async () => {
     const app = await suite.newPage();
+    await app.clock.install();
     const popup = await openPopup(app);
     await popup.getByRole('button', { name: 'Continue' }).click();
     await popup.waitForURL(`${suite.h.emulator.url}/picker/**/autoclose`);
+    // A while later: a window that reads closed at once was put out of the app's reach, not closed (see the next test).
+    await app.clock.fastForward(10_000);
     await popup.close();
     const outcome = await outcomeOn(app);
     assert.deepEqual({ ...outcome, pick: null }, { pick: null, status: 'cancelled', state: HOST_APP.state });
     assert.equal((await api(outcome.pick!)).status, 'cancelled');
     const hook = await eventually(() => host.webhooks.find((event) => event.data.id === outcome.pick), 'the webhook is delivered');
     assert.equal(hook.data.status, 'cancelled');
+  });
+
+  it('when Google\'s picker puts the popup out of the app\'s reach (a COOP of its own: the app then reads it as closed), then the pick is not cancelled, and pick() resolves done', async () => {
+    suite.h.emulator.knobs.pickerOpenerPolicy = 'same-origin';
+    try {
+      const app = await suite.newPage();
+      const popup = await openPopup(app);
+      await popup.getByRole('button', { name: 'Continue' }).click();
+      await popup.waitForURL(`${suite.h.emulator.url}/picker/**/autoclose`);
+      await popup.locator('input[type="checkbox"]').first().check();
+      const closes = popup.waitForEvent('close');
+      await popup.getByRole('button', { name: 'Done' }).click();
+      await Promise.race([closes, new Promise((resolve) => setTimeout(resolve, 1000))]);
+      if (!popup.isClosed()) await popup.close();
+      const outcome = await outcomeOn(app);
+      assert.equal(outcome.status, 'done');
+      assert.equal((await api(outcome.pick!)).status, 'done');
+    } finally {
+      suite.h.emulator.knobs.pickerOpenerPolicy = '';
+    }
   });
 
   it('when the page runs an embed.js v1 (pinned, or cached from before v2), then its popup still opens the picker beside itself and pick() resolves done', async () => {

@@ -37,6 +37,8 @@ describe('the example shop and the gateway on two origins, the popup flow in a r
     const popup = await popupOpens;
     await popup.locator('input[name="account"][value="alice@example.com"]').check();
     await popup.locator('button[name="decision"][value="allow"]').click();
+    await popup.getByRole('button', { name: 'Continue' }).waitFor();
+    await popup.waitForLoadState('load'); // the gateway's script hands the pick over at Continue
     await popup.getByRole('button', { name: 'Continue' }).click();
     await popup.waitForURL(`${suite.h.emulator.url}/picker/**/autoclose`);
     const boxes = popup.locator('input[type="checkbox"]');

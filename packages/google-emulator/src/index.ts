@@ -40,6 +40,11 @@ export interface EmulatorKnobs {
   acceptUnknownFields: boolean;
   /** The next media body is cut off (its connection dropped) after this many bytes, once; 0: none is. */
   mediaCutAfterBytes: number;
+  /**
+   * The picker's pages send this Cross-Origin-Opener-Policy ('': none, as now): whether Google's picker page severs
+   * the opener of the window it opens in is not documented, and `same-origin` shows what a client sees if it does.
+   */
+  pickerOpenerPolicy: string;
 }
 
 export const DEFAULT_KNOBS: Readonly<EmulatorKnobs> = {
@@ -55,6 +60,7 @@ export const DEFAULT_KNOBS: Readonly<EmulatorKnobs> = {
   alwaysShowConsent: false,
   acceptUnknownFields: false,
   mediaCutAfterBytes: 0,
+  pickerOpenerPolicy: '',
 };
 
 export interface EmulatorFault {
@@ -386,7 +392,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   app.use(oauthRoutes(state, knobs, signer, () => publicUrl));
   app.use(openidRoutes(state, signer, () => publicUrl));
   app.use(pickerApiRoutes(state, knobs, () => ({ publicUrl, mediaUrl })));
-  app.use(pickerUiRoutes(state, renderer));
+  app.use(pickerUiRoutes(state, renderer, knobs));
   app.use(mediaRoutes(state, renderer, knobs));
   app.use((_req, res) => void res.status(404).type('text/plain').send('Not Found'));
   app.use((error: Error, _req: Request, res: Response, _next: NextFunction) => {

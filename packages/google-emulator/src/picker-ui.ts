@@ -8,9 +8,14 @@ import express, { Router, type Request, type Response } from 'express';
 import { emulatorCookie, html, pageContext, raw, sendPage, type PageContext } from './pages.ts';
 import type { Account, EmulatorState, PickerSession } from './state.ts';
 import type { MediaRenderer } from './media.ts';
+import type { EmulatorKnobs } from './index.ts';
 
-export function pickerUiRoutes(state: EmulatorState, media: MediaRenderer): Router {
+export function pickerUiRoutes(state: EmulatorState, media: MediaRenderer, knobs: Pick<EmulatorKnobs, 'pickerOpenerPolicy'>): Router {
   const router = Router();
+  router.use('/picker', (_req, res, next) => {
+    if (knobs.pickerOpenerPolicy) res.set('Cross-Origin-Opener-Policy', knobs.pickerOpenerPolicy);
+    next();
+  });
 
   /** The session if this browser may pick for it now; otherwise an explanation page is sent. */
   function usable(req: Request, res: Response, ctx: PageContext): { session: PickerSession; owner: Account } | undefined {
