@@ -128,7 +128,7 @@ export function createServices(deps: Pick<AppDependencies, 'config' | 'logger' |
   const signIns = new SignIns({ store, api: oauth, accounts });
   const { destination: spec, s3Endpoint, s3Region } = config.imports;
   const destination = spec === null ? undefined : createDestination(spec, { s3Region, ...(s3Endpoint ? { s3Endpoint } : {}) });
-  // Copies into a folder run on a thread of their own, downloads included (docs/decisions/0009).
+  // Copies into a folder run on a thread of their own, downloads included (docs/decisions/0010).
   const copyThread = destination instanceof FileDestination ? new CopyThread({ timeoutMs: config.upstreamTimeoutMs }) : undefined;
   const imports = destination && new Imports({
     store,

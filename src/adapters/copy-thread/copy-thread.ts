@@ -2,7 +2,7 @@
  * Imports' copies into a folder, on a thread of their own. A download allocates a buffer for every read of its
  * socket, and those allocations set off collections of the whole heap of the thread they happen on: on the event loop,
  * the web app's heap, many times the few megabytes of a thread that only copies. The hashing, and those pauses, would
- * also come between the pages the event loop serves (docs/decisions/0009-copies-off-the-event-loop.md).
+ * also come between the pages the event loop serves (docs/decisions/0010-copies-off-the-event-loop.md).
  *
  * The domain does not see the thread. `media` is a MediaClient whose answers' bodies stay in the thread until read,
  * and `folder(root)` a FileDestination that writes such a body there, with a FileDestination of its own: the bytes

@@ -76,7 +76,7 @@ export class FileDestination implements Destination {
       await pipeline(body, digest, file, { signal });
       signal?.throwIfAborted();
       // No fsync: the rename publishes whole files to every reader and survives the process dying; a machine that
-      // loses power may lose the last seconds of writes (docs/decisions/0009-copies-off-the-event-loop.md).
+      // loses power may lose the last seconds of writes (docs/decisions/0010-copies-off-the-event-loop.md).
       await rename(partial, path).catch((error: unknown) => {
         throw (refused = error);
       });

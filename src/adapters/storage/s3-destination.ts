@@ -71,7 +71,7 @@ export class S3Destination implements Destination {
         region,
         ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
         // The SDK would add a CRC32 of every part, which many S3-compatible servers do not take, at the cost of another
-        // pass over every byte; the import keeps its own SHA-256 of the whole (docs/decisions/0009).
+        // pass over every byte; the import keeps its own SHA-256 of the whole (docs/decisions/0010).
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
       });
