@@ -27,7 +27,6 @@ import { Picks } from './domain/picks.ts';
 import { Webhooks } from './domain/webhooks.ts';
 import { createWebhookSender } from './adapters/webhooks/standard-webhook-sender.ts';
 import { createDestination } from './adapters/storage/destinations.ts';
-import { FileDestination } from './adapters/storage/file-destination.ts';
 import { DestinationWatch } from './adapters/storage/destination-watch.ts';
 import { SignIns } from './domain/sign-in.ts';
 import { TokenVault } from './domain/token-vault.ts';
@@ -128,13 +127,13 @@ export function createServices(deps: Pick<AppDependencies, 'config' | 'logger' |
   const signIns = new SignIns({ store, api: oauth, accounts });
   const { destination: spec, s3Endpoint, s3Region } = config.imports;
   const destination = spec === null ? undefined : createDestination(spec, { s3Region, ...(s3Endpoint ? { s3Endpoint } : {}) });
-  // Copies into a folder run on a thread of their own, downloads included (docs/decisions/0010).
-  const copyThread = destination instanceof FileDestination ? new CopyThread({ timeoutMs: config.upstreamTimeoutMs }) : undefined;
-  const imports = destination && new Imports({
+  // Copies run on a thread of their own, downloads included (docs/decisions/0010).
+  const copyThread = destination && new CopyThread({ timeoutMs: config.upstreamTimeoutMs });
+  const imports = destination && copyThread && new Imports({
     store,
-    media: copyThread ? pickedMedia(copyThread.media) : media,
+    media: pickedMedia(copyThread.media),
     sessions: pickerSessions,
-    destination: copyThread && destination instanceof FileDestination ? copyThread.folder(destination.root) : destination,
+    destination: copyThread.destination(destination),
     logger,
     maxQueuedPerOwner: config.imports.maxQueuedPerOwner,
     onItem: ({ outcome, bytes, seconds }) => {

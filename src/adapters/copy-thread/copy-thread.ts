@@ -1,11 +1,11 @@
 /**
- * Imports' copies into a folder, on a thread of their own. A download allocates a buffer for every read of its
+ * Imports' copies, on a thread of their own. A download allocates a buffer for every read of its
  * socket, and those allocations set off collections of the whole heap of the thread they happen on: on the event loop,
  * the web app's heap, many times the few megabytes of a thread that only copies. The hashing, and those pauses, would
  * also come between the pages the event loop serves (docs/decisions/0010-copies-off-the-event-loop.md).
  *
  * The domain does not see the thread. `media` is a MediaClient whose answers' bodies stay in the thread until read,
- * and `folder(root)` a FileDestination that writes such a body there, with a FileDestination of its own: the bytes
+ * and `destination(d)` the same kind of destination as `d`, writing such a body there with one of its own: the bytes
  * never cross to the event loop, only the answer's status and headers, the progress and the result. A body read on the
  * event loop instead (by anything else) comes over a chunk at a time. The thread starts with the first download and
  * stops once none has run for a while.
@@ -15,7 +15,8 @@ import { Worker } from 'node:worker_threads';
 import type { MediaClient, MediaOpenOptions, MediaResponse } from '../google/media-client.ts';
 import { FileDestination } from '../storage/file-destination.ts';
 import type { PutOptions, StoredObject } from '../../domain/ports.ts';
-import { receiveError, sendError, type Reply, type Request } from './protocol.ts';
+import { S3Destination } from '../storage/s3-destination.ts';
+import { receiveError, sendError, type DestinationSpec, type Reply, type Request } from './protocol.ts';
 
 const IDLE_MS = 30_000;
 const WORKER = new URL(import.meta.url.endsWith('.ts') ? './copy-worker.ts' : './copy-worker.js', import.meta.url);
@@ -81,14 +82,21 @@ export class CopyThread {
   /** Downloads in the thread; the bearer token goes to exactly the URL given, as with createMediaClient. */
   readonly media: MediaClient = { open: (url, accessToken, options) => this.#open(url, accessToken, options) };
 
-  /** The folder at `root` as a destination that writes this thread's downloads in the thread. */
-  folder(root: string): FileDestination {
+  /** The same destination, writing this thread's downloads in the thread. */
+  destination(destination: FileDestination | S3Destination): FileDestination | S3Destination {
     const thread = this;
-    return new (class extends FileDestination {
+    if (destination instanceof FileDestination) {
+      return new (class extends FileDestination {
+        override put(key: string, body: Readable, options?: PutOptions): Promise<StoredObject> {
+          return body instanceof ThreadBody && body.claim() ? thread.#put(body, { kind: 'file', root: this.root }, key, options) : super.put(key, body, options);
+        }
+      })(destination.root);
+    }
+    return new (class extends S3Destination {
       override put(key: string, body: Readable, options?: PutOptions): Promise<StoredObject> {
-        return body instanceof ThreadBody && body.claim() ? thread.#put(body, this.root, key, options) : super.put(key, body, options);
+        return body instanceof ThreadBody && body.claim() ? thread.#put(body, { kind: 's3', options: this.options }, key, options) : super.put(key, body, options);
       }
-    })(root);
+    })(destination.options);
   }
 
   /** Stops the thread now: whatever it was copying fails. */
@@ -134,7 +142,7 @@ export class CopyThread {
     return { status: reply.status, headers: reply.headers, body };
   }
 
-  #put(body: ThreadBody, root: string, key: string, options: PutOptions = {}): Promise<StoredObject> {
+  #put(body: ThreadBody, destination: DestinationSpec, key: string, options: PutOptions = {}): Promise<StoredObject> {
     const { id } = body;
     const { signal, resumable, onProgress, contentType } = options;
     const onAbort = () => this.send({ op: 'abort', id, what: 'write' });
@@ -152,7 +160,7 @@ export class CopyThread {
       if (signal?.aborted) onAbort();
       else signal?.addEventListener('abort', onAbort, { once: true });
       this.send({
-        op: 'put', id, root, key,
+        op: 'put', id, destination, key,
         ...(contentType ? { contentType } : {}),
         ...(resumable ? { resumable: resumable.from ? { from: resumable.from } : {} } : {}),
       });

@@ -1,12 +1,14 @@
 /**
  * The copy thread's side (see copy-thread.ts): downloads with the same media client and writes with the same
- * FileDestination as the event loop would, answering each request of copy-thread.ts by the download's id.
+ * FileDestination or S3Destination as the event loop would, answering each request of copy-thread.ts by the download's id.
  */
 import type { Readable } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
 import { createMediaClient } from '../google/media-client.ts';
+import type { Destination } from '../../domain/ports.ts';
 import { FileDestination } from '../storage/file-destination.ts';
-import { receiveError, sendError, type Reply, type Request } from './protocol.ts';
+import { S3Destination } from '../storage/s3-destination.ts';
+import { receiveError, sendError, type DestinationSpec, type Reply, type Request } from './protocol.ts';
 
 const port = parentPort!;
 const send = (reply: Reply) => port.postMessage(reply);
@@ -18,7 +20,14 @@ const downloads = new Map<number, AbortController>();
 const writes = new Map<number, AbortController>();
 /** Writes waiting for the event loop to record their unfinished upload before the first byte goes in. */
 const uploadsSaved = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
-const destinations = new Map<string, FileDestination>();
+const destinations = new Map<string, Destination>();
+
+function destinationOf(spec: DestinationSpec): Destination {
+  const name = JSON.stringify(spec);
+  let destination = destinations.get(name);
+  if (!destination) destinations.set(name, (destination = spec.kind === 'file' ? new FileDestination(spec.root) : new S3Destination(spec.options)));
+  return destination;
+}
 
 function forget(id: number): void {
   bodies.delete(id);
@@ -63,11 +72,10 @@ function read(id: number): void {
 }
 
 async function put(request: Extract<Request, { op: 'put' }>): Promise<void> {
-  const { id, root, key, contentType, resumable } = request;
+  const { id, key, contentType, resumable } = request;
   const body = bodies.get(id);
   if (!body) return fail(id, new Error('This download is gone.'));
-  let destination = destinations.get(root);
-  if (!destination) destinations.set(root, (destination = new FileDestination(root)));
+  const destination = destinationOf(request.destination);
   const write = new AbortController();
   writes.set(id, write);
   try {

@@ -5,6 +5,10 @@
 import { AppError } from '../../errors.ts';
 import type { MediaOpenOptions } from '../google/media-client.ts';
 import type { StoredObject } from '../../domain/ports.ts';
+import type { S3DestinationOptions } from '../storage/s3-destination.ts';
+
+/** The destination a write goes to, as the thread makes it again. */
+export type DestinationSpec = { kind: 'file'; root: string } | { kind: 's3'; options: S3DestinationOptions };
 
 export interface SentError {
   name: string;
@@ -21,7 +25,7 @@ export type Request =
   | { op: 'destroy'; id: number }
   /** Stops the download (its body breaks off, as when Google's connection drops), or the write it feeds. */
   | { op: 'abort'; id: number; what: 'download' | 'write' }
-  | { op: 'put'; id: number; root: string; key: string; contentType?: string; resumable?: { from?: { upload: string; offset: number } } }
+  | { op: 'put'; id: number; destination: DestinationSpec; key: string; contentType?: string; resumable?: { from?: { upload: string; offset: number } } }
   | { op: 'upload-saved'; id: number; error?: SentError };
 
 /** From the thread to the event loop. */

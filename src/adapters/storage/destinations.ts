@@ -1,5 +1,4 @@
 /** Turns IMPORT_DESTINATION (`file:PATH` or `s3://BUCKET[/PREFIX]`) into the Destination it names. */
-import type { Destination } from '../../domain/ports.ts';
 import { AppError } from '../../errors.ts';
 import { FileDestination } from './file-destination.ts';
 import { S3Destination } from './s3-destination.ts';
@@ -22,7 +21,7 @@ function invalid(spec: string, reason: string): AppError {
   });
 }
 
-export function createDestination(spec: string, options: DestinationOptions): Destination {
+export function createDestination(spec: string, options: DestinationOptions): FileDestination | S3Destination {
   if (spec.startsWith('file:')) {
     const path = spec.slice('file:'.length);
     if (path === '' || path.includes('\0')) throw invalid(spec, 'has no usable path');

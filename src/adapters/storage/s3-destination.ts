@@ -48,6 +48,8 @@ class SourceFailure {
 
 export class S3Destination implements Destination {
   readonly description: string;
+  /** What it was made with: another thread makes the same destination from it. */
+  readonly options: S3DestinationOptions;
   readonly #options: S3DestinationOptions;
   readonly #bucket: string;
   readonly #prefix: string;
@@ -58,6 +60,7 @@ export class S3Destination implements Destination {
     const prefix = (options.prefix ?? '').replace(/^\/+|\/+$/g, '');
     if (prefix !== '') assertSafePrefix(`${prefix}/`);
     this.#options = options;
+    this.options = options;
     this.#bucket = options.bucket;
     this.#prefix = prefix === '' ? '' : `${prefix}/`;
     this.description = `s3://${options.bucket}${prefix === '' ? '' : `/${prefix}`}`;

@@ -6,9 +6,16 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { CopyThread } from '../../../src/adapters/copy-thread/copy-thread.ts';
+import { FileDestination } from '../../../src/adapters/storage/file-destination.ts';
+import { S3Destination } from '../../../src/adapters/storage/s3-destination.ts';
 import { AppError } from '../../../src/errors.ts';
+import { startS3Server } from '../../helpers/s3-server.ts';
 import { startStandInServer, type StandInServer } from '../../helpers/stand-in-server.ts';
 import { generatedBytes, generatedStream, readAll, sha256Of } from '../storage/generated-bytes.ts';
+
+// The SDK's default provider chain reads these (the thread sees the environment it started with); the test server accepts any.
+process.env.AWS_ACCESS_KEY_ID ??= 'test';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
 
 const MiB = 1024 * 1024;
 const SIZE = 12 * MiB;
@@ -50,13 +57,14 @@ describe('the copy thread', () => {
 
   const open = (signal?: AbortSignal, range?: string) =>
     thread.media.open(new URL(`${google.base}/item=dv`), 'token-1', { ...(signal ? { signal } : {}), ...(range ? { range } : {}) });
+  const folder = () => thread.destination(new FileDestination(root));
   const filesIn = async (folder: string) => (await readdir(join(root, folder)).catch(() => [])).sort();
 
   it('when a download is put into the folder, then the file is whole with its SHA-256, progress was told, and the token went to Google', async () => {
     const answer = await open();
     const progress: number[] = [];
 
-    const stored = await thread.folder(root).put('a/video.mp4', answer.body, { onProgress: (bytes) => progress.push(bytes) });
+    const stored = await folder().put('a/video.mp4', answer.body, { onProgress: (bytes) => progress.push(bytes) });
 
     assert.equal(answer.status, 200);
     assert.equal(answer.headers['content-type'], 'video/mp4');
@@ -67,6 +75,21 @@ describe('the copy thread', () => {
     assert.equal(requests[0]!.headers.authorization, 'Bearer token-1');
   });
 
+  it('when a download is put into a bucket, then the object is whole with its SHA-256, and the bucket reads it back', async (t) => {
+    const s3 = await startS3Server();
+    t.after(() => s3.close());
+    const bucket = thread.destination(new S3Destination({ bucket: s3.bucket, prefix: 'thread', region: 'us-east-1', endpoint: s3.endpoint }));
+    const answer = await open();
+
+    const stored = await bucket.put('a/video.mp4', answer.body, { contentType: 'video/mp4' });
+
+    const expected = await sha256Of(generatedStream(SIZE));
+    assert.deepEqual(stored, { key: 'a/video.mp4', ...expected });
+    const content = await bucket.get('a/video.mp4');
+    assert.ok(content);
+    assert.deepEqual(await sha256Of(content.body), expected);
+  });
+
   it('when a download is read on the event loop instead, then its bytes come over whole', async () => {
     const answer = await open();
 
@@ -74,7 +97,7 @@ describe('the copy thread', () => {
   });
 
   it('when anything but a download of the thread is put, then the folder writes it as any folder does', async () => {
-    const stored = await thread.folder(root).put('m/manifest.json', Readable.from([Buffer.from('{}')]));
+    const stored = await folder().put('m/manifest.json', Readable.from([Buffer.from('{}')]));
 
     assert.equal(stored.bytes, 2);
     assert.equal(await readFile(join(root, 'm', 'manifest.json'), 'utf8'), '{}');
@@ -94,7 +117,7 @@ describe('the copy thread', () => {
     const stop = new AbortController();
     const reason = new Error('the session was deleted');
 
-    const put = thread.folder(root).put('s/video.mp4', answer.body, {
+    const put = folder().put('s/video.mp4', answer.body, {
       signal: stop.signal,
       onProgress: (bytes) => bytes >= 2 * MiB && stop.abort(reason),
       resumable: { onUpload: async () => undefined },
@@ -109,13 +132,13 @@ describe('the copy thread', () => {
     breakAfter = 5 * MiB;
     const first = await open();
 
-    await assert.rejects(thread.folder(root).put('r/video.mp4', first.body, { resumable: { onUpload: async (upload) => void uploads.push(upload) } }));
+    await assert.rejects(folder().put('r/video.mp4', first.body, { resumable: { onUpload: async (upload) => void uploads.push(upload) } }));
 
-    const offset = await thread.folder(root).unfinished('r/video.mp4', uploads[0]!);
+    const offset = await folder().unfinished('r/video.mp4', uploads[0]!);
     assert.ok(offset > 0 && offset <= 5 * MiB, `${offset} bytes stored`);
     breakAfter = undefined;
     const rest = await open(undefined, `bytes=${offset}-`);
-    const stored = await thread.folder(root).put('r/video.mp4', rest.body, {
+    const stored = await folder().put('r/video.mp4', rest.body, {
       resumable: { from: { upload: uploads[0]!, offset }, onUpload: async (upload) => void uploads.push(upload) },
     });
     assert.equal(rest.status, 206);
@@ -126,7 +149,7 @@ describe('the copy thread', () => {
   it('when the unfinished write cannot be recorded, then nothing is written and put rejects with that failure', async () => {
     const answer = await open();
 
-    const put = thread.folder(root).put('u/video.mp4', answer.body, {
+    const put = folder().put('u/video.mp4', answer.body, {
       resumable: { onUpload: async () => Promise.reject(new AppError({ status: 503, code: 'SERVICE_UNAVAILABLE', detail: 'store down' })) },
     });
 
@@ -137,7 +160,7 @@ describe('the copy thread', () => {
   it('when the folder refuses the write, then put rejects with the destination error, as the folder itself would', async () => {
     const answer = await open();
 
-    await assert.rejects(thread.folder(root).put('../escape.mp4', answer.body), (error) => error instanceof AppError && error.code === 'INVALID_STORAGE_KEY');
+    await assert.rejects(folder().put('../escape.mp4', answer.body), (error) => error instanceof AppError && error.code === 'INVALID_STORAGE_KEY');
   });
 
   it('when Google cannot be reached, then the open rejects as the media client does on the event loop', async () => {
@@ -149,12 +172,12 @@ describe('the copy thread', () => {
   it('when the thread stops mid-copy, then the copy fails like a broken download, and the next copy runs on a new thread', async () => {
     breakAfter = 3 * MiB; // holds the download open long enough to stop the thread under it
     const answer = await open();
-    const put = thread.folder(root).put('t/video.mp4', answer.body, { onProgress: () => void thread.close() });
+    const put = folder().put('t/video.mp4', answer.body, { onProgress: () => void thread.close() });
 
     await assert.rejects(put);
     breakAfter = undefined;
     const again = await open();
-    const stored = await thread.folder(root).put('t/video.mp4', again.body);
+    const stored = await folder().put('t/video.mp4', again.body);
     assert.equal(stored.bytes, SIZE);
   });
 });
