@@ -65,6 +65,8 @@ export interface DestinationResult {
   /** Best of the rounds, MiB/s over the time from the pick. */
   gatewayMiBps: number;
   plainMiBps: number;
+  /** The plain copy that also hashes: how much of the gap the SHA-256 alone makes. */
+  plainSha256MiBps: number;
   /** gateway / plain throughput, from the pick. */
   ratio: number;
   /** The same from when each noticed the pick: the copying alone. */
@@ -195,6 +197,7 @@ function summary(rounds: ImportRound[], gatewayIdleRssMiB: number, settings: Imp
     rounds,
     gatewayMiBps: Math.round(mib / gatewaySeconds),
     plainMiBps: Math.round(mib / plainSeconds),
+    plainSha256MiBps: Math.round(mib / bestOf(rounds, 'plainSha256', (r) => r.seconds)),
     ratio: +(plainSeconds / gatewaySeconds).toFixed(2),
     copyRatio: +(copying('plain') / copying('gateway')).toFixed(2),
     gatewayPeakRssMiB: peak('gateway'),

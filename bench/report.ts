@@ -80,7 +80,7 @@ function importRowsOf(part: string, label: string, result: DestinationResult): R
     info(part, 'gateway RSS, idle before the imports', `${result.gatewayIdleRssMiB} MiB`),
     {
       part, figure: `${label} from the pick: throughput, gateway vs plain copy`,
-      measured: `${result.gatewayMiBps} vs ${result.plainMiBps} MiB/s (ratio ${result.ratio})`,
+      measured: `${result.gatewayMiBps} vs ${result.plainMiBps} MiB/s (ratio ${result.ratio}; plain copy with SHA-256 ${result.plainSha256MiBps})`,
       target: `≥ ${TARGETS.importRatio} × plain`, met: result.ratio >= TARGETS.importRatio,
     },
     info(part, `${label}: ratio of the copying alone (from the poll that saw the pick)`, String(result.copyRatio)),
