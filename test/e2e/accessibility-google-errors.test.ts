@@ -9,20 +9,21 @@ describe('the error pages for what Google answers, in every language', () => {
 
   auditPages(suite, {
     'error-no-photos-account': async (page) => {
-      await signInWith(page, suite.h, 'carol@example.com');
+      await suite.signIn(page, 'carol@example.com');
       await submitPickForm(page, suite.h);
     },
     'error-too-many-sessions': async (page) => {
-      await signInWith(page, suite.h);
+      await suite.signIn(page);
       suite.h.emulator.injectFault({ method: 'POST', path: '/v1/sessions', status: 429, retryAfterSeconds: 30, times: 2 });
       await submitPickForm(page, suite.h);
     },
     'error-google-unavailable': async (page) => {
-      await signInWith(page, suite.h);
+      await suite.signIn(page);
       suite.h.emulator.injectFault({ method: 'POST', path: '/v1/sessions', status: 503 });
       await submitPickForm(page, suite.h);
     },
     'error-signed-out-by-google': async (page) => {
+      // Signed in afresh each time: Google ends this sign-in.
       await signInWith(page, suite.h, 'bob@example.com');
       suite.h.emulator.revokeGrants('bob@example.com');
       suite.h.emulator.expireAccessTokens('bob@example.com');

@@ -1,6 +1,6 @@
 import { afterEach, describe } from 'node:test';
 import type { Page } from 'playwright-core';
-import { createSessionIn, signInWith, withBrowserAndGateway } from '../helpers/browser.ts';
+import { createSessionIn, withBrowserAndGateway } from '../helpers/browser.ts';
 import type { Client } from '../helpers/harness.ts';
 import { auditPages } from './page-audit.ts';
 
@@ -21,7 +21,7 @@ describe('the pages of an import, in every language', () => {
 
   /** Signs in, picks `count` items in a new session and opens its page; answers the session id. */
   async function picked(page: Page, count: number): Promise<string> {
-    await signInWith(page, suite.h);
+    await suite.signIn(page);
     const id = await createSessionIn(page);
     held.push(id);
     suite.h.emulator.pick(id, { count });

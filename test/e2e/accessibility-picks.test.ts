@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import type { Page } from 'playwright-core';
-import { signInWith, withBrowserAndGateway } from '../helpers/browser.ts';
+import { withBrowserAndGateway } from '../helpers/browser.ts';
 import { auditPages } from './page-audit.ts';
 import { hostPage } from './host-page.ts';
 
@@ -11,7 +11,7 @@ describe('the pages of a host app\'s pick, in every language', () => {
 
   /** Signs in and follows the app's link to the consent page (naming the app's longest account label: it must wrap at 320 px). */
   async function consent(page: Page, mode = '') {
-    await signInWith(page, suite.h);
+    await suite.signIn(page);
     await page.goto(`${suite.h.url}/pick?app=shop&request=${await host.sign({ account: `${'ana.maria.'.repeat(8)}@printshop.example`.slice(0, 100) })}${mode}`);
     await page.locator('[data-pick-form]').waitFor();
   }

@@ -1,6 +1,6 @@
 import { describe } from 'node:test';
 import type { Page } from 'playwright-core';
-import { createSessionIn, signInWith, submitPickForm, withBrowserAndGateway } from '../helpers/browser.ts';
+import { createSessionIn, submitPickForm, withBrowserAndGateway } from '../helpers/browser.ts';
 import { auditPages } from './page-audit.ts';
 
 describe('the pages a signed-in user sees, in every language', () => {
@@ -17,30 +17,27 @@ describe('the pages a signed-in user sees, in every language', () => {
   }
 
   auditPages(suite, {
-    'signed-in': async (page) => {
-      await signInWith(page, suite.h);
-      await page.goto(`${suite.h.url}/`);
-    },
+    'signed-in': (page) => suite.signIn(page),
     'progress': async (page) => {
-      await signInWith(page, suite.h);
+      await suite.signIn(page);
       const id = await createSessionIn(page);
       await page.goto(`${suite.h.url}/sessions/${id}`);
     },
     'results': async (page) => {
-      await signInWith(page, suite.h);
+      await suite.signIn(page);
       const id = await createSessionIn(page);
       suite.h.emulator.pick(id, { count: 4 });
       await sessionPageOnce(page, id, 'complete');
       await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.grid img')].every((img) => img.complete && img.naturalWidth > 0));
     },
     'expired': async (page) => {
-      await signInWith(page, suite.h);
+      await suite.signIn(page);
       const id = await createSessionIn(page);
       suite.h.emulator.expireSession(id);
       await sessionPageOnce(page, id, 'expired');
     },
     'emulator-picker-done': async (page) => {
-      await signInWith(page, suite.h);
+      await suite.signIn(page);
       await submitPickForm(page, suite.h);
       await page.goto((await page.locator('[data-picker-link]').getAttribute('href'))!.replace(/\/autoclose$/, ''));
       await page.locator('input[type="checkbox"]').first().check();
@@ -48,7 +45,7 @@ describe('the pages a signed-in user sees, in every language', () => {
       await page.waitForURL(/\/done/);
     },
     'emulator-picker': async (page) => {
-      await signInWith(page, suite.h);
+      await suite.signIn(page);
       await submitPickForm(page, suite.h);
       await page.goto((await page.locator('[data-picker-link]').getAttribute('href'))!);
     },

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Cookie, type Page } from 'playwright-core';
 import type { EmulatorOptions } from '@photos-picker-gateway/google-emulator';
 import type { Env } from '../../src/config.ts';
 import { startHarness, type Harness } from './harness.ts';
@@ -37,6 +37,13 @@ export interface BrowserSuite {
   readonly importRoot: string;
   /** A page in a fresh context (its own cookies) of the suite's browser, closed after the current test. */
   newPage(options?: BrowserContextOptions): Promise<Page>;
+  /**
+   * Signs the page in as `account` and ends on the gateway's home page, for a test about what a signed-in user sees
+   * rather than about signing in. The suite's first sign-in as the account goes through the emulator (signInWith);
+   * later ones hand the page's fresh context the cookies it left (the gateway's and Google's), as a browser that
+   * signed in earlier keeps them, unless the home page then shows that sign-in has ended: then it signs in afresh.
+   */
+  signIn(page: Page, account?: string): Promise<void>;
 }
 
 export interface BrowserSuiteOptions {
@@ -57,6 +64,7 @@ export function withBrowserAndGateway(options: BrowserSuiteOptions = {}): Browse
   let browser: Browser | undefined;
   let importRoot: string | undefined;
   const open: BrowserContext[] = [];
+  const signedIn = new Map<string, Cookie[]>();
   const suite: BrowserSuite = {
     get h() {
       if (!h) throw new Error('the gateway starts in before()');
@@ -74,6 +82,18 @@ export function withBrowserAndGateway(options: BrowserSuiteOptions = {}): Browse
       const context = await suite.browser.newContext(options);
       open.push(context);
       return context.newPage();
+    },
+    async signIn(page, account = 'alice@example.com') {
+      const cookies = signedIn.get(account);
+      if (cookies) {
+        await page.context().addCookies(cookies);
+        await page.goto(`${suite.h.url}/`);
+        if (await showsSignedIn(page, account)) return;
+        await page.context().clearCookies();
+      }
+      await signInWith(page, suite.h, account);
+      if (!(await showsSignedIn(page, account))) throw new Error(`signing in as ${account} did not end on the signed-in home page`);
+      signedIn.set(account, await page.context().cookies());
     },
   };
   before(async () => {
@@ -105,6 +125,11 @@ export async function signInWith(page: Page, h: Harness, account = 'alice@exampl
     await page.locator('button[name="decision"][value="allow"]').click();
   }
   await page.waitForURL(`${h.url}/**`);
+}
+
+/** Whether the page is the gateway's home page as `account` sees it once signed in (Google Photos connected). */
+function showsSignedIn(page: Page, account: string): Promise<boolean> {
+  return page.evaluate((email) => document.querySelector('form[data-pick-form]') !== null && (document.querySelector('.account')?.textContent ?? '').includes(email), account);
 }
 
 /** Creates a Picker session from the page, as its script would, through the JSON API; returns its id. */
