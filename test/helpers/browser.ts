@@ -145,10 +145,13 @@ export function createSessionIn(page: Page): Promise<string> {
   });
 }
 
-/** Posts the home page's Pick photos form without the script's popup (as a browser without JavaScript would). */
+/**
+ * Posts the home page's Pick photos form without the script's popup (as a browser without JavaScript would); opens the
+ * home page first unless the page shows it already (as a sign-in leaves it).
+ */
 export async function submitPickForm(page: Page, h: Harness): Promise<void> {
   const home = `${h.url}/`;
-  await page.goto(home);
+  if (page.url() !== home) await page.goto(home);
   await Promise.all([
     page.waitForURL((url) => url.href !== home),
     page.evaluate(() => HTMLFormElement.prototype.submit.call(document.querySelector<HTMLFormElement>('form[data-pick-form]')!)),
