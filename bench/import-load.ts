@@ -1,7 +1,8 @@
 /**
  * An import kept running in the background of the API profile: `importers` people each pick the 1 GiB video of their
  * library, and pick it again as soon as their import is done, so the gateway copies `importers` downloads at once for
- * as long as the load runs. Each finished import's folder is removed, so the disk holds at most one copy per person.
+ * as long as the load runs. Each finished import's folder is removed, so the disk holds at most one copy per person;
+ * when the load stops, the imports under way are stopped as a person does, by deleting their sessions.
  */
 import type http from 'node:http';
 import { rm } from 'node:fs/promises';
@@ -16,7 +17,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export interface ImportLoad {
   /** Starts the copies; resolves once every importer's first import is under way. */
   start(): Promise<void>;
-  /** Stops picking again and waits for the imports under way to end. Answers the bytes imported since start. */
+  /** Stops the load: the sessions still importing are deleted, which stops their copies. Answers the bytes copied since start. */
   stop(): Promise<number>;
 }
 
@@ -42,11 +43,19 @@ export function importLoad(options: { agent: http.Agent; emulatorUrl: string; ga
       const state = await callJson<{ status: string; items: Array<{ bytes: number; key: string | null }> }>(agent, `${gateway.url}/sessions/${id}/import`, {
         headers: { cookie: user.jar.header, accept: 'application/json' },
       });
+      const copied = state.items.reduce((sum, item) => sum + item.bytes, 0);
       if (state.status === 'done' || state.status === 'partial' || state.status === 'failed') {
-        bytes += state.items.reduce((sum, item) => sum + item.bytes, 0);
+        bytes += copied;
         // The session's own folder only: the other importers' copies are under way beside it.
         const key = state.items.find((item) => item.key)?.key;
         if (key) await rm(join(folder, dirname(key)), { recursive: true, force: true });
+        return;
+      }
+      if (!running) {
+        bytes += copied;
+        await call(agent, `${gateway.url}/sessions/${id}`, {
+          method: 'DELETE', headers: { cookie: user.jar.header, accept: 'application/json', origin: gateway.url, 'x-csrf-token': user.csrfToken },
+        });
         return;
       }
       await sleep(POLL_MS);
