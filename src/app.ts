@@ -127,9 +127,9 @@ export function createServices(deps: Pick<AppDependencies, 'config' | 'logger' |
   const signIns = new SignIns({ store, api: oauth, accounts });
   const { destination: spec, s3Endpoint, s3Region } = config.imports;
   const destination = spec === null ? undefined : createDestination(spec, { s3Region, ...(s3Endpoint ? { s3Endpoint } : {}) });
-  // Copies run on a thread of their own, downloads included (docs/decisions/0010).
-  const copyThread = destination && new CopyThread({ timeoutMs: config.upstreamTimeoutMs });
-  const imports = destination && copyThread && new Imports({
+  // Copies run on a thread of their own, downloads included (docs/decisions/0010); it starts with the first copy.
+  const copyThread = new CopyThread({ timeoutMs: config.upstreamTimeoutMs });
+  const imports = destination && new Imports({
     store,
     media: pickedMedia(copyThread.media),
     sessions: pickerSessions,
