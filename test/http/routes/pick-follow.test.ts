@@ -165,4 +165,29 @@ describe('host apps: a popup\'s pick followed from the app\'s page with its tick
     const ended = await eventually(async () => (await progress(pick, ticket!)).ended, 'the pick ends');
     assert.deepEqual(ended, { pick, status: 'done', state: 'order-7' });
   });
+
+  it('when the app\'s page settles fifty times at once, then Google is asked once, the pick ends cancelled once, and no answer says otherwise', async () => {
+    const { pick, sessionId, ticket } = await continued('&mode=popup&embed=2');
+    const asked = () => h.emulator.requests.filter((request) => request.method === 'GET' && request.path === `/v1/sessions/${sessionId}`).length;
+    const before = asked();
+
+    const answers = await Promise.all(Array.from({ length: 50 }, () => progress(pick, ticket!, true)));
+
+    assert.equal(asked() - before, 1);
+    // The settle that asked Google answers the end; the others answer the pick as it stood (still picking, or ended).
+    assert.equal(answers.filter((answer) => answer.ended?.status === 'cancelled').length >= 1, true);
+    for (const answer of answers) assert.ok(answer.status === 'picking' || answer.status === 'cancelled', answer.status);
+    assert.equal(await apiStatus(pick), 'cancelled');
+    const hooks = await eventually(() => delivered.filter((event) => event.data.id === pick).length > 0 && delivered.filter((event) => event.data.id === pick), 'the webhook is delivered');
+    assert.deepEqual(hooks.map((hook) => hook.data.status), ['cancelled']);
+  });
+
+  // Last: it spends this address's allowance for the minute.
+  it('when one address asks past its allowance (a page gone wrong, or a flood), then the rest are refused with 429 and the pick is as it was', async () => {
+    const { pick, ticket } = await continued('&mode=popup&embed=2');
+    const statuses = await Promise.all(Array.from({ length: 650 }, () => ask(pick, { ticket: ticket! }).then((answer) => answer.status)));
+    assert.ok(statuses.includes(429), 'some are refused');
+    assert.ok(statuses.filter((status) => status === 200).length <= 600, 'no more than the allowance is answered');
+    assert.equal(await apiStatus(pick), 'picking');
+  });
 });
