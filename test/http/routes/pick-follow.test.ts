@@ -178,8 +178,9 @@ describe('host apps: a popup\'s pick followed from the app\'s page with its tick
     assert.equal(answers.filter((answer) => answer.ended?.status === 'cancelled').length >= 1, true);
     for (const answer of answers) assert.ok(answer.status === 'picking' || answer.status === 'cancelled', answer.status);
     assert.equal(await apiStatus(pick), 'cancelled');
-    const hooks = await eventually(() => delivered.filter((event) => event.data.id === pick).length > 0 && delivered.filter((event) => event.data.id === pick), 'the webhook is delivered');
-    assert.deepEqual(hooks.map((hook) => hook.data.status), ['cancelled']);
+    const hooksOf = () => delivered.filter((event) => event.data.id === pick);
+    await eventually(() => hooksOf().length > 0, 'the webhook is delivered');
+    assert.deepEqual(hooksOf().map((hook) => hook.data.status), ['cancelled']);
   });
 
   // Last: it spends this address's allowance for the minute.
