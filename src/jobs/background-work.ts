@@ -5,7 +5,8 @@
  * same domain services a request would, with the ids the job carries.
  *
  * - A Picker session created is deleted at Google when it expires and, with
- *   imports on, followed until it completes or expires.
+ *   imports on, followed until it completes or expires: the more time its
+ *   person takes, the less often (nextFollowInMs).
  * - A session completed is imported as one flow per round: `plan-import`
  *   lists the items and adds a `copy-item` child per item under a
  *   `finish-import` parent, which the queue runs once every child has settled,
@@ -70,6 +71,21 @@ const REAP_ATTEMPTS = 12;
 const REAP_BACKOFF_MS = 60_000;
 /** A background poll that Google failed is tried again a few times; the page's own polls go on meanwhile. */
 const FOLLOW_ATTEMPTS = 5;
+/** The longest a pick waits to be noticed by the background following, however long its person took. */
+export const FOLLOW_AT_MOST_EVERY_MS = 30_000;
+
+/**
+ * When the background following looks at a pending session again. A person's page, or their app, polls the session
+ * at Google's pollInterval while it waits; the following is for a session nobody polls (the browser went on to
+ * Google's picker). It notices a pick no later than a tenth of the time its person has taken so far: every
+ * pollInterval for the first moments, as good as a poll, then less often, so hundreds of people picking at their own
+ * pace do not each cost a job and a Google call per second. Never sooner than pollInterval, never later than
+ * FOLLOW_AT_MOST_EVERY_MS.
+ */
+export function nextFollowInMs(pollIntervalMs: number, followedForMs: number): number {
+  return Math.max(pollIntervalMs, Math.min(FOLLOW_AT_MOST_EVERY_MS, followedForMs / 10));
+}
+
 /** Deliveries at once in this process: a receiver that hangs holds one for its whole timeout, so a few spare. */
 const WEBHOOK_CONCURRENCY = 16;
 
@@ -122,7 +138,9 @@ export class BackgroundWork {
       if (view.status === 'expired') await picks?.sessionExpired(id);
       if (view.status !== 'pending') return;
       const interval = Math.max(MIN_POLL_INTERVAL_MS, durationMs(view.pollingConfig?.pollInterval) ?? DEFAULT_POLL_INTERVAL_MS);
-      await this.#followSoon(user, id, (typeof job.data.round === 'number' ? job.data.round : 1) + 1, interval);
+      // A round queued before rounds carried their start counts from now.
+      const since = typeof job.data.since === 'number' ? job.data.since : Date.now();
+      await this.#followSoon(user, id, (typeof job.data.round === 'number' ? job.data.round : 1) + 1, nextFollowInMs(interval, Date.now() - since), since);
     });
     this.#work(JOB.planImport, { concurrency: 2, attempts: STEP_ATTEMPTS }, async (job) => {
       const { user, id } = sessionJob(job);
@@ -156,7 +174,7 @@ export class BackgroundWork {
       case 'picker-session-created':
         await Promise.all([
           this.#reapAt(event.userId, event.sessionId, event.expiresAt),
-          ...(imports ? [this.#followSoon(event.userId, event.sessionId, 1, event.pollIntervalMs)] : []),
+          ...(imports ? [this.#followSoon(event.userId, event.sessionId, 1, event.pollIntervalMs, Date.now())] : []),
         ]);
         return;
       case 'picker-session-completed':
@@ -232,9 +250,10 @@ export class BackgroundWork {
     });
   }
 
-  #followSoon(userId: UserId, id: string, round: number, delayMs: number): Promise<void> {
+  /** `since`: when the following began, which sets how soon the round after this one comes. */
+  #followSoon(userId: UserId, id: string, round: number, delayMs: number, since: number): Promise<void> {
     // A job per round: the running round adds the next one, and two replicas adding the same round make one job.
-    return this.#options.queue.add(JOB.followSession, { user: userId, id, round }, {
+    return this.#options.queue.add(JOB.followSession, { user: userId, id, round, since }, {
       jobId: `follow:${id}:${round}`,
       delayMs,
       attempts: FOLLOW_ATTEMPTS,

@@ -9,7 +9,7 @@ import { Imports } from '../../src/domain/imports.ts';
 import { PickedMedia } from '../../src/domain/media.ts';
 import type { MediaClient, MediaResponse, PickedMediaItem } from '../../src/domain/ports.ts';
 import { AppError } from '../../src/errors.ts';
-import { BackgroundWork } from '../../src/jobs/background-work.ts';
+import { BackgroundWork, FOLLOW_AT_MOST_EVERY_MS } from '../../src/jobs/background-work.ts';
 import { JOB } from '../../src/jobs/names.ts';
 import { connectUser, domainFixture, silentLogger, type DomainFixture } from '../domain/fakes.ts';
 
@@ -68,6 +68,35 @@ describe('the jobs layer over the domain', () => {
     assert.equal(manifest.status, 'partial');
     assert.deepEqual(manifest.items.map((item: { id: string; status: string }) => [item.id, item.status]), [['a', 'done'], ['gone', 'failed'], ['c', 'done']]);
     assert.deepEqual(f.jobs.failed, [], 'a copy that failed for good is recorded, not a failed job');
+  });
+
+  it('when nobody polls a session while its person takes their time, then the following asks Google less and less often, and still notices the pick within a tenth of that time', async () => {
+    const { id } = await f.sessions.create('alice', {});
+    const gets = () => f.google.count('get', id);
+    // Minute by minute for ten minutes, as nobody polls: Google is asked every pollInterval at first, then less often.
+    const perMinute: number[] = [];
+    for (let minute = 0; minute < 10; minute++) {
+      const before = gets();
+      for (let second = 0; second < 60; second++) {
+        mock.timers.tick(1_000);
+        await f.jobs.runDue();
+      }
+      perMinute.push(gets() - before);
+    }
+    assert.ok(perMinute[0]! >= 20, `asked ${perMinute[0]} times in the first minute`);
+    assert.ok(perMinute[9]! <= 60_000 / FOLLOW_AT_MOST_EVERY_MS + 1, `asked ${perMinute[9]} times in the tenth minute`);
+    assert.ok(perMinute.every((count, minute) => minute === 0 || count <= perMinute[minute - 1]!), `asked ${perMinute.join(', ')} times`);
+    // Picked after ten minutes: its import starts within the longest wait.
+    f.google.complete(id);
+    f.google.picked.set(id, [photo('a')]);
+    const listed = () => f.google.count('list', id) > 0;
+    let waitedMs = 0;
+    while (!listed() && waitedMs <= FOLLOW_AT_MOST_EVERY_MS) {
+      mock.timers.tick(1_000);
+      waitedMs += 1_000;
+      await f.jobs.runDue();
+    }
+    assert.ok(listed() && waitedMs <= FOLLOW_AT_MOST_EVERY_MS, `noticed after ${waitedMs} ms`);
   });
 
   it('when a picked session is deleted before its jobs run, then they end quietly: nothing fails, nothing is retried', async () => {
