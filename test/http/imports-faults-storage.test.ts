@@ -12,7 +12,7 @@ import { isPartUpload, openUploads, startS3Server, uploadIdOf, type S3Server } f
 process.env.AWS_ACCESS_KEY_ID ??= 'test';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
 
-/** Above the S3 adapter's 8 MiB part: a multipart upload of two parts. */
+/** Above the S3 adapter's 5 MiB part: a multipart upload of three parts. */
 const LARGE_VIDEO_BYTES = 12 * 1024 * 1024;
 const emulatorOptions = { librarySize: 6, largeVideoBytes: LARGE_VIDEO_BYTES, knobs: { pollIntervalSeconds: 1 } };
 

@@ -19,6 +19,11 @@ import { S3Destination } from '../storage/s3-destination.ts';
 import { receiveError, sendError, type DestinationSpec, type Reply, type Request } from './protocol.ts';
 
 const IDLE_MS = 30_000;
+/**
+ * The copy thread's short-lived objects (a few per chunk, dead by the next) need little room: V8 would otherwise size
+ * their space for a busy server, and hold it (docs/decisions/0011).
+ */
+const COPY_THREAD_YOUNG_GENERATION_MB = 3;
 const WORKER = new URL(import.meta.url.endsWith('.ts') ? './copy-worker.ts' : './copy-worker.js', import.meta.url);
 
 /** An answer's body held in the copy thread. */
@@ -172,7 +177,7 @@ export class CopyThread {
 
   #start(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = new Worker(WORKER);
+    const worker = new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: COPY_THREAD_YOUNG_GENERATION_MB } });
     worker.on('message', (reply: Reply) => this.#listeners.get(reply.id)?.(reply));
     const lost = (error: Error) => {
       if (this.#worker !== worker) return;

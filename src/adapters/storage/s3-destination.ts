@@ -20,10 +20,34 @@ import { DigestingStream, dropSource } from './digesting-stream.ts';
 import { assertSafeKey, assertSafePrefix, isReservedName, reservedName } from './keys.ts';
 import { destinationUnavailable, rangeNotSatisfiable, unfinishedGone } from './storage-errors.ts';
 
-/** Above S3's 5 MiB minimum; an upload holds two of them (one filling, one going out), so four copies hold 64 MiB. */
-const PART_SIZE = 8 * 1024 * 1024;
+/**
+ * S3's smallest part: an upload holds two (one filling, one going out), so four copies hold 40 MiB. S3's 10,000 parts
+ * make 50 GB at most, five times the largest video Google Photos keeps.
+ */
+const PART_SIZE = 5 * 1024 * 1024;
 
 type Sdk = typeof import('@aws-sdk/client-s3');
+
+/** Part buffers kept for the next uploads: two for each of the four copies at once a deployment runs by default. */
+const SPARE_PARTS = 8;
+
+/**
+ * Part buffers, kept from one upload for the next. Buffers this large that are freed and allocated again grow the
+ * process: the allocator serves the next ones from memory it keeps rather than from the system
+ * (docs/decisions/0011). Reused, the same few serve every upload.
+ */
+class PartBuffers {
+  readonly #spare: Buffer[] = [];
+
+  take(): Buffer {
+    return this.#spare.pop() ?? Buffer.allocUnsafeSlow(PART_SIZE);
+  }
+
+  /** Only once nothing reads them any more: no part of theirs is in flight. */
+  give(buffers: readonly Buffer[]): void {
+    for (const buffer of buffers) if (this.#spare.length < SPARE_PARTS) this.#spare.push(buffer);
+  }
+}
 
 export interface S3DestinationOptions {
   bucket: string;
@@ -55,6 +79,7 @@ export class S3Destination implements Destination {
   readonly #prefix: string;
   #s3: Promise<{ sdk: Sdk; client: S3Client }> | undefined;
   #client: S3Client | undefined;
+  readonly #partBuffers = new PartBuffers();
 
   constructor(options: S3DestinationOptions) {
     const prefix = (options.prefix ?? '').replace(/^\/+|\/+$/g, '');
@@ -131,7 +156,8 @@ export class S3Destination implements Destination {
         throw this.#refusal(error);
       }
     };
-    const buffers = [Buffer.allocUnsafe(PART_SIZE), Buffer.allocUnsafe(PART_SIZE)];
+    // The second buffer only once the first is full: most writes (previews, small photos) fit in one.
+    const buffers = [this.#partBuffers.take()];
     let filling = 0;
     let filled = 0;
     let inFlight: Promise<void> | undefined;
@@ -162,6 +188,7 @@ export class S3Destination implements Destination {
           inFlight = uploadPart(buffers[filling]!, PART_SIZE, nextPart++);
           inFlight.catch(() => undefined); // met at the next await
           filling ^= 1;
+          buffers[filling] ??= this.#partBuffers.take();
           filled = 0;
         }
       }
@@ -195,6 +222,7 @@ export class S3Destination implements Destination {
       throw failure instanceof SourceFailure ? failure.error : failure;
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      this.#partBuffers.give(buffers);
     }
     if (!resumable?.from) return { key, ...digest.result() };
     return { key, ...(await this.#digestOf(objectKey)) };

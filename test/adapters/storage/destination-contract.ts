@@ -47,6 +47,23 @@ export function destinationContract(name: string, setup: () => Promise<Destinati
       assert.deepEqual(await sha256Of(content.body), expected);
     });
 
+    it('when writes of several parts go on at once and one after another, then each object holds its own bytes', async () => {
+      const folder = fresh();
+      // Three lanes of two writes each: a write starts as another ends, while the other lanes are mid-way. Each holds
+      // its own bytes (generated from its own offset), so bytes landing in the wrong object would show.
+      const writes = Array.from({ length: 6 }, (_, index) => ({ key: `${folder}w${index}.bin`, start: 1_000 * (index + 1) + index, size: (9 + 3 * index) * MiB }));
+      const bytesOf = ({ start, size }: { start: number; size: number }) => generatedStream(start + size, { start });
+      const lane = async (ours: typeof writes) => {
+        for (const write of ours) await destination.put(write.key, bytesOf(write));
+      };
+      await Promise.all([lane([writes[0]!, writes[3]!]), lane([writes[1]!, writes[4]!]), lane([writes[2]!, writes[5]!])]);
+      for (const write of writes) {
+        const content = await destination.get(write.key);
+        assert.ok(content, write.key);
+        assert.deepEqual(await sha256Of(content.body), await sha256Of(bytesOf(write)), write.key);
+      }
+    });
+
     it('when a byte range is asked, then only those bytes come back, with the whole size beside them', async () => {
       const key = `${fresh()}small.bin`;
       await destination.put(key, Readable.from([generatedBytes(0, 1000)]));

@@ -12,7 +12,7 @@ process.env.AWS_ACCESS_KEY_ID ??= 'test';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
 
 const MIB = 1024 * 1024;
-/** Well above the S3 destination's 8 MiB part: the large video goes up as a multipart upload of several parts. */
+/** Well above the S3 destination's 5 MiB part: the large video goes up as a multipart upload of several parts. */
 const LARGE_VIDEO_BYTES = 20 * MIB;
 const PREFIX = 'tenant/photos';
 /** Two photos, a small video and the large one: the whole library. */
