@@ -88,16 +88,22 @@ export function pollIntervalMs(observation: Observation | undefined): number {
   return Math.max(MIN_POLL_INTERVAL_MS, suggested);
 }
 
-/** True while the observation still answers for Google: final, or younger than the poll interval. */
-function isFresh(observation: Observation | undefined, now = Date.now()): observation is Observation {
+/**
+ * True while the observation still answers for Google: final, or younger than the poll interval (than `intervals` of
+ * them, for a caller content with an older answer).
+ */
+function isFresh(observation: Observation | undefined, intervals = 1, now = Date.now()): observation is Observation {
   if (!observation) return false;
   if (observation.gone || observation.session.mediaItemsSet) return true;
-  return now - observation.observedAt < pollIntervalMs(observation);
+  return now - observation.observedAt < intervals * pollIntervalMs(observation);
 }
 
+/** How many poll intervals old an answer may be for a background follower: past one, a person who polls asks anew. */
+const BACKGROUND_INTERVALS = 2;
+
 /** True when the observation answers for Google at `askedAt`: fresh, and final or observed after it (when given). */
-function answers(observation: Observation | undefined, askedAt: number | undefined): observation is Observation {
-  if (!isFresh(observation)) return false;
+function answers(observation: Observation | undefined, askedAt: number | undefined, intervals = 1): observation is Observation {
+  if (!isFresh(observation, intervals)) return false;
   return askedAt === undefined || observation.gone === true || observation.session.mediaItemsSet || observation.observedAt > askedAt;
 }
 
@@ -223,14 +229,17 @@ export class PickerSessions {
   /**
    * The session's state as Google last told it, asking Google again at most once per pollInterval. With `askedAt`,
    * an answer Google gave before that moment does not count (unless final): Google is asked again, once, for a
-   * question that cannot wait for the next interval (the picker window has just closed).
+   * question that cannot wait for the next interval (the picker window has just closed). With `background`, Google is
+   * asked only when nobody else has asked for two intervals: a follower in the background then never asks at the
+   * moment a person's page does, which would have one wait for the other's answer.
    */
-  async status(userId: UserId, id: string, options: { askedAt?: number } = {}): Promise<SessionView> {
+  async status(userId: UserId, id: string, options: { askedAt?: number; background?: boolean } = {}): Promise<SessionView> {
     const { askedAt } = options;
     // Both reads at once: one round trip. What was read for an id the user does not own is never shown.
     const [owned, stored] = await Promise.all([this.owned(userId, id), this.#store.get(observationKey(id))]);
     let observation = parseObservation(stored);
-    if (!answers(observation, askedAt) && owned.expiresAt > Date.now()) observation = await this.#poll(userId, id, observation, askedAt);
+    const intervals = options.background ? BACKGROUND_INTERVALS : 1;
+    if (!answers(observation, askedAt, intervals) && owned.expiresAt > Date.now()) observation = await this.#poll(userId, id, observation, askedAt);
     // Nothing observed and past its expiry: all that is left to say is that it expired.
     const session = observation?.session ?? unobserved(id, owned.expiresAt);
     const status = observation?.gone ? 'expired' : statusOf(session);

@@ -133,7 +133,7 @@ export class BackgroundWork {
     if (!imports) return;
     this.#work(JOB.followSession, { concurrency: 8, attempts: FOLLOW_ATTEMPTS }, async (job) => {
       const { user, id } = sessionJob(job);
-      const view = await sessions.status(user, id);
+      const view = await sessions.status(user, id, { background: true });
       if (view.status === 'complete') await this.#planSoon(user, id);
       if (view.status === 'expired') await picks?.sessionExpired(id);
       if (view.status !== 'pending') return;

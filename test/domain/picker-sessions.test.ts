@@ -95,6 +95,30 @@ describe('Following a Picker session', () => {
     assert.equal(f.google.count('get', id), 0);
   });
 
+  it("when a person's page polls every interval, then a follower in the background never asks Google, and asks once nobody has for two intervals", async () => {
+    mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    try {
+      const { id } = await f.sessions.create('alice', {});
+      const follower = f.replica().sessions;
+      // The page asks each interval, the follower every half interval on another replica: only the page's questions reach Google.
+      for (let half = 1; half <= 20; half++) {
+        mock.timers.tick(500);
+        if (half % 2 === 0) await f.sessions.status('alice', id);
+        await follower.status('alice', id, { background: true });
+      }
+      assert.equal(f.google.count('get', id), 10);
+      // The page is closed: one interval on, the follower still lets it be; two on, it asks.
+      mock.timers.tick(1_000);
+      await follower.status('alice', id, { background: true });
+      assert.equal(f.google.count('get', id), 10);
+      mock.timers.tick(1_000);
+      await follower.status('alice', id, { background: true });
+      assert.equal(f.google.count('get', id), 11);
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
   it('when another replica holds the poll, then a waiter wakes as soon as the answer is stored, with no timer run', async () => {
     const other = f.replica().sessions;
     const { id } = await f.sessions.create('alice', {});
