@@ -27,8 +27,12 @@ export interface ProfileSettings {
 }
 
 type Kind = 'poll' | 'create';
-/** `gatewayImporting`: the gateway while it imports in the background (ProfileTargets.importLoad). */
-type WayName = 'direct' | 'bareProxy' | 'gateway' | 'gatewayImporting';
+/**
+ * The `…Importing` ways run while the gateway imports in the background (ProfileTargets.importLoad): the gateway, and
+ * beside it the direct calls and the bare proxy under the same load, for the machine's share of the difference (the
+ * emulator that serves the API also serves the imported bytes, on the same cores).
+ */
+type WayName = 'direct' | 'bareProxy' | 'gateway' | 'directImporting' | 'bareProxyImporting' | 'gatewayImporting';
 
 interface Way {
   name: WayName;
@@ -66,8 +70,15 @@ export interface ProfileResult {
   cpuMsPerCall: { gateway: number; bareProxy: number };
   googleGetsPerPollInterval: { max: number; mean: number };
   failedCalls: Record<WayName, number>;
-  /** With ProfileTargets.importLoad: the gateway's latency while it imports, what it adds, and how fast it imported. */
-  importing?: { latency: Record<Kind, Latency>; added: Record<Kind, Latency>; importedMiBps: number };
+  /**
+   * With ProfileTargets.importLoad: the gateway's latency while it imports, what it adds over direct calls made under
+   * the same load, what the bare proxy adds under that load, and how fast it imported.
+   */
+  importing?: {
+    latency: Record<'direct' | 'bareProxy' | 'gateway', Record<Kind, Latency>>;
+    added: Record<'gateway' | 'bareProxy', Record<Kind, Latency>>;
+    importedMiBps: number;
+  };
 }
 
 const round2 = (value: number) => +value.toFixed(2);
@@ -225,10 +236,15 @@ export async function measureApiProfile(targets: ProfileTargets, settings: Profi
     googleWay('direct', targets.emulatorUrl, targets, agents[0]),
     googleWay('bareProxy', targets.bareProxy.url, targets, agents[1], targets.bareProxy.pid),
     gatewayWay(targets.gateway, users, gatewaySessions, agents[2]),
-    ...(targets.importLoad
-      ? [{ ...gatewayWay(targets.gateway, users, gatewaySessions, agents[2]), name: 'gatewayImporting' as const, load: await targets.importLoad(setupAgent) }]
-      : []),
   ];
+  if (targets.importLoad) {
+    const load = await targets.importLoad(setupAgent);
+    ways.push(
+      { ...googleWay('direct', targets.emulatorUrl, targets, agents[0]), name: 'directImporting', load },
+      { ...googleWay('bareProxy', targets.bareProxy.url, targets, agents[1], targets.bareProxy.pid), name: 'bareProxyImporting', load },
+      { ...gatewayWay(targets.gateway, users, gatewaySessions, agents[2]), name: 'gatewayImporting', load },
+    );
+  }
   const rounds: RoundResult[] = [];
   for (let round = 0; round < settings.rounds; round++) {
     const calls = schedule(settings, round);
@@ -260,7 +276,9 @@ export async function measureApiProfile(targets: ProfileTargets, settings: Profi
     return +(own.reduce((sum, r) => sum + (r.cpuMs ?? 0), 0) / own.reduce((sum, r) => sum + r.poll.calls + r.create.calls, 0)).toFixed(3);
   };
   const gets = of('gateway').map((r) => r.googleGets!);
-  const importingLatency = targets.importLoad ? medians('gatewayImporting') : undefined;
+  const importingLatency = targets.importLoad
+    ? { direct: medians('directImporting'), bareProxy: medians('bareProxyImporting'), gateway: medians('gatewayImporting') }
+    : undefined;
   return {
     signInSeconds: +signInSeconds.toFixed(1),
     rounds,
@@ -272,12 +290,14 @@ export async function measureApiProfile(targets: ProfileTargets, settings: Profi
       direct: of('direct').reduce((sum, r) => sum + r.poll.failed + r.create.failed, 0),
       bareProxy: of('bareProxy').reduce((sum, r) => sum + r.poll.failed + r.create.failed, 0),
       gateway: of('gateway').reduce((sum, r) => sum + r.poll.failed + r.create.failed, 0),
+      directImporting: of('directImporting').reduce((sum, r) => sum + r.poll.failed + r.create.failed, 0),
+      bareProxyImporting: of('bareProxyImporting').reduce((sum, r) => sum + r.poll.failed + r.create.failed, 0),
       gatewayImporting: of('gatewayImporting').reduce((sum, r) => sum + r.poll.failed + r.create.failed, 0),
     },
     ...(importingLatency ? {
       importing: {
         latency: importingLatency,
-        added: minus(importingLatency, latency.direct),
+        added: { gateway: minus(importingLatency.gateway, importingLatency.direct), bareProxy: minus(importingLatency.bareProxy, importingLatency.direct) },
         importedMiBps: median(of('gatewayImporting').map((r) => r.importedMiBps ?? 0)),
       },
     } : {}),
