@@ -46,6 +46,8 @@ interface Observation {
   observedAt: number;
   /** Access to the session has ended for good (Google said PERMISSION_DENIED, or the gateway deleted it there). */
   gone?: boolean;
+  /** Asked for by a person's page or app, not by the background follower: someone polls the session. */
+  watched?: boolean;
 }
 
 export type PickerEvent = 'created' | 'completed' | 'expired' | 'deleted';
@@ -63,6 +65,8 @@ const RETAIN_AFTER_EXPIRY_MS = 7 * 86_400_000;
 const ownedKey = (userId: UserId) => `user:${userId}:picker-sessions`;
 const observationKey = (id: string) => `picker:observation:${id}`;
 const pollLockKey = (id: string) => `picker:poll-lock:${id}`;
+/** Present while someone's page or app has lately read an answer the follower got: someone watches the session. */
+const watchedKey = (id: string) => `picker:watched:${id}`;
 const observedChannel = (id: string) => `picker:observed:${id}`;
 export const itemsKey = (id: string) => `picker:items:${id}`;
 
@@ -98,13 +102,24 @@ function isFresh(observation: Observation | undefined, intervals = 1, now = Date
   return now - observation.observedAt < intervals * pollIntervalMs(observation);
 }
 
-/** How many poll intervals old an answer may be for a background follower: past one, a person who polls asks anew. */
-const BACKGROUND_INTERVALS = 2;
+/**
+ * How many poll intervals old a watched session's answer may be for the background follower: a person's page that
+ * polls asks anew after one, and the follower, which would otherwise ask at that same moment, leaves it to them.
+ */
+const WATCHED_INTERVALS_FOR_FOLLOWER = 2;
+
+const isPending = (observation: Observation) => !observation.gone && !observation.session.mediaItemsSet;
 
 /** True when the observation answers for Google at `askedAt`: fresh, and final or observed after it (when given). */
 function answers(observation: Observation | undefined, askedAt: number | undefined, intervals = 1): observation is Observation {
   if (!isFresh(observation, intervals)) return false;
   return askedAt === undefined || observation.gone === true || observation.session.mediaItemsSet || observation.observedAt > askedAt;
+}
+
+/** Who asks about a session: with `askedAt`, for an answer given after that moment; `background`, the follower. */
+interface Asking {
+  askedAt?: number | undefined;
+  background: boolean;
 }
 
 /** A session nothing is known of but its id and when it ends. */
@@ -229,17 +244,22 @@ export class PickerSessions {
   /**
    * The session's state as Google last told it, asking Google again at most once per pollInterval. With `askedAt`,
    * an answer Google gave before that moment does not count (unless final): Google is asked again, once, for a
-   * question that cannot wait for the next interval (the picker window has just closed). With `background`, Google is
-   * asked only when nobody else has asked for two intervals: a follower in the background then never asks at the
-   * moment a person's page does, which would have one wait for the other's answer.
+   * question that cannot wait for the next interval (the picker window has just closed). With `background` (the
+   * follower that notices picks nobody is watching), Google is asked about a session someone's page polls only once
+   * that page has missed an interval: the follower then never asks at the moment the page does, which would have the
+   * page wait for the follower's answer.
    */
   async status(userId: UserId, id: string, options: { askedAt?: number; background?: boolean } = {}): Promise<SessionView> {
-    const { askedAt } = options;
+    const { askedAt, background = false } = options;
     // Both reads at once: one round trip. What was read for an id the user does not own is never shown.
     const [owned, stored] = await Promise.all([this.owned(userId, id), this.#store.get(observationKey(id))]);
     let observation = parseObservation(stored);
-    const intervals = options.background ? BACKGROUND_INTERVALS : 1;
-    if (!answers(observation, askedAt, intervals) && owned.expiresAt > Date.now()) observation = await this.#poll(userId, id, observation, askedAt);
+    const intervals = background && (await this.#watched(id, observation)) ? WATCHED_INTERVALS_FOR_FOLLOWER : 1;
+    if (!answers(observation, askedAt, intervals) && owned.expiresAt > Date.now()) observation = await this.#poll(userId, id, observation, { askedAt, background });
+    if (!background && observation && !observation.watched && isPending(observation)) {
+      // The follower's answer (or the creation's), read by a person: from now on the follower leaves the asking to them.
+      await this.#store.set(watchedKey(id), '1', WATCHED_INTERVALS_FOR_FOLLOWER * pollIntervalMs(observation));
+    }
     // Nothing observed and past its expiry: all that is left to say is that it expired.
     const session = observation?.session ?? unobserved(id, owned.expiresAt);
     const status = observation?.gone ? 'expired' : statusOf(session);
@@ -253,31 +273,38 @@ export class PickerSessions {
     };
   }
 
-  #poll(userId: UserId, id: string, previous: Observation | undefined, askedAt?: number): Promise<Observation | undefined> {
+  #poll(userId: UserId, id: string, previous: Observation | undefined, asking: Asking): Promise<Observation | undefined> {
     // A poll already in flight may have asked Google before `askedAt`: such a question does not join it.
-    if (askedAt !== undefined) return this.#pollCoalesced(userId, id, previous, askedAt);
+    if (asking.askedAt !== undefined) return this.#pollCoalesced(userId, id, previous, asking);
     let running = this.#inflight.get(id);
     if (!running) {
-      running = this.#pollCoalesced(userId, id, previous).finally(() => this.#inflight.delete(id));
+      running = this.#pollCoalesced(userId, id, previous, asking).finally(() => this.#inflight.delete(id));
       this.#inflight.set(id, running);
     }
     return running;
   }
 
-  async #pollCoalesced(userId: UserId, id: string, previous: Observation | undefined, askedAt?: number): Promise<Observation | undefined> {
+  async #pollCoalesced(userId: UserId, id: string, previous: Observation | undefined, asking: Asking): Promise<Observation | undefined> {
     if (!(await this.#store.setIfAbsent(pollLockKey(id), '1', this.#pollLockMs))) return this.#awaitOtherPoller(id, previous);
     const recorded: Array<Promise<unknown>> = [];
     try {
       // Another caller may have stored a fresh answer between our read and our lock.
       const current = parseObservation(await this.#store.get(observationKey(id)));
-      if (answers(current, askedAt)) return current;
-      return await this.#askGoogle(userId, id, current ?? previous, recorded);
+      if (answers(current, asking.askedAt)) return current;
+      return await this.#askGoogle(userId, id, current ?? previous, asking.background, recorded);
     } finally {
       // Sent right behind the writes that record Google's answer, and applied after them: the lock released, then the
       // waiters woken (whether or not Google answered: they read whatever is stored now). One round trip for all.
       const released = [this.#store.delete(pollLockKey(id)), this.#store.publish(observedChannel(id), '')].map((write) => write.catch(() => undefined));
       await Promise.all([...recorded, ...released]);
     }
+  }
+
+  /** Whether someone other than the follower polls the session: they asked Google last, or read its last answer lately. */
+  async #watched(id: string, observation: Observation | undefined): Promise<boolean> {
+    if (!observation || observation.watched) return observation !== undefined;
+    // Only a stale answer's asker is in question: a fresh one is not asked about anyway.
+    return !isFresh(observation) && (await this.#store.get(watchedKey(id))) !== undefined;
   }
 
   async #awaitOtherPoller(id: string, previous: Observation | undefined): Promise<Observation | undefined> {
@@ -298,10 +325,10 @@ export class PickerSessions {
   }
 
   /** Asks Google; the writes that record its answer go into `recorded`, for the caller to await with its own. */
-  async #askGoogle(userId: UserId, id: string, previous: Observation | undefined, recorded: Array<Promise<unknown>>): Promise<Observation> {
+  async #askGoogle(userId: UserId, id: string, previous: Observation | undefined, background: boolean, recorded: Array<Promise<unknown>>): Promise<Observation> {
     try {
       const session = await this.#accounts.withPicker(userId, (api) => api.getSession(id));
-      const observation: Observation = { session, observedAt: Date.now() };
+      const observation: Observation = { session, observedAt: Date.now(), ...(background ? {} : { watched: true }) };
       recorded.push(this.#observe(observation));
       if (session.mediaItemsSet && !previous?.session.mediaItemsSet) {
         this.#onEvent('completed');

@@ -95,25 +95,31 @@ describe('Following a Picker session', () => {
     assert.equal(f.google.count('get', id), 0);
   });
 
-  it("when a person's page polls every interval, then a follower in the background never asks Google, and asks once nobody has for two intervals", async () => {
+  it("when nobody polls a session, then the background follower asks each interval; once a person's page polls it, the follower leaves it to the page until the page misses an interval", async () => {
     mock.timers.enable({ apis: ['Date'], now: Date.now() });
     try {
       const { id } = await f.sessions.create('alice', {});
       const follower = f.replica().sessions;
-      // The page asks each interval, the follower every half interval on another replica: only the page's questions reach Google.
-      for (let half = 1; half <= 20; half++) {
-        mock.timers.tick(500);
-        if (half % 2 === 0) await f.sessions.status('alice', id);
-        await follower.status('alice', id, { background: true });
-      }
-      assert.equal(f.google.count('get', id), 10);
-      // The page is closed: one interval on, the follower still lets it be; two on, it asks.
-      mock.timers.tick(1_000);
-      await follower.status('alice', id, { background: true });
-      assert.equal(f.google.count('get', id), 10);
-      mock.timers.tick(1_000);
-      await follower.status('alice', id, { background: true });
-      assert.equal(f.google.count('get', id), 11);
+      const gets = () => f.google.count('get', id);
+      const tick = async (ms: number, who: { page?: boolean; follower?: boolean }) => {
+        mock.timers.tick(ms);
+        if (who.follower) await follower.status('alice', id, { background: true });
+        if (who.page) await f.sessions.status('alice', id);
+      };
+      // Nobody watches: the follower asks each interval.
+      for (let i = 0; i < 3; i++) await tick(1_000, { follower: true });
+      assert.equal(gets(), 3);
+      // A page polls each interval, the follower comes just before it: once the page has read one of the follower's
+      // answers, the follower leaves the asking to the page.
+      for (let i = 0; i < 10; i++) await tick(1_000, { follower: true, page: true });
+      assert.equal(gets(), 13);
+      // The page is closed: one interval on, the follower still lets it be; two on, it asks, then each interval again.
+      await tick(1_000, { follower: true });
+      assert.equal(gets(), 13);
+      await tick(1_000, { follower: true });
+      assert.equal(gets(), 14);
+      await tick(1_000, { follower: true });
+      assert.equal(gets(), 15);
     } finally {
       mock.timers.reset();
     }
