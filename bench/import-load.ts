@@ -11,7 +11,8 @@ import { call, callJson } from './http-call.ts';
 import type { Running } from './processes.ts';
 import { createGatewaySession, type GatewayUser } from './sign-in.ts';
 
-const POLL_MS = 100;
+/** How often each importer asks how its import goes: as the session page's script does (IMPORT_POLL_MS in public/app.js). */
+const POLL_MS = 1_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface ImportLoad {
