@@ -32,7 +32,8 @@ type Kind = 'poll' | 'create';
  * beside it the direct calls and the bare proxy under the same load, for the machine's share of the difference (the
  * emulator that serves the API also serves the imported bytes, on the same cores).
  */
-type WayName = 'direct' | 'bareProxy' | 'gateway' | 'directImporting' | 'bareProxyImporting' | 'gatewayImporting';
+const WAY_NAMES = ['direct', 'bareProxy', 'gateway', 'directImporting', 'bareProxyImporting', 'gatewayImporting'] as const;
+type WayName = (typeof WAY_NAMES)[number];
 
 interface Way {
   name: WayName;
@@ -286,14 +287,7 @@ export async function measureApiProfile(targets: ProfileTargets, settings: Profi
     added: { gateway: minus(latency.gateway, latency.direct), bareProxy: minus(latency.bareProxy, latency.direct) },
     cpuMsPerCall: { gateway: cpuPerCall('gateway'), bareProxy: cpuPerCall('bareProxy') },
     googleGetsPerPollInterval: { max: Math.max(...gets.map((g) => g.max)), mean: median(gets.map((g) => g.mean)) },
-    failedCalls: {
-      direct: of('direct').reduce((sum, r) => sum + r.poll.failed + r.create.failed, 0),
-      bareProxy: of('bareProxy').reduce((sum, r) => sum + r.poll.failed + r.create.failed, 0),
-      gateway: of('gateway').reduce((sum, r) => sum + r.poll.failed + r.create.failed, 0),
-      directImporting: of('directImporting').reduce((sum, r) => sum + r.poll.failed + r.create.failed, 0),
-      bareProxyImporting: of('bareProxyImporting').reduce((sum, r) => sum + r.poll.failed + r.create.failed, 0),
-      gatewayImporting: of('gatewayImporting').reduce((sum, r) => sum + r.poll.failed + r.create.failed, 0),
-    },
+    failedCalls: Object.fromEntries(WAY_NAMES.map((name) => [name, of(name).reduce((sum, r) => sum + r.poll.failed + r.create.failed, 0)])) as Record<WayName, number>,
     ...(importingLatency ? {
       importing: {
         latency: importingLatency,

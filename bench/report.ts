@@ -106,7 +106,7 @@ export function apiWhileImportingRows(result: ProfileResult, layout: 'all' | 'sp
   const importing = result.importing!;
   const rows: Row[] = [];
   for (const [kind, label] of [['poll', 'polls'], ['create', 'creations']] as const) {
-      // One process may add half again; a web process beside a worker nothing, within a millisecond.
+    // One process may add half again; a web process beside a worker nothing, within a millisecond.
     const idle = result.added.gateway[kind].p99;
     const [target, bound] = layout === 'all'
       ? [`≤ ${TARGETS.addedP99WhileImporting} × idle (at least 1 ms)`, TARGETS.addedP99WhileImporting * Math.max(idle, 1)]

@@ -302,7 +302,8 @@ export class PickerSessions {
 
   /** Whether someone other than the follower polls the session: they asked Google last, or read its last answer lately. */
   async #watched(id: string, observation: Observation | undefined): Promise<boolean> {
-    if (!observation || observation.watched) return observation !== undefined;
+    if (!observation) return false;
+    if (observation.watched) return true;
     // Only a stale answer's asker is in question: a fresh one is not asked about anyway.
     return !isFresh(observation) && (await this.#store.get(watchedKey(id))) !== undefined;
   }

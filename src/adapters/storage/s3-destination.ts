@@ -74,7 +74,6 @@ export class S3Destination implements Destination {
   readonly description: string;
   /** What it was made with: another thread makes the same destination from it. */
   readonly options: S3DestinationOptions;
-  readonly #options: S3DestinationOptions;
   readonly #bucket: string;
   readonly #prefix: string;
   #s3: Promise<{ sdk: Sdk; client: S3Client }> | undefined;
@@ -84,7 +83,6 @@ export class S3Destination implements Destination {
   constructor(options: S3DestinationOptions) {
     const prefix = (options.prefix ?? '').replace(/^\/+|\/+$/g, '');
     if (prefix !== '') assertSafePrefix(`${prefix}/`);
-    this.#options = options;
     this.options = options;
     this.#bucket = options.bucket;
     this.#prefix = prefix === '' ? '' : `${prefix}/`;
@@ -94,7 +92,7 @@ export class S3Destination implements Destination {
   /** The SDK and the client, made on first use. */
   #connect(): Promise<{ sdk: Sdk; client: S3Client }> {
     this.#s3 ??= import('@aws-sdk/client-s3').then((sdk) => {
-      const { region, endpoint } = this.#options;
+      const { region, endpoint } = this.options;
       this.#client = new sdk.S3Client({
         region,
         ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
