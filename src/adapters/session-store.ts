@@ -4,11 +4,13 @@
  * browser sessions live, expire and are shared by replicas exactly like the
  * rest of the shared state.
  *
- * A session is one JSON value under `sess:{id}` that expires with its cookie.
- * Touching it (express-session does, for a request that changed nothing, to
- * roll the idle timeout) only moves the expiry: writing back the copy this
- * request read could undo what another request saved meanwhile, such as the
- * other tab of a sign-in.
+ * A session is one JSON value under `sess:{id}` that lives as long as its
+ * cookie: a save sets its expiry from the cookie it carries, and the read that
+ * starts each request renews it for the idle timeout, the rolling cookie's
+ * maxAge, in the same step. So the store has no `touch`, and express-session
+ * sends none at the end of a request that changed nothing: a polling page costs
+ * one read. Renewing never writes back the copy a request read, which could
+ * undo what another request saved meanwhile, such as the other tab of a sign-in.
  */
 import session, { type SessionData } from 'express-session';
 import type { SharedStore } from '../domain/ports.ts';
@@ -19,17 +21,17 @@ const sessionKey = (sid: string) => `sess:${sid}`;
 
 export class SharedSessionStore extends session.Store {
   readonly #store: SharedStore;
-  /** For a session whose cookie has no expiry (express-session's default cookie); ours always have one. */
-  readonly #defaultTtlMs: number;
+  /** How long a session lives after the last request that read it: the rolling cookie's maxAge. */
+  readonly #idleTimeoutMs: number;
 
-  constructor(store: SharedStore, options: { defaultTtlMs: number }) {
+  constructor(store: SharedStore, options: { idleTimeoutMs: number }) {
     super();
     this.#store = store;
-    this.#defaultTtlMs = options.defaultTtlMs;
+    this.#idleTimeoutMs = options.idleTimeoutMs;
   }
 
   override get(sid: string, callback: (error: unknown, session?: SessionData | null) => void): void {
-    this.#store.get(sessionKey(sid)).then((stored) => {
+    this.#store.getAndExpire(sessionKey(sid), this.#idleTimeoutMs).then((stored) => {
       let data: SessionData | null = null;
       try {
         if (stored !== undefined) data = JSON.parse(stored) as SessionData;
@@ -47,12 +49,6 @@ export class SharedSessionStore extends session.Store {
     settle(written, callback);
   }
 
-  override touch(sid: string, data: SessionData, callback?: Callback): void {
-    const ttlMs = this.#ttlOf(data);
-    // A session that expired meanwhile stays gone: express-session made no change worth saving to it.
-    settle(ttlMs > 0 ? this.#store.expire(sessionKey(sid), ttlMs) : this.#store.delete(sessionKey(sid)), callback);
-  }
-
   override destroy(sid: string, callback?: Callback): void {
     settle(this.#store.delete(sessionKey(sid)), callback);
   }
@@ -60,7 +56,7 @@ export class SharedSessionStore extends session.Store {
   /** What is left of the cookie's lifetime: the session lives exactly as long as the cookie that names it. */
   #ttlOf(data: SessionData): number {
     const expires = data.cookie?.expires;
-    return expires ? new Date(expires).getTime() - Date.now() : this.#defaultTtlMs;
+    return expires ? new Date(expires).getTime() - Date.now() : this.#idleTimeoutMs;
   }
 }
 

@@ -44,7 +44,7 @@ export async function createStores(config: Config, logger: Logger): Promise<Stor
   const jobs = ownJobs ?? (await createJobQueue(config, logger, redis));
   return {
     ...stores,
-    sessionStore: new SharedSessionStore(stores.sharedStore, { defaultTtlMs: config.session.idleTimeoutMs }),
+    sessionStore: new SharedSessionStore(stores.sharedStore, { idleTimeoutMs: config.session.idleTimeoutMs }),
     jobs,
     close: async () => {
       // Jobs first: a running one still writes to the shared store.

@@ -14,6 +14,11 @@ import type { Readable } from 'node:stream';
  */
 export interface SharedStore {
   get(key: string): Promise<string | undefined>;
+  /**
+   * Reads a value and, when there is one, sets its expiry to ttlMs from now, in one step: a lifetime that rolls with
+   * each read costs the read alone. Like expire, it never writes the value back.
+   */
+  getAndExpire(key: string, ttlMs: number): Promise<string | undefined>;
   /** Sets the value; with ttlMs it expires after that long, without it it stays. */
   set(key: string, value: string, ttlMs?: number): Promise<void>;
   /** Sets the value only if the key does not exist (a lock, a one-time mark); true when this caller set it. */

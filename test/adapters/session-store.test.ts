@@ -32,8 +32,8 @@ const subjects: Record<string, () => Promise<Subject>> = {
     mock.timers.enable({ apis: ['Date'], now: Date.now() });
     const store = new MemorySharedStore(quiet);
     return {
-      sessions: new SharedSessionStore(store, { defaultTtlMs: LIFETIME }),
-      peer: new SharedSessionStore(store, { defaultTtlMs: LIFETIME }),
+      sessions: new SharedSessionStore(store, { idleTimeoutMs: LIFETIME }),
+      peer: new SharedSessionStore(store, { idleTimeoutMs: LIFETIME }),
       advance: async (ms) => void mock.timers.tick(ms),
       close: async () => {
         mock.timers.reset();
@@ -47,8 +47,8 @@ const subjects: Record<string, () => Promise<Subject>> = {
     const database = openDatabase(dir);
     const store = new SqliteSharedStore(database, quiet);
     return {
-      sessions: new SharedSessionStore(store, { defaultTtlMs: LIFETIME }),
-      peer: new SharedSessionStore(store, { defaultTtlMs: LIFETIME }),
+      sessions: new SharedSessionStore(store, { idleTimeoutMs: LIFETIME }),
+      peer: new SharedSessionStore(store, { idleTimeoutMs: LIFETIME }),
       advance: async (ms) => void mock.timers.tick(ms),
       close: async () => {
         mock.timers.reset();
@@ -64,8 +64,8 @@ const subjects: Record<string, () => Promise<Subject>> = {
     await Promise.all([a.ready, b.ready]);
     const stores: SharedStore[] = [new RedisSharedStore(a, prefix, quiet), new RedisSharedStore(b, prefix, quiet)];
     return {
-      sessions: new SharedSessionStore(stores[0]!, { defaultTtlMs: LIFETIME }),
-      peer: new SharedSessionStore(stores[1]!, { defaultTtlMs: LIFETIME }),
+      sessions: new SharedSessionStore(stores[0]!, { idleTimeoutMs: LIFETIME }),
+      peer: new SharedSessionStore(stores[1]!, { idleTimeoutMs: LIFETIME }),
       advance: (ms) => sleep(ms),
       close: async () => {
         const keys = await keysUnder(a.client, prefix);
@@ -88,7 +88,6 @@ for (const [name, open] of Object.entries(subjects)) {
     let subject: Subject;
     const load = (store: SharedSessionStore, sid: string) => call<SessionData | null>((done) => store.get(sid, done));
     const save = (store: SharedSessionStore, sid: string, data: SessionData) => call((done) => store.set(sid, data, done));
-    const touch = (store: SharedSessionStore, sid: string, data: SessionData) => call((done) => store.touch(sid, data, done));
     beforeEach(async () => {
       subject = await open();
     });
@@ -102,19 +101,22 @@ for (const [name, open] of Object.entries(subjects)) {
       assert.equal(await load(subject.peer, 'sid'), null);
     });
 
-    it('when a request that changed nothing touches the session, then it lives on and keeps what another request saved meanwhile', async () => {
-      const read = sessionData(LIFETIME, { step: 'first tab' });
-      await save(subject.sessions, 'sid', read);
+    it('when a session is read, then it lives one idle timeout from that read and keeps what another request saved meanwhile', async () => {
+      await save(subject.sessions, 'sid', sessionData(LIFETIME, { step: 'first tab' }));
       await save(subject.peer, 'sid', sessionData(LIFETIME, { step: 'second tab signed in' }));
       await subject.advance(LIFETIME * 0.6);
-      await touch(subject.sessions, 'sid', sessionData(LIFETIME * 3, { step: 'first tab' }));
+      await load(subject.sessions, 'sid');
       await subject.advance(LIFETIME * 0.6);
       assert.equal(((await load(subject.sessions, 'sid')) as unknown as { step: string }).step, 'second tab signed in');
+      await subject.advance(LIFETIME * 1.5);
+      assert.equal(await load(subject.peer, 'sid'), null);
     });
 
-    it('when a session that expired is touched, then it stays gone', async () => {
-      await touch(subject.sessions, 'sid', sessionData(LIFETIME));
+    it('when a session has expired, then reading it does not bring it back', async () => {
+      await save(subject.sessions, 'sid', sessionData(LIFETIME));
+      await subject.advance(LIFETIME * 1.5);
       assert.equal(await load(subject.sessions, 'sid'), null);
+      assert.equal(await load(subject.peer, 'sid'), null);
     });
 
     it('when a session is saved with a cookie already expired, or destroyed, then it is gone', async () => {

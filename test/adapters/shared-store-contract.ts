@@ -90,6 +90,26 @@ export function sharedStoreContract(name: string, setup: () => Promise<ContractS
         assert.equal(await store.get('session'), undefined);
       });
 
+      it('when a value is read with a new expiry, then it answers the value, outlives its first ttl and keeps what another caller wrote since', async () => {
+        await store.set('session', 'first', TTL);
+        await peer.set('session', 'written by another request', TTL);
+        await subject.advance(TTL * 0.6);
+        assert.equal(await store.getAndExpire('session', TTL * 3), 'written by another request');
+        await subject.advance(TTL * 0.6);
+        assert.equal(await peer.get('session'), 'written by another request');
+        await subject.advance(TTL * 3);
+        assert.equal(await store.get('session'), undefined);
+      });
+
+      it('when a missing or expired key is read with a new expiry, then it answers undefined and nothing is created', async () => {
+        assert.equal(await store.getAndExpire('nobody', 10_000), undefined);
+        await store.set('short', 'lived', TTL);
+        await subject.advance(TTL * 1.5);
+        assert.equal(await store.getAndExpire('short', 10_000), undefined);
+        assert.equal(await peer.get('nobody'), undefined);
+        assert.equal(await peer.get('short'), undefined);
+      });
+
       it('when a missing key’s expiry is extended, then it answers false and nothing is created', async () => {
         assert.equal(await store.expire('nobody', 10_000), false);
         assert.equal(await store.get('nobody'), undefined);

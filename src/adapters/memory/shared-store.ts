@@ -62,6 +62,12 @@ export class MemorySharedStore implements SharedStore {
     return this.#read(key, 'string')?.value;
   }
 
+  async getAndExpire(key: string, ttlMs: number): Promise<string | undefined> {
+    const value = this.#read(key, 'string')?.value;
+    if (value !== undefined) this.#entries.get(key)!.expiresAt = expiryAfter(ttlMs);
+    return value;
+  }
+
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
     this.#entries.set(key, { content: { kind: 'string', value }, expiresAt: expiryAfter(ttlMs) });
   }

@@ -41,6 +41,10 @@ export class RedisSharedStore implements SharedStore {
     return (await this.#client.get(this.#key(key))) ?? undefined;
   }
 
+  async getAndExpire(key: string, ttlMs: number): Promise<string | undefined> {
+    return (await this.#client.getex(this.#key(key), 'PX', px(ttlMs))) ?? undefined;
+  }
+
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
     if (ttlMs === undefined) await this.#client.set(this.#key(key), value);
     else await this.#client.set(this.#key(key), value, 'PX', px(ttlMs));

@@ -103,6 +103,14 @@ export class SqliteSharedStore implements SharedStore {
     return this.#read(key, 'string')?.value ?? undefined;
   }
 
+  async getAndExpire(key: string, ttlMs: number): Promise<string | undefined> {
+    return this.#database.transaction(() => {
+      const row = this.#read(key, 'string');
+      if (row) this.#sql.expire.run(expiryAfter(ttlMs), key);
+      return row?.value ?? undefined;
+    });
+  }
+
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
     this.#database.transaction(() => {
       // A hash's fields go with it when a plain value replaces it.

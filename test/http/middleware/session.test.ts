@@ -47,6 +47,15 @@ describe('session lifetimes', () => {
       assert.equal(await redis.exists(key), 0);
     }));
 
+  it('when a signed-in user makes a request that changes nothing, then the session\'s idle timeout starts again', () =>
+    withRedisSessions({ SESSION_IDLE_TIMEOUT_MS: '3600000' }, async ({ redis, client, sessionKey }) => {
+      const key = sessionKey();
+      await redis.pexpire(key, 60_000); // as if it had been idle for 59 minutes
+      assert.match(await (await client.get('/')).text(), /alice@example\.com/);
+      const ttl = await redis.ttl(key);
+      assert.ok(ttl > 3500 && ttl <= 3600, `TTL ${ttl}`);
+    }));
+
   it('when a user has Picker sessions, then their stored browser session holds only who they are', () =>
     withRedisSessions({}, async ({ h, redis, client, sessionKey }) => {
       for (let i = 0; i < 3; i++) await createPickerSession(client);
