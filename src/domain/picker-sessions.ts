@@ -285,11 +285,13 @@ export class PickerSessions {
   }
 
   async #pollCoalesced(userId: UserId, id: string, previous: Observation | undefined, asking: Asking): Promise<Observation | undefined> {
-    if (!(await this.#store.setIfAbsent(pollLockKey(id), '1', this.#pollLockMs))) return this.#awaitOtherPoller(id, previous);
+    // The read goes right behind the lock, in the same round trip, and is applied after it: once locked, it sees any
+    // fresh answer another caller stored between our first read and our lock.
+    const [locked, stored] = await Promise.all([this.#store.setIfAbsent(pollLockKey(id), '1', this.#pollLockMs), this.#store.get(observationKey(id))]);
+    if (!locked) return this.#awaitOtherPoller(id, previous);
     const recorded: Array<Promise<unknown>> = [];
     try {
-      // Another caller may have stored a fresh answer between our read and our lock.
-      const current = parseObservation(await this.#store.get(observationKey(id)));
+      const current = parseObservation(stored);
       if (answers(current, asking.askedAt)) return current;
       return await this.#askGoogle(userId, id, current ?? previous, asking.background, recorded);
     } finally {

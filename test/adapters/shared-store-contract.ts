@@ -63,6 +63,13 @@ export function sharedStoreContract(name: string, setup: () => Promise<ContractS
         assert.equal(await store.get('lock'), `caller-${winners[0]}`);
       });
 
+      it('when calls are made together, then each sees what the ones made before it did', async () => {
+        const [locked, read, deleted, readAfter] = await Promise.all([
+          store.setIfAbsent('lock', 'mine', 10_000), store.get('lock'), store.delete('lock'), store.get('lock'),
+        ]);
+        assert.deepEqual([locked, read, deleted, readAfter], [true, 'mine', undefined, undefined]);
+      });
+
       it('when the key set by setIfAbsent expires, then the next caller wins', async () => {
         assert.equal(await store.setIfAbsent('mark', 'a', TTL), true);
         assert.equal(await peer.setIfAbsent('mark', 'b', TTL), false);
