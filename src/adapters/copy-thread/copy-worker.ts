@@ -2,6 +2,7 @@
  * The copy thread's side (see copy-thread.ts): downloads with the same media client and writes with the same
  * FileDestination or S3Destination as the event loop would, answering each request of copy-thread.ts by the download's id.
  */
+import { setPriority } from 'node:os';
 import type { Readable } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
 import { createMediaClient } from '../google/media-client.ts';
@@ -9,6 +10,16 @@ import type { Destination } from '../../domain/ports.ts';
 import { FileDestination } from '../storage/file-destination.ts';
 import { S3Destination } from '../storage/s3-destination.ts';
 import { receiveError, sendError, type DestinationSpec, type Reply, type Request } from './protocol.ts';
+
+/**
+ * A copy can wait a moment; a person's page cannot. Copies run at a lower CPU priority, so that whenever the machine
+ * is short of cores the kernel gives them first to the event loop, and to any other process there, such as a web
+ * process beside this worker; with cores to spare, a copy runs as fast as before (docs/decisions/0013). On Linux a
+ * thread's nice value is its own, so this lowers the copy thread alone. Elsewhere it would lower the whole process,
+ * event loop included, so it is left out.
+ */
+const COPY_THREAD_NICENESS = 10;
+if (process.platform === 'linux') setPriority(COPY_THREAD_NICENESS);
 
 const port = parentPort!;
 const send = (reply: Reply) => port.postMessage(reply);

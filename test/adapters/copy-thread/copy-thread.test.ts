@@ -18,6 +18,17 @@ process.env.AWS_ACCESS_KEY_ID ??= 'test';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
 
 const MiB = 1024 * 1024;
+
+/** The nice value of the process's event loop (its main thread) and of its worker threads, as Linux reports them. */
+async function threadNiceness(): Promise<{ eventLoop: number; workers: number[] }> {
+  const threads = await Promise.all((await readdir('/proc/self/task')).map(async (tid) => {
+    const stat = await readFile(`/proc/self/task/${tid}/stat`, 'utf8');
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const nice = Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[16]); // field 19 of stat(5)
+    return { main: Number(tid) === process.pid, name, nice };
+  }));
+  return { eventLoop: threads.find((t) => t.main)!.nice, workers: threads.filter((t) => t.name === 'WorkerThread').map((t) => t.nice) };
+}
 const SIZE = 12 * MiB;
 
 describe('the copy thread', () => {
@@ -167,6 +178,15 @@ describe('the copy thread', () => {
     const unreachable = thread.media.open(new URL('http://127.0.0.1:9/item=d'), 'token-1');
 
     await assert.rejects(unreachable, (error) => error instanceof AppError && error.status === 502);
+  });
+
+  it('when a copy runs, then its thread has a lower CPU priority than the event loop', { skip: process.platform !== 'linux' && 'a thread has a priority of its own on Linux only' }, async () => {
+    const answer = await open();
+
+    const { eventLoop, workers } = await threadNiceness();
+    assert.equal(workers.length, 1);
+    assert.ok(workers[0]! > eventLoop, `the copy thread's nice value ${workers[0]}, the event loop's ${eventLoop}`);
+    answer.body.destroy();
   });
 
   it('when the thread stops mid-copy, then the copy fails like a broken download, and the next copy runs on a new thread', async () => {
