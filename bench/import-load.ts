@@ -16,7 +16,10 @@ const POLL_MS = 1_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface ImportLoad {
-  /** Starts the copies; resolves once every importer's first import is under way. */
+  /**
+   * Starts the copies; resolves once every importer's first import is copying, so that a round measured from then on
+   * meets the copies themselves, not the picks and plans that start them.
+   */
   start(): Promise<void>;
   /** Stops the load: the sessions still importing are deleted, which stops their copies. Answers the bytes copied since start. */
   stop(): Promise<number>;
@@ -34,17 +37,17 @@ export function importLoad(options: { agent: http.Agent; emulatorUrl: string; ga
     return library.find((item) => item.filename === 'large-video.mp4')!.id;
   };
 
-  const importOnce = async (user: GatewayUser, itemId: string, started: () => void) => {
+  const importOnce = async (user: GatewayUser, itemId: string, copying: (copied: number) => void) => {
     const id = await createGatewaySession(agent, gateway.url, user);
     await call(agent, `${emulatorUrl}/__emulator/sessions/${id}/pick`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ itemIds: [itemId] }),
     });
-    started();
     for (;;) {
       const state = await callJson<{ status: string; items: Array<{ bytes: number; key: string | null }> }>(agent, `${gateway.url}/sessions/${id}/import`, {
         headers: { cookie: user.jar.header, accept: 'application/json' },
       });
       const copied = state.items.reduce((sum, item) => sum + item.bytes, 0);
+      if (copied > 0) copying(copied);
       if (state.status === 'done' || state.status === 'partial' || state.status === 'failed') {
         bytes += copied;
         // The session's own folder only: the other importers' copies are under way beside it.
@@ -67,16 +70,19 @@ export function importLoad(options: { agent: http.Agent; emulatorUrl: string; ga
     async start() {
       running = true;
       bytes = 0;
-      const firstStarted = importers.map(() => Promise.withResolvers<void>());
+      const firstCopying = importers.map(() => Promise.withResolvers<void>());
       loops = importers.map(async (user, index) => {
         const itemId = await largeVideoOf(user);
-        let started = () => firstStarted[index]!.resolve();
-        while (running) {
-          await importOnce(user, itemId, started);
-          started = () => {};
-        }
+        let first = true;
+        const copying = (copied: number) => {
+          if (!first) return;
+          first = false;
+          bytes -= copied; // copied before the round: not the round's
+          firstCopying[index]!.resolve();
+        };
+        while (running) await importOnce(user, itemId, copying);
       });
-      await Promise.all(firstStarted.map((started) => started.promise));
+      await Promise.all(firstCopying.map((copying) => copying.promise));
     },
     async stop() {
       running = false;
