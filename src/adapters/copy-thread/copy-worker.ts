@@ -19,7 +19,13 @@ import { receiveError, sendError, type DestinationSpec, type Reply, type Request
  * event loop included, so it is left out.
  */
 const COPY_THREAD_NICENESS = 10;
-if (process.platform === 'linux') setPriority(COPY_THREAD_NICENESS);
+if (process.platform === 'linux') {
+  try {
+    setPriority(COPY_THREAD_NICENESS);
+  } catch {
+    // A sandbox that forbids it (a seccomp profile, say) leaves copies at the event loop's priority: slower pages, no lost copy.
+  }
+}
 
 const port = parentPort!;
 const send = (reply: Reply) => port.postMessage(reply);
