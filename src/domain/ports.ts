@@ -9,9 +9,9 @@ import type { Readable } from 'node:stream';
 /**
  * State that several requests, jobs or replicas touch. Every method is one
  * atomic operation on the backing store, so concurrent callers never lose an
- * update. One caller's calls are applied in the order they were made, so calls
- * made together (Promise.all) cost one round trip and still see each other's
- * effects. Values are strings; the domain owns their encoding. Keys are the
+ * update. One caller's calls (all but subscribe, which has a connection of its
+ * own) are applied in the order they were made, so calls made together
+ * (Promise.all) cost one round trip and still see each other's effects. Values are strings; the domain owns their encoding. Keys are the
  * domain's own names; the adapter adds its deployment prefix.
  */
 export interface SharedStore {
